@@ -180,10 +180,12 @@ type Device interface {
 }
 
 // ServerLogic runs inside the relay on every envelope before it is stored,
-// and on every report. An error from Accept makes the relay refuse the
-// envelope; detections are recorded either way.
+// and on every report. Accept may add attachments to the envelope (for
+// example the relay's franking tag) before it is stored and delivered; an
+// error from Accept makes the relay refuse the envelope, and the detections
+// it returned are recorded either way.
 type ServerLogic interface {
-	Accept(e Envelope) ([]Detection, error)
+	Accept(e *Envelope) ([]Detection, error)
 	Verify(r Report) ([]Detection, error)
 }
 
