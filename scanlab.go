@@ -196,4 +196,8 @@ type ServerEnv struct {
 	// Secret returns a provider-held key for the named purpose (for example
 	// the franking key), created on first use by the provider's key manager.
 	Secret func(purpose string) ([]byte, error)
+	// Record adds data the server logic handled (a scan log line, an opened
+	// voucher) to the provider's view for the visibility audit. Fields
+	// describe it ("message" → envelope ID, ...). Record may be nil.
+	Record func(route string, data []byte, fields map[string]string)
 }
