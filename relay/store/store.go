@@ -27,8 +27,8 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/chacha20poly1305"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"scanlab"
 	"scanlab/kms"
