@@ -496,3 +496,5 @@ func TestCommitmentMustOpen(t *testing.T) {
 		t.Fatal("dropped message changed the session")
 	}
 }
+
+func equalSnap(a, b snap) bool { return reflect.DeepEqual(a, b) }
