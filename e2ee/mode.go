@@ -476,4 +476,3 @@ func (d *Device) ReportLast(from scanlab.UserID, n int) (scanlab.Report, error) 
 	}
 	return scanlab.Report{MessageID: items[len(items)-1].id, Reporter: d.user, Accused: from, Evidence: encodeEvidence(items)}, nil
 }
-
