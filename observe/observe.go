@@ -61,10 +61,14 @@ const (
 	Size         Item = "size"          // how long its sealed body is
 	ContactGraph Item = "contact-graph" // that its sender and recipient talk
 	HashList     Item = "hash-list"     // the scanner's list of target hashes
+	// ReportedText is a text its recipient reported. It is kept apart from
+	// Text because a report is a disclosure by a party to the message, not
+	// something the system lets others read on their own.
+	ReportedText Item = "reported-text"
 )
 
 // Items lists every item in the order results use.
-var Items = []Item{Text, Image, ImageHash, MatchVerdict, SenderID, RecipientID, Timestamp, Size, ContactGraph, HashList}
+var Items = []Item{Text, Image, ImageHash, MatchVerdict, SenderID, RecipientID, Timestamp, Size, ContactGraph, HashList, ReportedText}
 
 // Evidence is one thing a party can read: bytes, and fields a decoder
 // extracted from them (for example "message", "from", "to", "sent", "size").
