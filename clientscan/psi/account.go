@@ -63,6 +63,15 @@ func NewAccount(p Params) (*Account, error) {
 	return a, nil
 }
 
+// String describes the account without its keys, so that logging an Account
+// never leaks them.
+func (a *Account) String() string {
+	return fmt.Sprintf("psi.Account{threshold: %d, synthetic rate: %g}", a.p.Threshold, a.p.SyntheticRate)
+}
+
+// GoString is String, for %#v.
+func (a *Account) GoString() string { return a.String() }
+
 // adKeyFromSecret derives the associated-data key from the Shamir secret.
 func adKeyFromSecret(secret *big.Int) []byte {
 	k, err := hkdf.Key(sha256.New, pBytes(secret), nil, "scanlab psi adkey v1", 32)

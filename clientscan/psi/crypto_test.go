@@ -3,7 +3,9 @@ package psi
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -204,6 +206,27 @@ func TestFieldArithmetic(t *testing.T) {
 		}
 		if a != 0 && fMul(a, fInv(a)) != 1 {
 			t.Fatalf("inverse of %d", a)
+		}
+	}
+}
+
+// TestNoKeysInFormat checks that printing an Account or a Server with fmt
+// shows none of their secrets.
+func TestNoKeysInFormat(t *testing.T) {
+	p := Params{Threshold: 2, ADSize: 16}
+	s := newTestServer(t, elements("list", 3), p)
+	a := newTestAccount(t, p)
+	alpha, _ := s.sec.alpha.MarshalBinary()
+	secrets := []string{
+		fmt.Sprintf("%x", a.fkey[:8]), fmt.Sprintf("%x", a.adKey[:8]), a.secret.String()[:20], a.secret.Text(16)[:16],
+		fmt.Sprintf("%x", alpha[:8]), fmt.Sprintf("%x", s.sec.seed[:8]),
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(format, a) + fmt.Sprintf(format, s)
+		for _, secret := range secrets {
+			if strings.Contains(out, secret) {
+				t.Fatalf("%s prints a secret: %s", format, out)
+			}
 		}
 	}
 }

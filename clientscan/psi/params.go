@@ -96,7 +96,8 @@ type Params struct {
 	// Coins, when not nil, supplies the coin flips that decide whether an
 	// account sends a synthetic voucher (reproducible experiments). Nil
 	// means crypto/rand. Keys, blinding scalars and nonces always come from
-	// crypto/rand.
+	// crypto/rand. A Coins reader shared by accounts used from several
+	// goroutines must be safe for concurrent use.
 	Coins io.Reader
 }
 

@@ -265,16 +265,27 @@ type accountState struct {
 	opened   []Match
 }
 
-func (s *Server) account(name string) *accountState {
+// account returns the state of an account, creating it when create is set;
+// otherwise an unknown account gives nil.
+func (s *Server) account(name string, create bool) *accountState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.accounts[name]
-	if st == nil {
+	if st == nil && create {
 		st = &accountState{ids: make(map[string]struct{})}
 		s.accounts[name] = st
 	}
 	return st
 }
+
+// String describes the server without its secrets, so that logging a Server
+// never leaks α.
+func (s *Server) String() string {
+	return fmt.Sprintf("psi.Server{slots: %d, dropped: %d, root: %x}", s.table.Slots(), len(s.dropped), s.table.root[:8])
+}
+
+// GoString is String, for %#v.
+func (s *Server) GoString() string { return s.String() }
 
 // Process handles one voucher of an account with α only (paper §4.3, server
 // processing): it tries both (Q, ct) pairs and reports whether the voucher
@@ -292,7 +303,7 @@ func (s *Server) Process(account string, data []byte) (matched bool, err error) 
 	if err != nil {
 		return false, err
 	}
-	st := s.account(account)
+	st := s.account(account, true)
 	st.mu.Lock()
 	_, dup := st.ids[string(v.id)]
 	st.mu.Unlock()
@@ -437,7 +448,10 @@ func (s *Server) afterMatch(st *accountState) {
 // arrival order, once more than Threshold real matches were received; before
 // that it returns nil.
 func (s *Server) Revealed(account string) []Match {
-	st := s.account(account)
+	st := s.account(account, false)
+	if st == nil {
+		return nil
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]Match, len(st.opened))
@@ -452,7 +466,10 @@ func (s *Server) Revealed(account string) []Match {
 
 // View returns what the server knows about an account.
 func (s *Server) View(account string) View {
-	st := s.account(account)
+	st := s.account(account, false)
+	if st == nil {
+		return View{}
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	v := View{Vouchers: len(st.ids), Matches: len(st.matches), Revealed: st.revealed}
