@@ -209,6 +209,10 @@ func kdfCK(ck *[32]byte) (mk [32]byte) {
 	return mk
 }
 
+// zeroSalt is the zero-filled HKDF salt of the message-key expansion; HKDF
+// only reads it.
+var zeroSalt [sha256.Size]byte
+
 // messageKeys expands a message key into a ChaCha20-Poly1305 key and nonce:
 // HKDF-SHA-256 with a zero-filled salt and the profile's MessageInfo, 44
 // bytes (Double Ratchet §5.2 recommends HKDF to 80 bytes for AES-CBC +
@@ -216,7 +220,7 @@ func kdfCK(ck *[32]byte) (mk [32]byte) {
 // nonce). Each message key is used for exactly one encryption, so the
 // derived nonce never repeats under a key.
 func messageKeys(p Profile, mk *[32]byte) (key, nonce []byte) {
-	out, err := hkdf.Key(sha256.New, mk[:], make([]byte, sha256.Size), p.MessageInfo, chacha20poly1305.KeySize+chacha20poly1305.NonceSize)
+	out, err := hkdf.Key(sha256.New, mk[:], zeroSalt[:], p.MessageInfo, chacha20poly1305.KeySize+chacha20poly1305.NonceSize)
 	if err != nil {
 		panic("e2ee: hkdf: " + err.Error())
 	}
