@@ -1,0 +1,40 @@
+// Package corpus generates the workloads of the study: who talks to whom, what
+// they send, and the ground truth about it.
+//
+// The text workload ([GenerateTexts]) produces conversations between two
+// accounts, each message paired with a [TextLabel] that says whether it is
+// harmful and in which category. Harmful conversations follow the patterns
+// the child-safety literature describes: grooming in stages (rapport,
+// isolation and secrecy, desensitisation, request), encouragement of
+// self-harm, threats and harassment, and sextortion. Benign conversations
+// cover family, school, sport, gaming banter and work, and include confusers:
+// everyday sentences that share words with harmful ones ("this workout will
+// kill me", "don't tell mom about the surprise party"). A configurable share
+// of harmful messages is obfuscated the way people evade keyword filters
+// (spacing, leetspeak, homoglyphs, invisible characters, emoji).
+//
+// # Synthetic data
+//
+// Every text is synthetic: filled in from templates written for this study
+// ([SyntheticTexts] is true and every [TextCorpus] says so in its Synthetic
+// field). No message comes from a real person or a real conversation. The
+// templates paraphrase patterns reported in the literature; they are far more
+// regular than real abuse, so detection rates measured on them are upper
+// bounds for classifiers that were written or trained with the same
+// templates in view, and experiments must print that the texts are synthetic
+// beside any number computed from them.
+//
+// Generation is deterministic: the same [TextConfig] (including its Seed)
+// gives the same corpus, byte for byte, on every platform. Randomness comes
+// from math/rand/v2 PCG streams derived from the seed, never from the global
+// generator.
+//
+// # Who sees what
+//
+// Labels are ground truth for the harness only. A label never enters a
+// message text, a [scanlab.Message] or an envelope; it travels beside the
+// message inside the experiment runner, which uses it to score detections
+// after the fact. No simulated party (sender, recipient, provider, employee,
+// law enforcement, eavesdropper, thief or hash curator) can see it, and a
+// classifier under test receives the text alone.
+package corpus
