@@ -109,6 +109,10 @@ func TestPairsOpen(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// Every voucher has the same size, whatever its kind.
+				if want := 2 + len(id(i)) + 2*(PointSize+ctSize) + 4 + s.p.rctSize(); v.Size() != want {
+					t.Fatalf("voucher of %d bytes, want %d", v.Size(), want)
+				}
 				if got != tc.want {
 					t.Fatalf("voucher %d: %d pairs open, want %d", i, got, tc.want)
 				}

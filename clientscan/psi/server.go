@@ -96,9 +96,9 @@ func (s *Server) Root() [32]byte { return s.table.root }
 func (s *Server) Dropped() int { return len(s.dropped) }
 
 // Audit rebuilds the table from list with the server's own secrets, as the
-// paper's auditor does in a secure environment (§1.4 of the threat-model
-// review; Remark 5), and reports whether the rebuilt root equals the
-// published one. It detects an overfitted table and a list that differs from
+// auditor of Apple's "Security Threat Model Review of Apple's Child Safety
+// Features" (August 2021) does in a secure environment, and reports whether
+// the rebuilt root equals the published one. It detects an overfitted table and a list that differs from
 // the one claimed; a device, which sees only the table, can detect neither.
 func (s *Server) Audit(list [][]byte) (bool, error) {
 	t, _, _, err := buildTable(list, nil, &s.sec, s.p.TableFactor)
