@@ -19,7 +19,8 @@
 // a chain and when the conversation turned), the franking commitment (a
 // 32-byte HMAC under a key it never learns) and, for a first message, the
 // X3DH initial message (the sender's identity keys and which prekeys were
-// used). It also sees who fetches whose prekey bundle. It does not see
+// used; under sealed sender it travels inside the sealed box instead). It
+// also sees who fetches whose prekey bundle. It does not see
 // content: texts and images are only ever in the ChaCha20-Poly1305 payload,
 // under keys derived from X25519 secrets the provider never holds.
 //

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/hpke"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -210,16 +211,18 @@ func (d *Device) SealWith(m scanlab.Message, extra map[string][]byte) (scanlab.E
 	e := scanlab.Envelope{ID: m.ID, From: m.From, To: m.To, Sent: m.Sent, Body: wire,
 		Attach: make(map[string][]byte, len(extra)+3)}
 	e.Attach[AttachCommitment] = c[:]
-	if cv.init != nil {
-		e.Attach[AttachInit] = cv.init
-	}
-	if d.opts.SealedSender {
-		box, err := sealSender(p.identity, m, c[:])
+	switch {
+	case d.opts.SealedSender:
+		// The initial message names the sender's identity key, so under
+		// sealed sender it travels inside the box.
+		box, err := sealSender(p.identity, m, c[:], cv.init)
 		if err != nil {
 			return scanlab.Envelope{}, err
 		}
 		e.From = ""
 		e.Attach[AttachSender] = box
+	case cv.init != nil:
+		e.Attach[AttachInit] = cv.init
 	}
 	for k, v := range extra {
 		e.Attach[k] = v
@@ -268,15 +271,17 @@ func (d *Device) Open(e scanlab.Envelope) (scanlab.Message, error) {
 		return scanlab.Message{}, fmt.Errorf("%w: missing or malformed franking commitment", ErrMalformed)
 	}
 	from := e.From
+	init, hasInit := e.Attach[AttachInit]
 	_, sealed := e.Attach[AttachSender]
 	if sealed {
-		if from != "" {
-			return scanlab.Message{}, fmt.Errorf("%w: sealed-sender envelope names a sender", ErrMalformed)
+		if from != "" || hasInit {
+			return scanlab.Message{}, fmt.Errorf("%w: sealed-sender envelope names a sender or carries a clear initial message", ErrMalformed)
 		}
 		var err error
-		if from, err = d.openSender(e, c); err != nil {
+		if from, init, err = d.openSender(e, c); err != nil {
 			return scanlab.Message{}, err
 		}
+		hasInit = init != nil
 	}
 	if from == "" {
 		return scanlab.Message{}, fmt.Errorf("%w: envelope has no sender", ErrMalformed)
@@ -289,8 +294,8 @@ func (d *Device) Open(e scanlab.Envelope) (scanlab.Message, error) {
 	defer d.mu.Unlock()
 	p := d.peers[from]
 	var pt, kf []byte
-	if raw, ok := e.Attach[AttachInit]; ok {
-		pt, kf, err = d.openInit(from, p, raw, e.Body, c, ad)
+	if hasInit {
+		pt, kf, err = d.openInit(from, p, init, e.Body, c, ad)
 	} else if p == nil || len(p.convs) == 0 {
 		err = fmt.Errorf("e2ee: no session with %q", from)
 	} else {
@@ -381,9 +386,10 @@ func sealedAAD(id string, to scanlab.UserID, c []byte) []byte {
 	return append(b, c...)
 }
 
-// sealSender encrypts the sender's name to the recipient's identity key
-// with HPKE base mode; the box is enc ‖ ciphertext.
-func sealSender(to PublicIdentity, m scanlab.Message, c []byte) ([]byte, error) {
+// sealSender encrypts the sender's name, and the X3DH initial message if
+// any, to the recipient's identity key with HPKE base mode; the box is enc ‖
+// ciphertext of len(From) ‖ From ‖ init.
+func sealSender(to PublicIdentity, m scanlab.Message, c, init []byte) ([]byte, error) {
 	pub, err := x25519.NewPublicKey(to.DH[:])
 	if err != nil {
 		return nil, err
@@ -396,32 +402,42 @@ func sealSender(to PublicIdentity, m scanlab.Message, c []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	ct, err := snd.Seal(sealedAAD(m.ID, m.To, c), appendField(nil, string(m.From)))
+	ct, err := snd.Seal(sealedAAD(m.ID, m.To, c), append(appendField(nil, string(m.From)), init...))
 	if err != nil {
 		return nil, err
 	}
 	return append(enc, ct...), nil
 }
 
-const sealedMaxLen = KeySize + 2 + maxField + TagSize
+const sealedMaxLen = KeySize + 2 + maxField + initMaxLen + TagSize
 
-func (d *Device) openSender(e scanlab.Envelope, c []byte) (scanlab.UserID, error) {
+// openSender opens the sealed-sender box and returns the sender and the
+// initial message it carries (nil if none).
+func (d *Device) openSender(e scanlab.Envelope, c []byte) (scanlab.UserID, []byte, error) {
 	box := e.Attach[AttachSender]
 	if len(box) < KeySize+2+TagSize || len(box) > sealedMaxLen {
-		return "", fmt.Errorf("%w: sealed-sender box of %d bytes", ErrMalformed, len(box))
+		return "", nil, fmt.Errorf("%w: sealed-sender box of %d bytes", ErrMalformed, len(box))
 	}
 	r, err := hpke.NewRecipient(box[:KeySize], d.hpke, sealedKDF, sealedAEAD, []byte(labelSealed))
 	if err != nil {
-		return "", fmt.Errorf("%w: sealed sender: %v", ErrAuth, err)
+		return "", nil, fmt.Errorf("%w: sealed sender: %v", ErrAuth, err)
 	}
 	pt, err := r.Open(sealedAAD(e.ID, e.To, c), box[KeySize:])
 	if err != nil {
-		return "", fmt.Errorf("%w: sealed sender", ErrAuth)
+		return "", nil, fmt.Errorf("%w: sealed sender", ErrAuth)
 	}
-	if len(pt) < 2 || int(pt[0])<<8|int(pt[1]) != len(pt)-2 {
-		return "", fmt.Errorf("%w: sealed sender", ErrMalformed)
+	if len(pt) < 2 {
+		return "", nil, fmt.Errorf("%w: sealed sender", ErrMalformed)
 	}
-	return scanlab.UserID(pt[2:]), nil
+	n := int(binary.BigEndian.Uint16(pt))
+	if n == 0 || n > maxField || 2+n > len(pt) {
+		return "", nil, fmt.Errorf("%w: sealed sender", ErrMalformed)
+	}
+	var init []byte
+	if rest := pt[2+n:]; len(rest) > 0 {
+		init = rest
+	}
+	return scanlab.UserID(pt[2 : 2+n]), init, nil
 }
 
 // ErrNotReportable is returned by [Device.Report] and [Device.ReportLast]

@@ -106,8 +106,20 @@ func TestModeRoundTrip(t *testing.T) {
 			w := newWorld(t, tc.opts, "alice", "bob")
 			m := w.msg("alice", "bob", "hello bob")
 			e := w.seal(m)
-			if _, ok := e.Attach[AttachInit]; !ok {
-				t.Fatal("first message carries no initial message")
+			if _, ok := e.Attach[AttachInit]; ok == tc.opts.SealedSender {
+				t.Fatalf("initial message in the clear = %t with sealed sender %t", ok, tc.opts.SealedSender)
+			}
+			if tc.opts.SealedSender {
+				// Nothing in the envelope names alice: not her user name,
+				// not her identity keys.
+				ik := w.devs["alice"].Identity()
+				for name, v := range e.Attach {
+					for _, secret := range [][]byte{[]byte("alice"), ik.DH[:], ik.Sign[:]} {
+						if bytes.Contains(v, secret) || bytes.Contains(e.Body, secret) {
+							t.Fatalf("attachment %s or body reveals the sender", name)
+						}
+					}
+				}
 			}
 			if tc.opts.SealedSender != (e.From == "") {
 				t.Fatalf("envelope From = %q with sealed sender %t", e.From, tc.opts.SealedSender)
@@ -127,7 +139,7 @@ func TestModeRoundTrip(t *testing.T) {
 			}
 			// Until bob answers, alice keeps attaching the initial message.
 			e2 := w.seal(w.msg("alice", "bob", "still there?"))
-			if _, ok := e2.Attach[AttachInit]; !ok {
+			if _, ok := e2.Attach[AttachInit]; !ok && !tc.opts.SealedSender {
 				t.Fatal("second message before an answer carries no initial message")
 			}
 			w.open(e2)
@@ -235,6 +247,9 @@ func TestModeRejectsBadEnvelopes(t *testing.T) {
 		{"sealed-box", false, true, func(e *scanlab.Envelope) { e.Attach[AttachSender][40] ^= 1 }},
 		{"sealed-with-from", false, true, func(e *scanlab.Envelope) { e.From = "alice" }},
 		{"sealed-box-short", false, true, func(e *scanlab.Envelope) { e.Attach[AttachSender] = e.Attach[AttachSender][:10] }},
+		{"sealed-box-first", true, true, func(e *scanlab.Envelope) { e.Attach[AttachSender][100] ^= 1 }},
+		{"sealed-box-moved", false, true, func(e *scanlab.Envelope) { e.ID = "other" }},
+		{"sealed-plus-clear-init", true, true, func(e *scanlab.Envelope) { e.Attach[AttachInit] = []byte{1} }},
 	} {
 		t.Run("field="+tc.name, func(t *testing.T) {
 			w := newWorld(t, Options{SealedSender: tc.sealed}, "alice", "bob", "carol")
