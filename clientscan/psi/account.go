@@ -27,7 +27,7 @@ const rkeySize = 32
 const ctSize = sealOverhead + rkeySize
 
 // Account is the device side of one account, shared by all of the user's
-// devices (paper §4.2, client setup): the associated-data key adkey, its
+// devices (paper §4, client setup): the associated-data key adkey, its
 // Shamir polynomial of degree Threshold, the PRF key fkey and the
 // detectable-hash key hkey. It never learns whether an element matched. An
 // Account is safe for concurrent use.
@@ -109,7 +109,7 @@ func (a *Account) coin() (bool, error) {
 	return false, nil
 }
 
-// prfOut is F(fkey, id) = (x, z, x', r) of the paper (§4.3): the Shamir
+// prfOut is F(fkey, id) = (x, z, x', r) of the paper (§4): the Shamir
 // x-coordinate, the dummy share value, the DHF input and the dummy DHF
 // output, all from HMAC-SHA256 (HKDF-Expand with fkey as the key).
 type prfOut struct {
@@ -145,7 +145,7 @@ func checkID(id []byte) error {
 	return nil
 }
 
-// Voucher makes the safety voucher for one element (paper §4.3): with
+// Voucher makes the safety voucher for one element (paper §4): with
 // probability SyntheticRate it is a synthetic voucher instead (see
 // [Account.Synthetic]); otherwise it is a real voucher whose associated data
 // the server can open only for a matching element and only once the account
@@ -174,7 +174,7 @@ func (a *Account) Voucher(t *Table, id, element, ad []byte) (*Voucher, error) {
 	return a.real(t, id, element, ad)
 }
 
-// Synthetic makes a synthetic voucher for id (paper §4.3): its dummy share and
+// Synthetic makes a synthetic voucher for id (paper §4): its dummy share and
 // detectable-hash output are pseudorandom, and exactly one of its two (Q, ct)
 // pairs opens on the server, as for a real match. Honest devices call it only
 // through [Account.Voucher]; calling it directly models a modified client

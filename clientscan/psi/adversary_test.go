@@ -146,6 +146,16 @@ func TestSyntheticOnlyClient(t *testing.T) {
 	if got := s.Revealed("cheat"); got != nil {
 		t.Fatalf("revealed %v", got)
 	}
+	// Having sent more synthetic vouchers than an honest client can, the
+	// account is no longer examined: even real matches stay hidden.
+	for i := range p.Threshold + 1 {
+		if _, err := s.Process("cheat", wire(t)(a.Voucher(tbl, id(100+i), list[i], nil))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := s.View("cheat"); v.Revealed {
+		t.Fatalf("view %+v", v)
+	}
 }
 
 func ExampleNewServer() {

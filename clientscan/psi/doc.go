@@ -24,14 +24,14 @@
 //
 // # Protocol in brief
 //
-// Server setup (§4.2): deduplicate the list, insert it into a cuckoo table of
+// Server setup (§4): deduplicate the list, insert it into a cuckoo table of
 // n' slots with hash functions h1, h2 (entries that do not fit are dropped:
 // false negatives by construction, [Server.Dropped]), pick a secret α and
 // publish P_i = α·H(T[i]) for filled slots, random points for empty ones, and
 // L = α·G. Devices refuse a table whose root differs from the published one,
 // or that holds a repeated or invalid point ([UnmarshalTable]).
 //
-// Voucher (§4.3): for element y with identifier id the device encrypts the
+// Voucher (§4): for element y with identifier id the device encrypts the
 // associated data under the account key adkey, computes the Shamir share of
 // adkey and the detectable-hash value at points derived from id, encrypts
 // both with adct under a fresh rkey into rct, and for j = 1, 2 encrypts rkey

@@ -11,7 +11,7 @@ const (
 	// PointSize is the size of a compressed P-256 point (SEC 1, 0x02/0x03 prefix).
 	PointSize = 33
 	// NonceSize is the size of the domain-separation nonces that describe the
-	// hash functions H, h1 and h2 (the paper's 128-bit nonces, §4.1).
+	// hash functions H, h1 and h2 (the paper's 128-bit nonces, §4).
 	NonceSize = 16
 	// MaxIDSize is the largest voucher identifier accepted, in bytes.
 	MaxIDSize = 64
@@ -60,7 +60,7 @@ var (
 	// ErrBadTable reports a blinded table whose bytes do not parse.
 	ErrBadTable = errors.New("psi: malformed table")
 	// ErrRepeatedPoint reports a blinded table that holds the same point
-	// twice; the device refuses it (paper §4.2, client setup).
+	// twice; the device refuses it (paper §4, client setup).
 	ErrRepeatedPoint = errors.New("psi: repeated point in table")
 	// ErrTableRoot reports a blinded table whose root differs from the
 	// published one.
@@ -79,7 +79,7 @@ type Params struct {
 	// distinct real matches (t+1 Shamir shares of a degree-t polynomial).
 	Threshold int
 	// SyntheticRate is the probability, in [0, 1), that an account replaces
-	// a voucher by a synthetic one (paper §4.3). Only the device uses it.
+	// a voucher by a synthetic one (paper §4). Only the device uses it.
 	SyntheticRate float64
 	// MaxSynthetic is s, the most synthetic vouchers an honest account emits
 	// and the number of detectable-hash polynomials (paper §3, (s,t)-DHF).

@@ -15,7 +15,7 @@ import (
 )
 
 // maxKicks bounds the evictions of one cuckoo insertion; the element still
-// homeless afterwards is dropped (paper §4.2: a small fraction of the list
+// homeless afterwards is dropped (paper §4: a small fraction of the list
 // is dropped, giving false negatives).
 const maxKicks = 500
 
@@ -49,11 +49,13 @@ func newSecrets() serverSecrets {
 	return s
 }
 
-// NewServer runs the paper's server setup (§4.2) on list: it deduplicates the
+// NewServer runs the paper's server setup (§4) on list: it deduplicates the
 // list, inserts it into a cuckoo table of ⌈TableFactor·n⌉ slots with two hash
 // functions, drops what does not fit (see [Server.Dropped]), chooses a secret
 // α, and publishes P_i = α·H(T[i]) for filled slots, a random point for
-// empty ones, and L = α·G. Elements are arbitrary byte strings. Setup costs
+// empty ones, and L = α·G. Each call draws fresh α and nonces, so the set of
+// dropped entries changes with every database version (the paper's Remark
+// 3). Elements are arbitrary byte strings. Setup costs
 // one hash-to-curve and one scalar multiplication per slot, spread over
 // GOMAXPROCS goroutines.
 func NewServer(list [][]byte, p Params) (*Server, error) {
@@ -287,7 +289,7 @@ func (s *Server) String() string {
 // GoString is String, for %#v.
 func (s *Server) GoString() string { return s.String() }
 
-// Process handles one voucher of an account with α only (paper §4.3, server
+// Process handles one voucher of an account with α only (paper §4, server
 // processing): it tries both (Q, ct) pairs and reports whether the voucher
 // matched (a real match or a synthetic voucher). A voucher whose identifier
 // the account already used returns [ErrDuplicateID] and counts once; a
@@ -295,9 +297,11 @@ func (s *Server) GoString() string { return s.String() }
 // [ErrMalformed] or [ErrBadPoint]. Rejected vouchers change nothing stored.
 //
 // Once the account holds more than Threshold matches, Process runs the
-// detectable-hash detection after each new match; when more than Threshold
-// of them are real it reconstructs the account key and opens their
-// associated data ([Server.Revealed]).
+// detectable-hash detection after each new match (at most MaxSynthetic+1
+// times per account; see BenchmarkReveal for its cost); when more than
+// Threshold of them are real it reconstructs the account key and opens their
+// associated data ([Server.Revealed]). Later real matches are opened as they
+// arrive.
 func (s *Server) Process(account string, data []byte) (matched bool, err error) {
 	v, err := ParseVoucher(data)
 	if err != nil {
@@ -408,7 +412,12 @@ func (s *Server) afterMatch(st *accountState) {
 		}
 		return
 	}
-	if len(st.matches) <= t {
+	// An honest account is revealed by the time its (t+1)-th real match
+	// arrives, when it holds at most t+1+s matches (at most s synthetic).
+	// Beyond that it sent more synthetic vouchers than an honest client
+	// can, and detection would fail anyway; skipping it bounds the work a
+	// modified client can cause.
+	if len(st.matches) <= t || len(st.matches) > t+1+s.p.MaxSynthetic {
 		return
 	}
 	rs := make([][]uint64, len(st.matches))

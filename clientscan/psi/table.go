@@ -20,7 +20,7 @@ const tableMagic = "SCANPSIT\x01"
 const tableHeaderSize = len(tableMagic) + 3*NonceSize + PointSize + 4
 
 // Table is the blinded cuckoo table the server publishes and every device
-// downloads: the paper's pdata = (L, P_1..P_n', nonces for H, h1, h2) (§4.2,
+// downloads: the paper's pdata = (L, P_1..P_n', nonces for H, h1, h2) (§4,
 // server setup). A Table is immutable and safe for concurrent use.
 type Table struct {
 	nonceH, nonceH1, nonceH2 [NonceSize]byte
@@ -56,7 +56,7 @@ func tableRoot(enc []byte) [32]byte {
 }
 
 // UnmarshalTable decodes a serialised table and checks it as a device must
-// before use (paper §4.2, client setup): the root must equal expectedRoot
+// before use (paper §4, client setup): the root must equal expectedRoot
 // ([ErrTableRoot]), every point must be a valid non-identity P-256 point
 // ([ErrBadPoint]) and no point may repeat ([ErrRepeatedPoint]). Other
 // structural problems give [ErrBadTable]. data is not retained.
@@ -162,7 +162,7 @@ func cuckooHash(nonce [NonceSize]byte, y []byte, n int) int {
 }
 
 // positions returns (h1(y), h2(y)) for a table of n slots, with h2 moved to
-// h1+1 when they collide (paper §4.2).
+// h1+1 when they collide (paper §4).
 func positions(n1, n2 [NonceSize]byte, y []byte, n int) (int, int) {
 	a, b := cuckooHash(n1, y, n), cuckooHash(n2, y, n)
 	if a == b {

@@ -9,7 +9,7 @@ import (
 const voucherVersion = 1
 
 // Voucher is one safety voucher: the paper's (id, Q_b, ct_b, Q_3−b, ct_3−b,
-// rct) (§4.3). Its identifier is visible to the server; everything else is
+// rct) (§4). Its identifier is visible to the server; everything else is
 // opaque without α and, for the associated data, the account key.
 type Voucher struct {
 	id  []byte
