@@ -3,6 +3,7 @@ package e2ee
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"scanlab"
@@ -92,26 +93,20 @@ func TestX3DHRejectsLowOrderPoints(t *testing.T) {
 	pk, kb, _ := idB.NewPrekeys(1, false)
 	good, _ := ParseBundle(kb)
 	for i, p := range lowOrder {
-		t.Run("role=initiator/point="+string(rune('0'+i)), func(t *testing.T) {
-			for _, field := range []*[KeySize]byte{&good.Identity.DH, &good.Signed} {
+		t.Run(fmt.Sprintf("role=initiator/point=%d", i), func(t *testing.T) {
+			for _, set := range []func(b *Bundle){
+				func(b *Bundle) { copy(b.Identity.DH[:], p) },
+				func(b *Bundle) { copy(b.Signed[:], p) },
+				func(b *Bundle) { b.OneTime = p },
+			} {
 				b := *good
-				bb := &b
-				if field == &good.Identity.DH {
-					copy(bb.Identity.DH[:], p)
-				} else {
-					copy(bb.Signed[:], p)
-				}
-				if _, _, _, err := Initiate(idA, bb, DefaultProfile); !errors.Is(err, ErrInvalidKey) {
+				set(&b)
+				if _, _, _, err := Initiate(idA, &b, DefaultProfile); !errors.Is(err, ErrInvalidKey) {
 					t.Errorf("err = %v, want ErrInvalidKey", err)
 				}
 			}
-			b := *good
-			b.OneTime = p
-			if _, _, _, err := Initiate(idA, &b, DefaultProfile); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("one-time prekey: err = %v, want ErrInvalidKey", err)
-			}
 		})
-		t.Run("role=responder/point="+string(rune('0'+i)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("role=responder/point=%d", i), func(t *testing.T) {
 			_, _, m, err := Initiate(idA, good, DefaultProfile)
 			if err != nil {
 				t.Fatal(err)
