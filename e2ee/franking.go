@@ -1,6 +1,7 @@
 package e2ee
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -145,7 +146,7 @@ func decodeContent(b []byte) (content, error) {
 	case scanlab.Text:
 		c.c.Text = string(data)
 	case scanlab.Image:
-		c.c.Image = data
+		c.c.Image = bytes.Clone(data) // the caller may keep b as evidence
 	default:
 		return c, fmt.Errorf("%w: unknown content kind %d", ErrMalformed, c.c.Kind)
 	}

@@ -13,7 +13,7 @@ type MemoryDirectory struct {
 	mu      sync.Mutex
 	bundles map[scanlab.UserID]*scanlab.KeyBundle
 	// Fetches counts Fetch calls per user (who starts sessions with whom is
-	// visible to the provider).
+	// visible to the provider). Read it only while no Fetch runs.
 	Fetches map[scanlab.UserID]int
 }
 

@@ -293,22 +293,20 @@ func (d *Device) Open(e scanlab.Envelope) (scanlab.Message, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peers[from]
+	var ct content
+	check := func(m []byte) (err error) { ct, err = decodeContent(m); return err }
 	var pt, kf []byte
 	if hasInit {
-		pt, kf, err = d.openInit(from, p, init, e.Body, c, ad)
+		pt, kf, err = d.openInit(from, p, init, e.Body, c, ad, check)
 	} else if p == nil || len(p.convs) == 0 {
 		err = fmt.Errorf("e2ee: no session with %q", from)
 	} else {
-		pt, kf, err = p.decrypt(e.Body, c, ad)
+		pt, kf, err = p.decrypt(e.Body, c, ad, check)
 	}
 	if err != nil {
 		return scanlab.Message{}, err
 	}
 	p = d.peers[from]
-	ct, err := decodeContent(pt)
-	if err != nil {
-		return scanlab.Message{}, err
-	}
 	// Keep the opening for reports.
 	p.received = append(p.received, received{evidenceItem{id: e.ID, from: from, to: e.To, sealed: sealed,
 		c: slices.Clone(c), kf: kf, tag: slices.Clone(e.Attach[AttachTag]), m: pt}, ct.seq})
@@ -321,10 +319,10 @@ func (d *Device) Open(e scanlab.Envelope) (scanlab.Message, error) {
 // decrypt tries the peer's sessions, active first; the one that decrypts
 // becomes active, and a pending initial message is dropped once the peer
 // has answered on its session.
-func (p *peer) decrypt(wire, c, ad []byte) (m, kf []byte, err error) {
+func (p *peer) decrypt(wire, c, ad []byte, check func([]byte) error) (m, kf []byte, err error) {
 	var first error
 	for i, cv := range p.convs {
-		m, kf, err := cv.s.Decrypt(wire, c, ad)
+		m, kf, err := cv.s.decrypt(wire, c, ad, check)
 		if err != nil {
 			if first == nil {
 				first = err
@@ -344,20 +342,20 @@ func (p *peer) decrypt(wire, c, ad []byte) (m, kf []byte, err error) {
 // repeat of the initial message of a session the device already has is
 // decrypted on that session; a new one starts a responder session, which
 // is kept, and its one-time prekey deleted, only if the message decrypts.
-func (d *Device) openInit(from scanlab.UserID, p *peer, raw, wire, c, ad []byte) (m, kf []byte, err error) {
+func (d *Device) openInit(from scanlab.UserID, p *peer, raw, wire, c, ad []byte, check func([]byte) error) (m, kf []byte, err error) {
 	init, err := ParseInitMessage(raw)
 	if err != nil {
 		return nil, nil, err
 	}
 	if p != nil && slices.ContainsFunc(p.convs, func(cv *conv) bool { return cv.ephemeral == init.Ephemeral }) {
-		return p.decrypt(wire, c, ad)
+		return p.decrypt(wire, c, ad, check)
 	}
 	sk, xad, err := Respond(d.id, d.pre, init, d.opts.Profile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("e2ee: X3DH from %q: %w", from, err)
 	}
 	s := NewResponderSession(sk, xad, d.pre.Signed, d.opts.Profile, d.opts.Limits)
-	if m, kf, err = s.Decrypt(wire, c, ad); err != nil {
+	if m, kf, err = s.decrypt(wire, c, ad, check); err != nil {
 		return nil, nil, err
 	}
 	if init.HasOneTime {

@@ -342,3 +342,41 @@ func TestDeviceConcurrentUse(t *testing.T) {
 		w.open(e)
 	}
 }
+
+// TestModeRejectsBadContent: an authentic message whose content does not
+// decode (a buggy or malicious sender) is refused before the session
+// commits.
+func TestModeRejectsBadContent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pt   []byte
+	}{
+		{"empty", nil},
+		{"short", []byte{contentVersion, 0, 0}},
+		{"version", append([]byte{9}, make([]byte, contentHdrLen)...)},
+		{"kind", append(append([]byte{contentVersion}, make([]byte, contentHdrLen-2)...), 7)},
+	} {
+		t.Run("case="+tc.name, func(t *testing.T) {
+			w := newWorld(t, Options{}, "alice", "bob")
+			w.send("alice", "bob", "hello")
+			m := w.msg("alice", "bob", "")
+			ad, _ := envelopeAD(m.ID, m.From, m.To)
+			wire, c, err := w.devs["alice"].peers["bob"].convs[0].s.Encrypt(tc.pt, ad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := scanlab.Envelope{ID: m.ID, From: m.From, To: m.To, Body: wire, Attach: map[string][]byte{AttachCommitment: c[:]}}
+			if _, err := w.srv.Accept(&e); err != nil {
+				t.Fatal(err)
+			}
+			bob := w.devs["bob"].peers["alice"]
+			before, nrecv := snapshot(bob.convs[0].s), len(bob.received)
+			if _, err := w.devs["bob"].Open(e); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+			if !equalSnap(before, snapshot(bob.convs[0].s)) || len(bob.received) != nrecv {
+				t.Fatal("refused content changed the device")
+			}
+		})
+	}
+}

@@ -353,6 +353,13 @@ func ParseHeader(wire []byte) (Header, []byte, error) {
 // commitment verify. On any error the session is unchanged. A skipped key is
 // deleted once used, so a replayed message fails with [ErrDuplicate].
 func (s *Session) Decrypt(wire, c, ad []byte) (m, kf []byte, err error) {
+	return s.decrypt(wire, c, ad, nil)
+}
+
+// decrypt is Decrypt with an optional check of the plaintext that runs
+// before anything is committed, so a caller's rejection of the content also
+// leaves the session unchanged.
+func (s *Session) decrypt(wire, c, ad []byte, check func(m []byte) error) (m, kf []byte, err error) {
 	h, ct, err := ParseHeader(wire)
 	if err != nil {
 		return nil, nil, err
@@ -365,8 +372,7 @@ func (s *Session) Decrypt(wire, c, ad []byte) (m, kf []byte, err error) {
 
 	id := skipID{dh: h.DH, n: h.N}
 	if mk, ok := s.skipped[id]; ok {
-		m, kf, err = s.open(&mk, ct, aad, cc, ad)
-		if err != nil {
+		if m, kf, err = s.open(&mk, ct, aad, cc, ad, check); err != nil {
 			return nil, nil, err
 		}
 		delete(s.skipped, id)
@@ -412,8 +418,7 @@ func (s *Session) Decrypt(wire, c, ad []byte) (m, kf []byte, err error) {
 	fresh = st.skip(fresh, h.N)
 	mk := kdfCK(&st.ckr)
 	st.nr++
-	m, kf, err = s.open(&mk, ct, aad, cc, ad)
-	if err != nil {
+	if m, kf, err = s.open(&mk, ct, aad, cc, ad, check); err != nil {
 		return nil, nil, err
 	}
 	s.st = st
@@ -454,9 +459,9 @@ func (s *Session) store(id skipID, mk [32]byte) {
 	}
 }
 
-// open decrypts a payload with one message key, strips the padding and
-// checks the franking commitment.
-func (s *Session) open(mk *[32]byte, ct, aad []byte, c *[CommitmentSize]byte, ad []byte) (m, kf []byte, err error) {
+// open decrypts a payload with one message key, strips the padding, checks
+// the franking commitment and runs the caller's check.
+func (s *Session) open(mk *[32]byte, ct, aad []byte, c *[CommitmentSize]byte, ad []byte, check func([]byte) error) (m, kf []byte, err error) {
 	key, nonce := messageKeys(s.p, mk)
 	aead, err := chacha20poly1305.New(key)
 	if err != nil {
@@ -477,6 +482,11 @@ func (s *Session) open(mk *[32]byte, ct, aad []byte, c *[CommitmentSize]byte, ad
 	kf, m = p[:FrankKeySize:FrankKeySize], p[FrankKeySize:end:end]
 	if got := commit(kf, ad, m); !hmac.Equal(got[:], c[:]) {
 		return nil, nil, ErrFranking
+	}
+	if check != nil {
+		if err := check(m); err != nil {
+			return nil, nil, err
+		}
 	}
 	return m, kf, nil
 }
