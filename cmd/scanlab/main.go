@@ -143,7 +143,7 @@ func unknownCommand(name string) error {
 
 // newFlags returns a FlagSet for command c whose errors come back to the
 // caller and whose -h prints c's hand-written usage.
-func newFlags(c string, stdout io.Writer) *pflag.FlagSet {
+func newFlags(c string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(c, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"scanlab/experiments"
+)
+
+const runUsage = `Usage:
+    scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick] [--keep-state DIR]
+
+Runs the named experiments, or every experiment when none is named, and
+writes each one's results (CSV, manifest.json) to DIR/EXPERIMENT/.
+
+Experiments:
+%s
+Options:
+    -s, --seed N           seed of every workload; the same seed gives
+                           byte-identical CSV files (default 1)
+    -o, --out DIR          results directory (default "results")
+    -q, --quick            a small, fast version of each experiment
+        --keep-state DIR   keep each run's relay database and raw wire
+                           capture (files named wire*) in DIR
+
+Example:
+    $ scanlab run visibility --seed 1 --out out --keep-state state
+    $ grep -rlF -f out/visibility/canaries.txt state/*/relay*.db state/*/wire* || echo "no canary at rest or on the wire"
+`
+
+func experimentList() string {
+	var b strings.Builder
+	for _, e := range experiments.All() {
+		fmt.Fprintf(&b, "    %-12s %s\n", e.Name, e.Summary)
+	}
+	return b.String()
+}
+
+func init() {
+	register(command{
+		name:    "run",
+		summary: "run the study's experiments and write their results",
+		usage:   fmt.Sprintf(runUsage, experimentList()),
+		run:     runRun,
+	})
+}
+
+func runRun(stdout, stderr io.Writer, args []string) error {
+	c := commands["run"]
+	fs := newFlags("run")
+	seed := fs.Uint64P("seed", "s", 1, "workload seed")
+	out := fs.StringP("out", "o", "results", "results `directory`")
+	quick := fs.BoolP("quick", "q", false, "small, fast version")
+	keep := fs.String("keep-state", "", "keep databases and wire captures in `directory`")
+	if err := parse(fs, c, stdout, args); err != nil {
+		return err
+	}
+	names := fs.Args()
+	for _, n := range names {
+		if _, ok := experiments.Lookup(n); !ok {
+			return &usageError{msg: fmt.Sprintf("unknown experiment %q", n), hint: "experiments: " + strings.Join(experiments.Names(), ", ")}
+		}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return &hintError{err: err, hint: "choose a writable directory with --out"}
+	}
+	params := map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) { params[f.Name] = f.Value.String() })
+	params["experiments"] = strings.Join(names, ",")
+	return experiments.Run(names, experiments.Options{
+		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: stderr, Params: params,
+	})
+}
