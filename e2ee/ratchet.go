@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -280,6 +281,9 @@ var testHookSeal func(key, nonce []byte)
 func (s *Session) Encrypt(m, ad []byte) (wire []byte, c [CommitmentSize]byte, err error) {
 	if !s.st.hasCKs {
 		return nil, c, ErrNotSendReady
+	}
+	if s.st.ns == math.MaxUint32 {
+		return nil, c, errors.New("e2ee: sending chain exhausted; the peer must answer first")
 	}
 	if len(m) > MaxPlaintext {
 		return nil, c, fmt.Errorf("e2ee: plaintext of %d bytes exceeds %d", len(m), MaxPlaintext)

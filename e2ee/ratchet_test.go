@@ -491,3 +491,11 @@ func TestCommitmentMustOpen(t *testing.T) {
 }
 
 func equalSnap(a, b snap) bool { return reflect.DeepEqual(a, b) }
+
+func TestSendingChainExhausted(t *testing.T) {
+	alice, _ := newPair(t, Limits{})
+	alice.st.ns = 1<<32 - 1
+	if _, _, err := alice.Encrypt([]byte("x"), nil); err == nil {
+		t.Fatal("message number wrapped around")
+	}
+}
