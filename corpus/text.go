@@ -61,6 +61,10 @@ type TextLabel struct {
 	// Obfuscation names the evasion applied to the text (one of
 	// [Obfuscations]), or is empty.
 	Obfuscation string
+	// Template identifies the template the text was filled from, as
+	// "topic/set/index" (e.g. "grooming/isolation/3"), so that experiments
+	// can hold out whole phrasings, not just conversations.
+	Template string
 }
 
 // TextMessage is one generated message and its label. From is the author.
@@ -282,7 +286,10 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 		B:     scanlab.UserID(id + "-b"),
 		Topic: topic,
 	}
-	add := func(fromA bool, text string, l TextLabel) {
+	// add appends a message filled from one of templates, a set named set.
+	add := func(fromA bool, set string, templates []string, l TextLabel) {
+		k := r.IntN(len(templates))
+		l.Template = fmt.Sprintf("%s/%s/%d", topic, set, k)
 		from, to := conv.A, conv.B
 		if !fromA {
 			from, to = to, from
@@ -292,22 +299,22 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 			Conversation: id,
 			From:         from,
 			To:           to,
-			Text:         style(r, fill(r, text)),
+			Text:         style(r, fill(r, templates[k])),
 			Label:        l,
 		})
 	}
 	reply := func() {
-		add(false, pick(r, targetReplies[topic]), TextLabel{Stage: "reply"})
+		add(false, "reply", targetReplies[topic], TextLabel{Stage: "reply"})
 	}
 	harm := func(stage string, templates []string) {
-		add(true, pick(r, templates), TextLabel{Harmful: true, Category: topic, Stage: stage})
+		add(true, stage, templates, TextLabel{Harmful: true, Category: topic, Stage: stage})
 	}
 
 	switch topic {
 	case Grooming:
 		conv.Harmful, conv.Category = true, topic
 		for range 2 + r.IntN(3) {
-			add(true, pick(r, groomingRapport), TextLabel{Stage: "rapport"})
+			add(true, "rapport", groomingRapport, TextLabel{Stage: "rapport"})
 			if r.IntN(3) > 0 {
 				reply()
 			}
@@ -331,7 +338,7 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 	case Sextortion:
 		conv.Harmful, conv.Category = true, topic
 		for range 1 + r.IntN(3) {
-			add(true, pick(r, sextortionLure), TextLabel{Stage: "lure"})
+			add(true, "lure", sextortionLure, TextLabel{Stage: "lure"})
 			reply()
 		}
 		for range 2 + r.IntN(3) {
@@ -347,7 +354,7 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 			templates = threatAbuse
 		}
 		if r.IntN(2) == 0 {
-			add(true, pick(r, abuseOpeners), TextLabel{Stage: "opener"})
+			add(true, "opener", abuseOpeners, TextLabel{Stage: "opener"})
 		}
 		for range 2 + r.IntN(4) {
 			harm("abuse", templates)
@@ -359,9 +366,9 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 		n := cfg.MinMessages + r.IntN(cfg.MaxMessages-cfg.MinMessages+1)
 		for k := range n {
 			if r.Float64() < cfg.ConfuserShare {
-				add(k%2 == 0, pick(r, confusers[topic]), TextLabel{Stage: topic, Confuser: true})
+				add(k%2 == 0, "confuser", confusers[topic], TextLabel{Stage: topic, Confuser: true})
 			} else {
-				add(k%2 == 0, pick(r, benign[topic]), TextLabel{Stage: topic})
+				add(k%2 == 0, "benign", benign[topic], TextLabel{Stage: topic})
 			}
 		}
 	}

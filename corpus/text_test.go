@@ -231,6 +231,9 @@ func TestTextsLabels(t *testing.T) {
 					t.Fatalf("message %s text %q contains label word %q", m.ID, m.Text, w)
 				}
 			}
+			if parts := strings.Split(l.Template, "/"); len(parts) != 3 || parts[0] != conv.Topic {
+				t.Fatalf("message %s: template %q not of the form topic/set/index", m.ID, l.Template)
+			}
 			if strings.Contains(m.Text, "{") || strings.Contains(m.Text, "}") {
 				t.Fatalf("message %s: unfilled slot in %q", m.ID, m.Text)
 			}
