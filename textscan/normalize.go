@@ -22,7 +22,8 @@ import (
 //   - leetspeak: inside a word that contains a letter, 0→o, 1→i, 3→e, 4→a,
 //     5→s, 7→t, 8→b, 9→g, and "$"/"@" before a letter, "!"/"|" between
 //     letters become s, a, i and l; a number followed by a unit ("24hrs",
-//     "5pm", "13yo") is left alone;
+//     "5pm", "13yo") or an ordinal suffix ("2nd", but not "3nd") is left
+//     alone;
 //   - spacing tricks: punctuation between letters inside a word is removed
 //     ("k.i.l.l", "k-i-l-l" → "kill") and runs of three or more one-character
 //     words are joined ("k i l l" → "kill");
@@ -207,11 +208,32 @@ var leetDigits = [10]rune{0: 'o', 3: 'e', 4: 'a', 5: 's', 7: 't', 8: 'b', 9: 'g'
 // units are the suffixes that make a leading number a quantity ("24hrs",
 // "5pm", "13yo"), not leetspeak. The list is closed under [squeeze].
 var units = map[string]bool{
-	"st": true, "nd": true, "rd": true, "th": true, "am": true, "pm": true,
+	"am": true, "pm": true,
 	"yo": true, "y": true, "yr": true, "yrs": true, "h": true, "hr": true, "hrs": true,
 	"min": true, "mins": true, "s": true, "k": true, "m": true, "x": true, "d": true,
 	"gb": true, "mb": true, "km": true, "kg": true, "lb": true, "lbs": true,
 	"cm": true, "mm": true, "ft": true, "mi": true, "mph": true,
+}
+
+// ordinal reports whether digits followed by suffix spell an English
+// ordinal ("1st", "22nd", "13th"), not leetspeak ("3nd" is "end").
+func ordinal(digits []rune, suffix string) bool {
+	last, tens := digits[len(digits)-1], rune(0)
+	if len(digits) > 1 {
+		tens = digits[len(digits)-2]
+	}
+	want := "th"
+	if tens != '1' {
+		switch last {
+		case '1':
+			want = "st"
+		case '2':
+			want = "nd"
+		case '3':
+			want = "rd"
+		}
+	}
+	return suffix == want
 }
 
 // deleet replaces digits that stand in for letters, in place. A word without
@@ -231,7 +253,7 @@ func deleet(w []rune, one rune) []rune {
 	for k < len(w) && w[k] >= '0' && w[k] <= '9' {
 		k++
 	}
-	if k > 0 && units[string(w[k:])] {
+	if k > 0 && (units[string(w[k:])] || ordinal(w[:k], string(w[k:]))) {
 		return w
 	}
 	for i, r := range w {

@@ -98,6 +98,10 @@ func TestRulesUnlessMatters(t *testing.T) {
 		r.unless = nil
 		stripped.rules = append(stripped.rules, r)
 	}
+	for _, r := range Rules().ones {
+		r.unless = nil
+		stripped.ones = append(stripped.ones, r)
+	}
 	for _, text := range []string{
 		"don't tell your mom about the surprise party",
 		"i'm gonna kill you in the next round lol",
@@ -133,6 +137,8 @@ func TestNormalize(t *testing.T) {
 		{"k!ll", "kil"},
 		{"sooo", "so"},
 		{"24hrs 5pm 13yo", "24hrs 5pm 13yo"},
+		{"1st 2nd 3rd 4th 11th 12th 13th 21st 22nd", "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd"},
+		{"3nd 1t", "end it"},
 		{"$500", "500"},
 		{"send 📸", "send pic"},
 		{"🤫🤫", "secret secret"},
@@ -163,7 +169,7 @@ func TestPrefilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("pattern="+tt.pattern, func(t *testing.T) {
-			p := newPrefilter(compilePattern(tt.pattern))
+			p := newPrefilter(compilePattern(tt.pattern, false))
 			for _, s := range tt.admit {
 				if !p.admits(s, newPairIndex(s)) {
 					t.Errorf("prefilter %q rejects %q", p, s)
@@ -179,14 +185,34 @@ func TestPrefilter(t *testing.T) {
 	// Every default rule gets a prefilter for at least one pattern, or the
 	// speed-up is lost without anyone noticing.
 	for _, r := range Rules().rules {
-		if !slices.ContainsFunc(r.pre, func(p prefilter) bool { return p != nil }) {
-			t.Errorf("rule %s has no prefilter", r.name)
+		if !slices.ContainsFunc(r.all, func(g []alt) bool {
+			return !slices.ContainsFunc(g, func(a alt) bool { return a.pre == nil })
+		}) {
+			t.Errorf("rule %s has no pattern with a prefilter on every alternative", r.name)
+		}
+	}
+}
+
+func TestSplitTop(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`a|b`, []string{"a", "b"}},
+		{`(?:a|b)c|d`, []string{"(?:a|b)c", "d"}},
+		{`[|]x|\|y|z`, []string{"[|]x", `\|y`, "z"}},
+		{`{you}|u`, []string{"{you}", "u"}},
+		{`abc`, []string{"abc"}},
+	}
+	for _, tt := range tests {
+		if got := splitTop(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("splitTop(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestCompilePatternSqueezes(t *testing.T) {
-	re := compilePattern(`\bkill {self}\b`)
+	re := compilePattern(`\bkill {self}\b`, false)
 	for _, s := range []string{"kil yourself", "kilurself", "kil ur self"} {
 		if !re.MatchString(s) {
 			t.Errorf("%v does not match %q", re, s)
@@ -216,10 +242,18 @@ func FuzzClassify(f *testing.F) {
 		if v.Harmful != (v.Category != "") {
 			t.Errorf("Classify(%q) = %+v: inconsistent", s, v)
 		}
-		for _, r := range rs.rules {
-			for i, re := range r.all {
-				if re.MatchString(n) && !r.pre[i].admits(n, newPairIndex(n)) {
-					t.Errorf("rule %s: prefilter %q rejects %q, which %v matches", r.name, r.pre[i], n, re)
+		n1 := normalize(s, '1')
+		for _, set := range []struct {
+			rules []rule
+			text  string
+		}{{rs.rules, n}, {rs.ones, n1}} {
+			for _, r := range set.rules {
+				for _, g := range r.all {
+					for _, a := range g {
+						if a.re.MatchString(set.text) && !a.pre.admits(set.text, newPairIndex(set.text)) {
+							t.Errorf("rule %s: prefilter %q rejects %q, which %v matches", r.name, a.pre, set.text, a.re)
+						}
+					}
 				}
 			}
 		}
