@@ -189,3 +189,10 @@ func ExampleNewServer() {
 	// img-1: ad of target-1
 	// img-3: ad of target-3
 }
+
+func ExampleAccountFalseFlagProbability() {
+	// An account of one million images at a per-image false-match rate of
+	// one in a million, at threshold 30 (revealed with more than 30 matches).
+	fmt.Printf("%.2g\n", AccountFalseFlagProbability(1_000_000, 1e-6, 30))
+	// Output: 4.6e-35
+}

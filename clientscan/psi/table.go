@@ -121,9 +121,10 @@ func validPoint(b []byte) bool {
 
 // parsePoint decodes a compressed non-identity P-256 point.
 func parsePoint(b []byte) (group.Element, error) {
-	if !validPoint(b) {
+	if len(b) != PointSize || (b[0] != 2 && b[0] != 3) {
 		return nil, ErrBadPoint
 	}
+	// UnmarshalBinary rejects x ≥ p and x with no point on the curve.
 	e := group.P256.NewElement()
 	if err := e.UnmarshalBinary(b); err != nil || e.IsIdentity() {
 		return nil, ErrBadPoint
