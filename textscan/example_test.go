@@ -27,3 +27,29 @@ func ExampleRules() {
 	// harmful=false rule=""
 	// harmful=true rule="grooming/secrecy"
 }
+
+func ExampleTrain() {
+	model := textscan.Train([]textscan.Example{
+		{Text: "just kill yourself", Harmful: true, Category: textscan.SelfHarm},
+		{Text: "nobody would miss you, kill yourself", Harmful: true, Category: textscan.SelfHarm},
+		{Text: "see you at practice tomorrow"},
+		{Text: "practice moved to six"},
+	})
+	for _, text := range []string{"k1ll y0urs3lf", "see you at six"} {
+		v := model.Classify(text)
+		fmt.Printf("harmful=%v category=%q\n", v.Harmful, v.Category)
+	}
+	// Output:
+	// harmful=true category="self-harm"
+	// harmful=false category=""
+}
+
+func ExampleEvaluate() {
+	m := textscan.Evaluate(textscan.Rules(), []textscan.Example{
+		{Text: "don't tell your parents about us", Harmful: true, Category: textscan.Grooming},
+		{Text: "this workout will kill me"},
+	})
+	fmt.Printf("recall=%.2f fpr=%.2f\n", m.Overall.Recall, m.Overall.FPR)
+	// Output:
+	// recall=1.00 fpr=0.00
+}

@@ -5,7 +5,11 @@
 //   - [Rules], keyword and regular-expression rules matched against a
 //     [Normalize]d text that undoes common obfuscations (spacing tricks,
 //     leetspeak, homoglyphs, invisible characters, repeated letters, emoji);
-//   - a statistical model trained on labelled examples.
+//   - [Model], a naive Bayes classifier that [Train] fits to labelled
+//     examples.
+//
+// [Evaluate] scores any [Classifier] against labelled examples: precision,
+// recall, F1 and false-positive rate, overall and per category.
 //
 // The categories are the harms the study follows in private messaging:
 // [Grooming] (the stages described in the child-safety literature: rapport,
