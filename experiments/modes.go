@@ -18,7 +18,7 @@ type ModeConfig struct {
 // results list them. A mode added here joins every experiment.
 func Modes(cfg ModeConfig) []scanlab.Mode {
 	return []scanlab.Mode{
-		serverscan.New(serverscan.Options{}),
+		serverscan.New(serverscan.Options{Image: serverscan.NewPDQScanner(cfg.List, cfg.Labels)}),
 		e2ee.New(e2ee.Options{}),
 	}
 }
