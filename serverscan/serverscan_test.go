@@ -6,8 +6,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
