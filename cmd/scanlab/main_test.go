@@ -115,6 +115,10 @@ func TestVisibilityStudy(t *testing.T) {
 		"e2ee/hash-curator/text": "0", "e2ee/recipient/text": "1",
 		"e2ee/provider/recipient-id": "1", "e2ee/provider/timestamp": "1", "e2ee/provider/size": "1",
 		"e2ee/provider/sender-id": "1", "e2ee/provider/reported-text": "1",
+		"serverscan/provider/image": "1", "serverscan/provider/image-hash": "1", "serverscan/provider/hash-list": "1",
+		"serverscan/db-thief/image": "0", "serverscan/eavesdropper/image": "0", "serverscan/hash-curator/hash-list": "1",
+		"e2ee/provider/image": "0", "e2ee/provider/image-hash": "0", "e2ee/provider/hash-list": "0",
+		"e2ee/recipient/image": "1", "e2ee/db-thief+kms/image": "0",
 	}
 	for k, v := range want {
 		if got[k] != v {
