@@ -2,6 +2,7 @@ package perceptual
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -65,6 +66,9 @@ func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
+		if truncated(format, data) {
+			return nil, fmt.Errorf("%w: %s image ends early (%v)", ErrTruncated, format, err)
+		}
 		return nil, decodeError(err, format)
 	}
 	b := img.Bounds()
@@ -77,6 +81,25 @@ func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %s image is %d×%d", ErrTooLarge, format, b.Dx(), b.Dy())
 	}
 	return img, nil
+}
+
+// truncated reports whether data, which failed to decode as format, lacks
+// the format's end: JPEG's EOI marker, PNG's IEND chunk, GIF's trailer byte,
+// or the length a WebP file's RIFF header declares. Decoders report a
+// missing end in many ways ("short Huffman data", "not enough pixel data",
+// an unexpected EOF), so the file's end is checked instead.
+func truncated(format string, data []byte) bool {
+	switch format {
+	case "jpeg":
+		return !bytes.HasSuffix(bytes.TrimRight(data, "\x00"), []byte{0xff, 0xd9})
+	case "png":
+		return !bytes.HasSuffix(data, []byte("IEND\xaeB`\x82"))
+	case "gif":
+		return !bytes.HasSuffix(data, []byte{0x3b})
+	case "webp":
+		return len(data) < 8 || uint64(len(data)) < 8+uint64(binary.LittleEndian.Uint32(data[4:8]))
+	}
+	return false
 }
 
 // decodeError classifies a decoder error; format is empty while the header
