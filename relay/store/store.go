@@ -92,6 +92,10 @@ func Open(path string, k *kms.Manager, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// Concurrent writes are coalesced into one transaction (one fsync);
+	// bbolt's default 10 ms wait for more writers dominates latency at low
+	// concurrency, so wait less.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	s := &Store{db: db, kms: k, index: idx}
 	if !o.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
