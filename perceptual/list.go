@@ -51,11 +51,11 @@ const maxLine = 64 * 1024
 
 // ErrListSyntax is returned (wrapped, with the line number) by [ReadList]
 // for a line that is not a list entry.
-var ErrListSyntax = errors.New("perceptual: bad hash list line")
+var ErrListSyntax = errors.New("perceptual: bad hash list")
 
 // ReadList reads a hash list in the text format of [List]. Every line is
 // checked; the error for a bad one names its line number (from 1), e.g.
-// "perceptual: bad hash list line: line 7: quality 140 is not in 0..100".
+// "perceptual: bad hash list: line 7: quality 140 is not in 0..100".
 func ReadList(r io.Reader) (*List, error) {
 	l := &List{}
 	sc := bufio.NewScanner(r)
@@ -87,7 +87,8 @@ func (l *List) parseLine(line string) error {
 	hexPart, rest, _ := strings.Cut(line, ",")
 	h, err := ParseHash(strings.TrimSpace(hexPart))
 	if err != nil {
-		return err
+		// Inside a list error the package prefix would appear twice.
+		return errors.New(strings.TrimPrefix(err.Error(), "perceptual: "))
 	}
 	quality := -1
 	label := strings.TrimSpace(rest)
