@@ -1,0 +1,315 @@
+package clientscan
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"scanlab"
+	"scanlab/observe"
+	"scanlab/perceptual"
+	"scanlab/relay"
+)
+
+// testImage draws a deterministic picture of overlapping rectangles (energy
+// spread over many low frequencies, like a photo); noise > 0 adds a
+// pseudo-random perturbation of that amplitude.
+func testImage(seed, noise int) []byte {
+	const n = 96
+	img := image.NewGray(image.Rect(0, 0, n, n))
+	r := uint32(seed*7919 + 1)
+	next := func(m int) int { r = r*1664525 + 1013904223; return int(r>>8) % m }
+	for range 40 {
+		x0, y0 := next(n), next(n)
+		w, h, g := 6+next(36), 6+next(36), next(256)
+		for y := y0; y < min(n, y0+h); y++ {
+			for x := x0; x < min(n, x0+w); x++ {
+				img.SetGray(x, y, color.Gray{uint8(g)})
+			}
+		}
+	}
+	if noise > 0 {
+		for i := range img.Pix {
+			img.Pix[i] = uint8(max(0, min(255, int(img.Pix[i])+next(2*noise+1)-noise)))
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// fixture holds decoded test images: their bytes, PDQ hashes and visual
+// derivatives.
+type fixture struct {
+	data       [][]byte
+	hashes     []perceptual.Hash
+	derivative [][]byte
+}
+
+func newFixture(t testing.TB, seeds ...int) fixture {
+	t.Helper()
+	var f fixture
+	for _, s := range seeds {
+		b := testImage(s, 0)
+		img, err := perceptual.DecodeImage(b, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, q := perceptual.PDQ(img)
+		if q < perceptual.MinQuality {
+			t.Fatalf("test image %d has quality %d", s, q)
+		}
+		f.data = append(f.data, b)
+		f.hashes = append(f.hashes, h)
+		f.derivative = append(f.derivative, VisualDerivative(img))
+	}
+	return f
+}
+
+func seeds(from, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = from + i
+	}
+	return out
+}
+
+// providerView collects what the relay and the server logic record.
+type providerView struct{ observe.Log }
+
+func (v *providerView) holds(t *testing.T, pattern []byte) []observe.Evidence {
+	t.Helper()
+	ev, err := v.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []observe.Evidence
+	for _, e := range ev {
+		if bytes.Contains(e.Data, pattern) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (v *providerView) routes(t *testing.T, route string) []observe.Evidence {
+	t.Helper()
+	ev, err := v.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []observe.Evidence
+	for _, e := range ev {
+		if e.Route == route {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// world is a relay running the mode with two connected devices.
+type world struct {
+	m          *Mode
+	r          *relay.Relay
+	view       *providerView
+	srv        *Server
+	ca, cb     *relay.Client
+	alice, bob *Device
+	n          int
+}
+
+func newWorld(t *testing.T, m *Mode) *world {
+	t.Helper()
+	w := &world{m: m, view: &providerView{}}
+	var once sync.Mutex
+	r, err := relay.Start(relay.Config{DBPath: filepath.Join(t.TempDir(), "relay.db"), NoSync: true,
+		Observe: w.view.Record,
+		Logic: func(env scanlab.ServerEnv) (scanlab.ServerLogic, error) {
+			s, err := m.NewProvider(env)
+			once.Lock()
+			w.srv = s
+			once.Unlock()
+			return s, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	w.r = r
+	w.ca, w.cb = dial(t, r, "alice"), dial(t, r, "bob")
+	if w.alice, err = m.NewClient("alice", w.ca.Directory()); err != nil {
+		t.Fatal(err)
+	}
+	if w.bob, err = m.NewClient("bob", w.cb.Directory()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func dial(t *testing.T, r *relay.Relay, u scanlab.UserID) *relay.Client {
+	t.Helper()
+	c, err := relay.Dial(r.Addr(), r.CA().Pool(), u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// send seals and sends one message from alice to bob and returns its ID.
+func (w *world) send(t *testing.T, c scanlab.Content) string {
+	t.Helper()
+	w.n++
+	id := fmt.Sprintf("m-%03d", w.n)
+	env, err := w.alice.Seal(scanlab.Message{ID: id, From: "alice", To: "bob", Sent: time.Now(), Content: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ca.Send(env); err != nil {
+		t.Fatalf("send %s: %v", id, err)
+	}
+	return id
+}
+
+func img(b []byte) scanlab.Content { return scanlab.Content{Kind: scanlab.Image, Image: b} }
+func txt(s string) scanlab.Content { return scanlab.Content{Kind: scanlab.Text, Text: s} }
+
+func hashDetections(r *relay.Relay) map[string]scanlab.Detection {
+	out := map[string]scanlab.Detection{}
+	for _, d := range r.Detections() {
+		if d.Pathway == scanlab.DeviceHash {
+			out[d.MessageID] = d
+		}
+	}
+	return out
+}
+
+// TestThresholdThroughRelay sends images through a real TLS relay: t
+// matching images raise nothing and leave no visual derivative in the
+// provider's view; the (t+1)-th raises device-hash detections for exactly
+// the matching messages and puts their derivatives, and nothing of the
+// benign images, into the view. Recipients decrypt everything; the
+// provider reads no content.
+func TestThresholdThroughRelay(t *testing.T) {
+	const th = 3
+	listed := newFixture(t, seeds(1, th+2)...)
+	benign := newFixture(t, seeds(100, 3)...)
+	labels := []string{"k1", "k2", "k3", "k4", "k5"}
+	m := NewMode(Options{List: listed.hashes, Labels: labels, Threshold: th, SyntheticRate: -1})
+	w := newWorld(t, m)
+
+	token := "tok-5f1c0a9e77"
+	sent := map[string]scanlab.Content{}
+	var matching, benignIDs []string
+	sendImg := func(b []byte, match bool) {
+		id := w.send(t, img(b))
+		sent[id] = img(b)
+		if match {
+			matching = append(matching, id)
+		} else {
+			benignIDs = append(benignIDs, id)
+		}
+	}
+	id := w.send(t, txt("see you at practice "+token))
+	sent[id] = txt("see you at practice " + token)
+	for i := range th {
+		sendImg(listed.data[i], true)
+		sendImg(benign.data[i%len(benign.data)], false)
+	}
+	if d := hashDetections(w.r); len(d) != 0 {
+		t.Fatalf("detections at t=%d matches: %v", th, d)
+	}
+	for i := range th {
+		if ev := w.view.holds(t, listed.derivative[i]); len(ev) != 0 {
+			t.Fatalf("derivative of matching image %d in the provider's view below the threshold: %s", i, ev[0].Route)
+		}
+	}
+	if v := w.srv.Account("alice"); v.Matches != th || v.Revealed != 0 || v.Real != 0 {
+		t.Fatalf("account view below threshold: %+v", v)
+	}
+	if got := len(w.view.routes(t, RouteVouchers)); got != 2*th {
+		t.Fatalf("%d voucher records, want %d", got, 2*th)
+	}
+
+	// The (t+1)-th match crosses the threshold.
+	sendImg(listed.data[th], true)
+	dets := hashDetections(w.r)
+	if len(dets) != th+1 {
+		t.Fatalf("%d detections after t+1 matches, want %d: %v", len(dets), th+1, dets)
+	}
+	for i, id := range matching {
+		d, ok := dets[id]
+		if !ok || d.Account != "alice" || d.Distance != 0 || d.Rule != labels[i] {
+			t.Fatalf("detection of %s: %+v (present %v)", id, d, ok)
+		}
+		ev := w.view.holds(t, listed.derivative[i])
+		if len(ev) != 1 || ev[0].Route != RouteOpened || ev[0].Fields["verdict-message"] != id || ev[0].Fields["message"] != id {
+			t.Fatalf("derivative of %s in the view: %+v", id, ev)
+		}
+		if len(w.view.holds(t, listed.hashes[i][:])) != 1 {
+			t.Fatalf("hash of %s not opened exactly once", id)
+		}
+	}
+	// A match after the reveal is opened as it arrives.
+	sendImg(listed.data[th+1], true)
+	if d := hashDetections(w.r); len(d) != th+2 {
+		t.Fatalf("%d detections after a post-reveal match", len(d))
+	}
+	// Benign images never open.
+	for i := range benign.data {
+		if ev := w.view.holds(t, benign.derivative[i]); len(ev) != 0 {
+			t.Fatalf("benign derivative %d in the provider's view: %s", i, ev[0].Route)
+		}
+		if ev := w.view.holds(t, benign.hashes[i][:]); len(ev) != 0 {
+			t.Fatalf("benign hash %d in the provider's view: %s", i, ev[0].Route)
+		}
+	}
+	for _, id := range benignIDs {
+		if _, ok := dets[id]; ok {
+			t.Fatalf("benign %s detected", id)
+		}
+	}
+	if v := w.srv.Account("alice"); v.Revealed != 1 || v.Real != th+2 || v.Vouchers != 2*th+2 {
+		t.Fatalf("account view after reveal: %+v", v)
+	}
+	if st := w.srv.Stats(); st.FalseCandidates != 0 || st.Malformed != 0 || st.Detections != th+2 {
+		t.Fatalf("server stats: %+v", st)
+	}
+
+	// E2EE holds: the recipient decrypts everything, receives no voucher,
+	// and the provider's view holds no text and no image.
+	ds, err := w.cb.Fetch(100)
+	if err != nil || len(ds) != len(sent) {
+		t.Fatalf("fetched %d of %d: %v", len(ds), len(sent), err)
+	}
+	for _, d := range ds {
+		if _, ok := d.Envelope.Attach[AttachVoucher]; ok {
+			t.Fatalf("%s delivered with its voucher", d.Envelope.ID)
+		}
+		msg, err := w.bob.Open(d.Envelope)
+		if err != nil {
+			t.Fatalf("open %s: %v", d.Envelope.ID, err)
+		}
+		if want := sent[msg.ID]; msg.Content.Kind != want.Kind || msg.Content.Text != want.Text || !bytes.Equal(msg.Content.Image, want.Image) {
+			t.Fatalf("%s decrypted to different content", msg.ID)
+		}
+	}
+	if ev := w.view.holds(t, []byte(token)); len(ev) != 0 {
+		t.Fatalf("text token in the provider's view: %s", ev[0].Route)
+	}
+	for _, b := range slices.Concat(listed.data, benign.data) {
+		if ev := w.view.holds(t, b[len(b)/2:len(b)/2+64]); len(ev) != 0 {
+			t.Fatalf("image bytes in the provider's view: %s", ev[0].Route)
+		}
+	}
+	if ev := w.view.routes(t, RouteList); len(ev) != 1 || !bytes.Contains(ev[0].Data, []byte(listed.hashes[0].String())) {
+		t.Fatalf("the provider's list is not in its view: %d records", len(ev))
+	}
+}
