@@ -19,9 +19,23 @@ var (
 // products summed left to right. The conversions to float32 forbid the
 // compiler to fuse a product into an addition (Go spec, "Floating-point
 // operators"), which would change the low bits on FMA machines.
+//
+// The three products are looked up in tables built with the same float32
+// multiplications, which gives the same values without the conversions and
+// multiplications per pixel.
 func rgbLuma(r, g, b uint8) float32 {
-	return float32(lumaR*float32(r)) + float32(lumaG*float32(g)) + float32(lumaB*float32(b))
+	return lumaTab[0][r] + lumaTab[1][g] + lumaTab[2][b]
 }
+
+// lumaTab[c][v] is the float32 product of colour c's coefficient and v.
+var lumaTab = func() (t [3][256]float32) {
+	for v := range 256 {
+		t[0][v] = float32(lumaR * float32(v))
+		t[1][v] = float32(lumaG * float32(v))
+		t[2][v] = float32(lumaB * float32(v))
+	}
+	return t
+}()
 
 // fillLuma writes the float32 luma of img into dst (row-major, len(xs)
 // columns and len(ys) rows): dst[i*len(xs)+j] is the luma of the pixel at

@@ -367,17 +367,23 @@ func (st *pdqState) downsample(rows, cols int, skip64 bool) {
 }
 
 // divideColumns divides the running sums in the listed columns of st.buf2
-// by their window sizes, once per distinct column.
+// by their window sizes, once per distinct column, row by row so memory is
+// read in order.
 func (st *pdqState) divideColumns(rows, cols, window int, lanes []int) {
-	prev := -1
+	var cs [64]int
+	var div [64]float32
+	n, prev := 0, -1
 	for _, c := range lanes { // lanes is non-decreasing
-		if c == prev {
-			continue
+		if c != prev {
+			cs[n], div[n] = c, float32(boxDivisor(c, cols, window))
+			n++
+			prev = c
 		}
-		prev = c
-		f := float32(boxDivisor(c, cols, window))
-		for r := 0; r < rows; r++ {
-			st.buf2[r*cols+c] /= f
+	}
+	for r := 0; r < rows; r++ {
+		row := st.buf2[r*cols : r*cols+cols]
+		for i, c := range cs[:n] {
+			row[c] /= div[i]
 		}
 	}
 }
