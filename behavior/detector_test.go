@@ -359,3 +359,11 @@ func smallTraffic() corpus.ConversationConfig {
 	cfg.Days = 7
 	return cfg
 }
+
+func BenchmarkObserve(b *testing.B) {
+	w := newWorld(b, smallPopulation(13), smallTraffic())
+	for b.Loop() {
+		run(behavior.DefaultConfig(), w.events)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(w.events)), "ns/event")
+}

@@ -93,11 +93,12 @@ func (m PolicyMix) draw(r *rand.Rand) DMPolicy {
 // adult counts as a look-alike (see [User.LookAlike]).
 const LookAlikeYoungContacts = 5
 
-// User is one account of a [Population] with its ground truth. Only ID, the
-// declared age (Age, and so [User.Minor]), Created and Policy are attributes
-// the provider knows; Persona, Offender, Evader, ModifiedClient and
-// ReportProb are ground truth for the harness and must never reach a message,
-// an envelope or a detector.
+// User is one account of a [Population] with its ground truth. ID, the
+// declared age (Age, and so [User.Minor]), AccountAge, Created, Policy and
+// YoungContacts (from the social graph the platform keeps) are known to the
+// provider; Persona, Offender, Evader, ModifiedClient and ReportProb are
+// ground truth for the harness and must never reach a message, an envelope
+// or a detector.
 type User struct {
 	ID scanlab.UserID
 	// Age is the declared age in years. Minors are 10–17, adults 18–80.

@@ -23,7 +23,8 @@ const (
 	// ClassKnownImage is a harmful image on the hash list, sent unchanged.
 	ClassKnownImage ContentClass = "known-image"
 	// ClassTransformedImage is a known harmful image put through ordinary
-	// transforms (crop, resize, recompress, filters) to dodge matching.
+	// edits (crop, resize, recompression, filters) in the hope of dodging
+	// matching; a robust perceptual hash should still match it.
 	ClassTransformedImage ContentClass = "transformed-image"
 	// ClassEvasiveImage is a known harmful image perturbed by an
 	// adversarial evasion attack against the perceptual hash.
