@@ -37,6 +37,25 @@ func heldOut(t testing.TB) (train, test []corpus.Conversation) {
 	return train, test
 }
 
+func BenchmarkModelClassify(b *testing.B) {
+	train, _ := heldOut(b)
+	model := textscan.Train(examplesOf(train))
+	text := "hey are you coming to practice tomorrow? coach said we start at 5pm, bring your boots and water"
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		model.Classify(text)
+	}
+}
+
+func BenchmarkTrain(b *testing.B) {
+	train, _ := heldOut(b)
+	ex := examplesOf(train)
+	b.ReportMetric(float64(len(ex)), "examples")
+	for b.Loop() {
+		textscan.Train(ex)
+	}
+}
+
 func TestCategoriesAgree(t *testing.T) {
 	if !slices.Equal(corpus.TextCategories, textscan.Categories) {
 		t.Fatalf("corpus categories %v, textscan categories %v", corpus.TextCategories, textscan.Categories)
