@@ -1,6 +1,7 @@
 package behavior_test
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 
@@ -10,19 +11,24 @@ import (
 
 // The calibration tests run the detector on default synthetic populations
 // (5000 users, two weeks) and hold its figures to bounds. Measured on seeds
-// 1–8 (go test ./behavior -run 'Calibration|NoOffenders' -v prints seed 1;
-// set calibrationSeeds to see others):
+// 1–8 with
+//
+//	go test ./behavior -run 'Calibration|NoOffenders' -v -args -calibration.seeds=8
+//
+// (without -args, seed 1 only):
 //
 //	rules, threshold 5:  recall 0.84–0.97, precision 0.94–1, false-flag rate
 //	                     0–0.0005, look-alike false-flag rate 0–0.017
-//	rules, threshold 3:  recall 0.92–1, precision 0.33–0.44, false-flag rate
+//	rules, threshold 4:  recall 0.89–1, precision 0.55–0.74, false-flag rate
+//	                     0.0035–0.0081, look-alike false-flag rate 0.007–0.051
+//	rules, threshold 3:  recall 0.92–1, precision 0.32–0.44, false-flag rate
 //	                     0.013–0.021, look-alike false-flag rate 0.04–0.13
 //	model (test split):  recall 1, precision 0.46–0.86, false-flag rate
 //	                     0.0016–0.012, look-alike false-flag rate 0–0.085
 //	no offenders, rules: 0–2 flags among 3750 adults
 //
 // The bounds below leave a margin around those ranges.
-var calibrationSeeds = []uint64{1}
+var calibrationSeeds = flag.Int("calibration.seeds", 1, "run the calibration tests on seeds 1..`n`")
 
 type bounds struct {
 	minRecall, minPrecision    float64
@@ -40,7 +46,7 @@ func (b bounds) check(t *testing.T, ev behavior.Evaluation) {
 }
 
 func TestCalibration(t *testing.T) {
-	for _, seed := range calibrationSeeds {
+	for seed := uint64(1); seed <= uint64(*calibrationSeeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			pc := corpus.DefaultPopulationConfig()
 			pc.Seed = seed
@@ -51,9 +57,12 @@ func TestCalibration(t *testing.T) {
 			t.Run("rules/threshold=5", func(t *testing.T) {
 				bounds{minRecall: 0.75, minPrecision: 0.8, maxFalseFlag: 0.002, maxLookAlike: 0.05}.check(t, strict)
 			})
-			lenient := behavior.Config{Threshold: 3}
-			loose := behavior.Evaluate(run(lenient, w.events).Flagged(), w.truth)
+			t.Run("rules/threshold=4", func(t *testing.T) {
+				ev := behavior.Evaluate(run(behavior.Config{Threshold: 4}, w.events).Flagged(), w.truth)
+				bounds{minRecall: 0.8, minPrecision: 0.4, maxFalseFlag: 0.015, maxLookAlike: 0.1}.check(t, ev)
+			})
 			t.Run("rules/threshold=3", func(t *testing.T) {
+				loose := behavior.Evaluate(run(behavior.Config{Threshold: 3}, w.events).Flagged(), w.truth)
 				bounds{minRecall: 0.85, minPrecision: 0.2, maxFalseFlag: 0.035, maxLookAlike: 0.25}.check(t, loose)
 				// A lower threshold buys recall with false flags, and the
 				// population holds benign adults the lenient rules flag.
@@ -80,17 +89,21 @@ func TestCalibration(t *testing.T) {
 }
 
 func TestNoOffendersFewFlags(t *testing.T) {
-	pc := corpus.DefaultPopulationConfig()
-	pc.OffenderShare = 0
-	w := newWorld(t, pc, corpus.DefaultConversationConfig())
-	d := run(behavior.DefaultConfig(), w.events)
-	ev := behavior.Evaluate(d.Flagged(), w.truth)
-	t.Logf("%v", ev)
-	if ev.Offenders != 0 {
-		t.Fatalf("%d offenders in an offender-free population", ev.Offenders)
-	}
-	// Measured on seeds 1–8: at most 2 flags among 3750 adults.
-	if limit := ev.Benign / 500; ev.BenignFlagged > limit {
-		t.Errorf("%d of %d benign adults flagged, want at most %d", ev.BenignFlagged, ev.Benign, limit)
+	for seed := uint64(1); seed <= uint64(*calibrationSeeds); seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			pc := corpus.DefaultPopulationConfig()
+			pc.Seed = seed
+			pc.OffenderShare = 0
+			w := newWorld(t, pc, corpus.DefaultConversationConfig())
+			ev := behavior.Evaluate(run(behavior.DefaultConfig(), w.events).Flagged(), w.truth)
+			t.Logf("%v", ev)
+			if ev.Offenders != 0 {
+				t.Fatalf("%d offenders in an offender-free population", ev.Offenders)
+			}
+			// Measured on seeds 1–8: at most 2 flags among 3750 adults.
+			if limit := ev.Benign / 500; ev.BenignFlagged > limit {
+				t.Errorf("%d of %d benign adults flagged, want at most %d", ev.BenignFlagged, ev.Benign, limit)
+			}
+		})
 	}
 }

@@ -41,8 +41,9 @@
 // measuring. The threshold was not: it was first 3, and on the default
 // synthetic population (package corpus, seeds 1–8) a threshold of 3 flagged
 // 1.3–2.1% of benign adults (mostly parents who message their children's
-// friends, and a quarter of teachers and coaches), 4 flagged 0.35–0.8%, and 5
-// flagged at most 0.05% at an offender recall of 0.84–0.97. The default is 5;
+// friends, and between a tenth and a third of teachers and coaches), 4
+// flagged 0.35–0.8%, and 5 flagged at most 0.05% at an offender recall of
+// 0.84–0.97 (the calibration test in this package prints these figures). The default is 5;
 // experiments should sweep it and show the curve, since every lower setting
 // buys recall with false flags on benign adults with many young contacts,
 // which [Evaluate] reports beside recall. The synthetic offenders behave as
