@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"scanlab/corpus"
@@ -25,16 +26,31 @@ func examplesOf(convs []corpus.Conversation) []textscan.Example {
 	return ex
 }
 
-// heldOut generates the default corpus and splits it: 70% of conversations
-// for training, 30% for evaluation.
+// generateSplit generates the default corpus and splits it: 70% of
+// conversations for training, 30% for evaluation.
+func generateSplit() (train, test []corpus.Conversation, err error) {
+	c, err := corpus.GenerateTexts(corpus.DefaultTextConfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	train, test = c.Split(0.3)
+	return train, test, nil
+}
+
+var defaultSplit = sync.OnceValues(func() ([2][]corpus.Conversation, error) {
+	train, test, err := generateSplit()
+	return [2][]corpus.Conversation{train, test}, err
+})
+
+// heldOut returns the split of [generateSplit], made once per test binary.
+// Callers must not modify it.
 func heldOut(t testing.TB) (train, test []corpus.Conversation) {
 	t.Helper()
-	c, err := corpus.GenerateTexts(corpus.DefaultTextConfig())
+	s, err := defaultSplit()
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, test = c.Split(0.3)
-	return train, test
+	return s[0], s[1]
 }
 
 func BenchmarkModelClassify(b *testing.B) {
@@ -252,7 +268,10 @@ func TestModelDeterministic(t *testing.T) {
 	shuffled := slices.Clone(ex)
 	rand.New(rand.NewPCG(2, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	b := textscan.Train(shuffled)
-	train2, _ := heldOut(t)
+	train2, _, err := generateSplit()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := textscan.Train(examplesOf(train2))
 	for _, e := range examplesOf(test) {
 		va, vb, vc := a.Classify(e.Text), b.Classify(e.Text), c.Classify(e.Text)
