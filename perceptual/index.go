@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Match is one list entry found near a query.
@@ -205,29 +206,46 @@ func (ix *Index) AppendMatches(dst []Match, q Hash, threshold int) []Match {
 	seen := sc.seenFor(len(ix.words))
 	verified := sc.verified[:0]
 	keys := sc.keys[:0]
+	// Look up every bucket first, then touch the first record of each, and
+	// only then scan them: the lookups of a cold query are cache misses,
+	// and issuing them in independent batches lets the processor overlap
+	// them instead of waiting for each in turn.
+	spans := sc.spans[:0]
 	for s := 0; s < numSlots; s++ {
 		qs := slot(&qw, s)
-		a, b := otherWords(s)
-		qa, qb := qw[a], uint32(qw[b])
-		starts, recs := ix.starts[s], ix.records[s]
+		starts := ix.starts[s]
 		for _, m := range masks {
 			v := int(qs ^ m)
-			for _, rec := range recs[starts[v]:starts[v+1]] {
-				if bits.OnesCount64(qa^rec.word)+bits.OnesCount32(qb^rec.half) > threshold {
-					continue // step 1
-				}
-				id := rec.id
-				if seen[id>>6]>>(id&63)&1 != 0 {
-					continue // step 2
-				}
-				seen[id>>6] |= 1 << (id & 63)
-				verified = append(verified, id)
-				ew := &ix.words[id]
-				d := bits.OnesCount64(qw[0]^ew[0]) + bits.OnesCount64(qw[1]^ew[1]) +
-					bits.OnesCount64(qw[2]^ew[2]) + bits.OnesCount64(qw[3]^ew[3])
-				if d <= threshold { // step 3
-					keys = append(keys, uint64(d)<<32|uint64(id))
-				}
+			spans = append(spans, span{starts[v], starts[v+1]})
+		}
+	}
+	sc.spans = spans
+	var touch uint32
+	for i, sp := range spans {
+		if sp.lo < sp.hi {
+			touch ^= ix.records[i/len(masks)][sp.lo].id
+		}
+	}
+	touchSink.Store(touch)
+	for i, sp := range spans {
+		s := i / len(masks)
+		a, b := otherWords(s)
+		qa, qb := qw[a], uint32(qw[b])
+		for _, rec := range ix.records[s][sp.lo:sp.hi] {
+			if bits.OnesCount64(qa^rec.word)+bits.OnesCount32(qb^rec.half) > threshold {
+				continue // step 1
+			}
+			id := rec.id
+			if seen[id>>6]>>(id&63)&1 != 0 {
+				continue // step 2
+			}
+			seen[id>>6] |= 1 << (id & 63)
+			verified = append(verified, id)
+			ew := &ix.words[id]
+			d := bits.OnesCount64(qw[0]^ew[0]) + bits.OnesCount64(qw[1]^ew[1]) +
+				bits.OnesCount64(qw[2]^ew[2]) + bits.OnesCount64(qw[3]^ew[3])
+			if d <= threshold { // step 3
+				keys = append(keys, uint64(d)<<32|uint64(id))
 			}
 		}
 	}
@@ -239,8 +257,15 @@ func (ix *Index) AppendMatches(dst []Match, q Hash, threshold int) []Match {
 	return appendSorted(dst, keys, sc.tmp)
 }
 
+// touchSink keeps the touching loop of AppendMatches from being removed.
+var touchSink atomic.Uint32
+
+// span bounds one bucket in a slot's records.
+type span struct{ lo, hi uint32 }
+
 // scratch is the per-query working space of a search.
 type scratch struct {
+	spans    []span   // the buckets to scan
 	seen     []uint64 // a bit per entry, all clear between queries
 	verified []uint32 // the entries whose bit is set
 	keys     []uint64 // matches as distance<<32 | entry

@@ -220,3 +220,78 @@ func BenchmarkMatchLinear1M(b *testing.B) {
 		buf = benchIndex.AppendLinear(buf[:0], benchQuery, MatchThreshold)
 	}
 }
+
+// TestIndexConcurrent: one index serves concurrent queries (run with
+// -race).
+func TestIndexConcurrent(t *testing.T) {
+	entries, q := plantedList(77, 20000, 40)
+	ix := NewIndex(entries)
+	want := Linear(entries, q, MatchThreshold)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for range 20 {
+				if got := ix.Match(q, MatchThreshold); !slices.Equal(got, want) {
+					errs <- fmt.Sprintf("goroutine %d: %d matches, want %d", g, len(got), len(want))
+					return
+				}
+				r := randomHash(rng)
+				if got := ix.Match(r, 40); !slices.Equal(got, Linear(entries, r, 40)) {
+					errs <- fmt.Sprintf("goroutine %d: random query differs", g)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// benchQueries are unrelated queries (no near-duplicate in the list, the
+// common case for a scanner), cycled so each iteration starts cold.
+var benchQueries = func() []Hash {
+	rng := rand.New(rand.NewPCG(7, 7))
+	qs := make([]Hash, 1024)
+	for i := range qs {
+		qs[i] = randomHash(rng)
+	}
+	return qs
+}()
+
+// BenchmarkMatchIndex1MRandomQueries: distinct random queries against the
+// 10⁶-entry list, threshold 31.
+func BenchmarkMatchIndex1MRandomQueries(b *testing.B) {
+	benchList(b)
+	var buf []Match
+	i := 0
+	for b.Loop() {
+		buf = benchIndex.AppendMatches(buf[:0], benchQueries[i%len(benchQueries)], MatchThreshold)
+		i++
+	}
+}
+
+// BenchmarkMatchLinear1MRandomQueries is its linear-scan counterpart.
+func BenchmarkMatchLinear1MRandomQueries(b *testing.B) {
+	benchList(b)
+	var buf []Match
+	i := 0
+	for b.Loop() {
+		buf = benchIndex.AppendLinear(buf[:0], benchQueries[i%len(benchQueries)], MatchThreshold)
+		i++
+	}
+}
+
+// BenchmarkNewIndex1M builds the index over 10⁶ hashes.
+func BenchmarkNewIndex1M(b *testing.B) {
+	benchList(b)
+	for b.Loop() {
+		NewIndex(benchEntries)
+	}
+}
