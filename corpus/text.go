@@ -145,10 +145,10 @@ type TextCorpus struct {
 // PCG streams, one per purpose, so that changing one part of the generation
 // leaves the others alone.
 const (
-	streamLayout    = 1
-	streamObfuscate = 2
-	streamSplit     = 3
-	streamConv      = 1 << 32 // + conversation index
+	textStreamLayout    = 1
+	textStreamObfuscate = 2
+	textStreamSplit     = 3
+	textStreamConv      = 1 << 32 // + conversation index
 )
 
 // GenerateTexts generates a text corpus. It returns an error for an invalid
@@ -176,13 +176,13 @@ func GenerateTexts(cfg TextConfig) (*TextCorpus, error) {
 			topics[i] = TextTopics[(i-nHarm)%len(TextTopics)]
 		}
 	}
-	layout := rand.New(rand.NewPCG(cfg.Seed, streamLayout))
+	layout := rand.New(rand.NewPCG(cfg.Seed, textStreamLayout))
 	layout.Shuffle(len(topics), func(i, j int) { topics[i], topics[j] = topics[j], topics[i] })
 
 	c := &TextCorpus{Synthetic: SyntheticTexts, Config: cfg}
 	for i, topic := range topics {
-		r := rand.New(rand.NewPCG(cfg.Seed, streamConv+uint64(i)))
-		c.Conversations = append(c.Conversations, generateConversation(r, &cfg, i, topic))
+		r := rand.New(rand.NewPCG(cfg.Seed, textStreamConv+uint64(i)))
+		c.Conversations = append(c.Conversations, generateTextConversation(r, &cfg, i, topic))
 	}
 
 	// Obfuscation: exactly the configured share of harmful messages.
@@ -195,10 +195,10 @@ func GenerateTexts(cfg TextConfig) (*TextCorpus, error) {
 		}
 	}
 	nObf := int(math.Round(cfg.ObfuscationShare * float64(len(harmful))))
-	or := rand.New(rand.NewPCG(cfg.Seed, streamObfuscate))
+	or := rand.New(rand.NewPCG(cfg.Seed, textStreamObfuscate))
 	for _, k := range or.Perm(len(harmful))[:nObf] {
 		m := harmful[k]
-		m.Text, m.Label.Obfuscation = obfuscate(or, m.Text, obfs)
+		m.Text, m.Label.Obfuscation = textObfuscate(or, m.Text, obfs)
 	}
 	return c, nil
 }
@@ -258,7 +258,7 @@ func (c *TextCorpus) Split(testShare float64) (train, test []Conversation) {
 		byTopic[conv.Topic] = append(byTopic[conv.Topic], i)
 	}
 	slices.Sort(topics)
-	r := rand.New(rand.NewPCG(c.Config.Seed, streamSplit))
+	r := rand.New(rand.NewPCG(c.Config.Seed, textStreamSplit))
 	inTest := make([]bool, len(c.Conversations))
 	for _, t := range topics {
 		idx := byTopic[t]
@@ -277,8 +277,8 @@ func (c *TextCorpus) Split(testShare float64) (train, test []Conversation) {
 	return train, test
 }
 
-// generateConversation builds conversation number i about topic.
-func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Conversation {
+// generateTextConversation builds conversation number i about topic.
+func generateTextConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Conversation {
 	id := fmt.Sprintf("t%06d", i)
 	conv := Conversation{
 		ID:    id,
@@ -299,12 +299,12 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 			Conversation: id,
 			From:         from,
 			To:           to,
-			Text:         style(r, fill(r, templates[k])),
+			Text:         textStyle(r, textFill(r, templates[k])),
 			Label:        l,
 		})
 	}
 	reply := func() {
-		add(false, "reply", targetReplies[topic], TextLabel{Stage: "reply"})
+		add(false, "reply", textReplies[topic], TextLabel{Stage: "reply"})
 	}
 	harm := func(stage string, templates []string) {
 		add(true, stage, templates, TextLabel{Harmful: true, Category: topic, Stage: stage})
@@ -314,7 +314,7 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 	case Grooming:
 		conv.Harmful, conv.Category = true, topic
 		for range 2 + r.IntN(3) {
-			add(true, "rapport", groomingRapport, TextLabel{Stage: "rapport"})
+			add(true, "rapport", textGroomingRapport, TextLabel{Stage: "rapport"})
 			if r.IntN(3) > 0 {
 				reply()
 			}
@@ -324,9 +324,9 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 			templates []string
 			min, max  int
 		}{
-			{"isolation", groomingIsolation, 1, 3},
-			{"desensitisation", groomingDesensitisation, 1, 2},
-			{"request", groomingRequest, 1, 2},
+			{"isolation", textGroomingIsolation, 1, 3},
+			{"desensitisation", textGroomingDesensitisation, 1, 2},
+			{"request", textGroomingRequest, 1, 2},
 		} {
 			for range st.min + r.IntN(st.max-st.min+1) {
 				harm(st.name, st.templates)
@@ -338,23 +338,23 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 	case Sextortion:
 		conv.Harmful, conv.Category = true, topic
 		for range 1 + r.IntN(3) {
-			add(true, "lure", sextortionLure, TextLabel{Stage: "lure"})
+			add(true, "lure", textSextortionLure, TextLabel{Stage: "lure"})
 			reply()
 		}
 		for range 2 + r.IntN(3) {
-			harm("threat", sextortionThreats)
+			harm("threat", textSextortionThreats)
 			if r.IntN(3) > 0 {
 				reply()
 			}
 		}
 	case SelfHarm, Threat:
 		conv.Harmful, conv.Category = true, topic
-		templates := selfHarmAbuse
+		templates := textSelfHarmAbuse
 		if topic == Threat {
-			templates = threatAbuse
+			templates = textThreatAbuse
 		}
 		if r.IntN(2) == 0 {
-			add(true, "opener", abuseOpeners, TextLabel{Stage: "opener"})
+			add(true, "opener", textAbuseOpeners, TextLabel{Stage: "opener"})
 		}
 		for range 2 + r.IntN(4) {
 			harm("abuse", templates)
@@ -366,20 +366,20 @@ func generateConversation(r *rand.Rand, cfg *TextConfig, i int, topic string) Co
 		n := cfg.MinMessages + r.IntN(cfg.MaxMessages-cfg.MinMessages+1)
 		for k := range n {
 			if r.Float64() < cfg.ConfuserShare {
-				add(k%2 == 0, "confuser", confusers[topic], TextLabel{Stage: topic, Confuser: true})
+				add(k%2 == 0, "confuser", textConfusers[topic], TextLabel{Stage: topic, Confuser: true})
 			} else {
-				add(k%2 == 0, "benign", benign[topic], TextLabel{Stage: topic})
+				add(k%2 == 0, "benign", textBenign[topic], TextLabel{Stage: topic})
 			}
 		}
 	}
 	return conv
 }
 
-// pick returns a uniformly chosen element of s.
-func pick(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
+// textPick returns a uniformly chosen element of s.
+func textPick(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
 
-// fill replaces every {slot} in a template by a value of that slot.
-func fill(r *rand.Rand, t string) string {
+// textFill replaces every {slot} in a template by a value of that slot.
+func textFill(r *rand.Rand, t string) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(t, '{')
@@ -391,21 +391,21 @@ func fill(r *rand.Rand, t string) string {
 		if j < 0 {
 			panic("corpus: unterminated slot in template " + t)
 		}
-		values, ok := slots[t[i+1:i+j]]
+		values, ok := textSlots[t[i+1:i+j]]
 		if !ok {
 			panic("corpus: unknown slot in template " + t)
 		}
 		b.WriteString(t[:i])
-		b.WriteString(pick(r, values))
+		b.WriteString(textPick(r, values))
 		t = t[i+j+1:]
 	}
 }
 
-// style varies the surface of a message the way people type: lower case,
+// textStyle varies the surface of a message the way people type: lower case,
 // dropped final punctuation, a trailing "lol" or emoji. It is applied to
 // every message, harmful or not, so that style alone says nothing about the
 // label.
-func style(r *rand.Rand, s string) string {
+func textStyle(r *rand.Rand, s string) string {
 	if r.IntN(10) < 4 {
 		s = strings.ToLower(s)
 	}
@@ -413,7 +413,7 @@ func style(r *rand.Rand, s string) string {
 		s = strings.TrimRight(s, ".!?")
 	}
 	if r.IntN(10) < 2 {
-		s += pick(r, []string{" lol", " haha", " 😂", " 🙂", "!!", " ok", " 👀"})
+		s += textPick(r, []string{" lol", " haha", " 😂", " 🙂", "!!", " ok", " 👀"})
 	}
 	return s
 }

@@ -24,29 +24,29 @@ var Obfuscations = []string{
 	ObfSpacing, ObfPunctuation, ObfLeet, ObfHomoglyph, ObfZeroWidth, ObfRepeat, ObfFullWidth, ObfEmoji,
 }
 
-// obfuscate applies one evasion drawn from kinds to s and returns the new text
+// textObfuscate applies one evasion drawn from kinds to s and returns the new text
 // and the evasion's name. If the drawn evasion cannot change s (no word for an
 // emoji, say), the others are tried in a random order; every kind changes a
 // text that has a word of two or more letters.
-func obfuscate(r *rand.Rand, s string, kinds []string) (string, string) {
+func textObfuscate(r *rand.Rand, s string, kinds []string) (string, string) {
 	order := slices.Clone(kinds)
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	for _, k := range order {
-		if t := obfuscators[k](r, s); t != s {
+		if t := textObfuscators[k](r, s); t != s {
 			return t, k
 		}
 	}
 	return s, ""
 }
 
-var obfuscators = map[string]func(*rand.Rand, string) string{
-	ObfSpacing: func(r *rand.Rand, s string) string { return perWord(r, s, interleave(" ")) },
+var textObfuscators = map[string]func(*rand.Rand, string) string{
+	ObfSpacing: func(r *rand.Rand, s string) string { return textPerWord(r, s, textInterleave(" ")) },
 	ObfPunctuation: func(r *rand.Rand, s string) string {
-		return perWord(r, s, interleave(pick(r, []string{".", "-", "*", "_"})))
+		return textPerWord(r, s, textInterleave(textPick(r, []string{".", "-", "*", "_"})))
 	},
-	ObfZeroWidth: func(r *rand.Rand, s string) string { return perWord(r, s, interleave("\u200b")) },
+	ObfZeroWidth: func(r *rand.Rand, s string) string { return textPerWord(r, s, textInterleave("\u200b")) },
 	ObfRepeat: func(r *rand.Rand, s string) string {
-		return perWord(r, s, func(w string) string {
+		return textPerWord(r, s, func(w string) string {
 			i := strings.IndexAny(w, "aeiou")
 			if i < 0 {
 				i = 0
@@ -54,8 +54,8 @@ var obfuscators = map[string]func(*rand.Rand, string) string{
 			return w[:i+1] + strings.Repeat(w[i:i+1], 2+r.IntN(3)) + w[i+1:]
 		})
 	},
-	ObfLeet:      func(r *rand.Rand, s string) string { return mapLetters(r, s, leet, 0.7) },
-	ObfHomoglyph: func(r *rand.Rand, s string) string { return mapLetters(r, s, cyrillic, 0.6) },
+	ObfLeet:      func(r *rand.Rand, s string) string { return textMapLetters(r, s, textLeet, 0.7) },
+	ObfHomoglyph: func(r *rand.Rand, s string) string { return textMapLetters(r, s, textCyrillic, 0.6) },
 	ObfFullWidth: func(r *rand.Rand, s string) string {
 		return strings.Map(func(c rune) rune {
 			if c > ' ' && c < 0x7f {
@@ -67,7 +67,7 @@ var obfuscators = map[string]func(*rand.Rand, string) string{
 	ObfEmoji: func(r *rand.Rand, s string) string {
 		words := strings.Fields(s)
 		for i, w := range words {
-			if e, ok := emojiFor[strings.ToLower(strings.TrimRight(w, ".,!?"))]; ok {
+			if e, ok := textEmoji[strings.ToLower(strings.TrimRight(w, ".,!?"))]; ok {
 				words[i] = e
 			}
 		}
@@ -75,13 +75,13 @@ var obfuscators = map[string]func(*rand.Rand, string) string{
 	},
 }
 
-// perWord applies f to one or two of the longest words of s (words of at
+// textPerWord applies f to one or two of the longest words of s (words of at
 // least two ASCII letters).
-func perWord(r *rand.Rand, s string, f func(string) string) string {
+func textPerWord(r *rand.Rand, s string, f func(string) string) string {
 	words := strings.Fields(s)
 	var cand []int
 	for i, w := range words {
-		if len(w) >= 2 && isLetters(w) {
+		if len(w) >= 2 && textIsLetters(w) {
 			cand = append(cand, i)
 		}
 	}
@@ -96,7 +96,7 @@ func perWord(r *rand.Rand, s string, f func(string) string) string {
 	return strings.Join(words, " ")
 }
 
-func isLetters(w string) bool {
+func textIsLetters(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if c := w[i] | 0x20; c < 'a' || c > 'z' {
 			return false
@@ -105,8 +105,8 @@ func isLetters(w string) bool {
 	return true
 }
 
-// interleave returns a function that puts sep between the letters of a word.
-func interleave(sep string) func(string) string {
+// textInterleave returns a function that puts sep between the letters of a word.
+func textInterleave(sep string) func(string) string {
 	return func(w string) string {
 		var b strings.Builder
 		for i, c := range w {
@@ -119,9 +119,9 @@ func interleave(sep string) func(string) string {
 	}
 }
 
-// mapLetters replaces each letter that has a substitute with probability p,
+// textMapLetters replaces each letter that has a substitute with probability p,
 // and at least one letter if any has a substitute.
-func mapLetters(r *rand.Rand, s string, sub map[rune]rune, p float64) string {
+func textMapLetters(r *rand.Rand, s string, sub map[rune]rune, p float64) string {
 	rs := []rune(s)
 	var can []int
 	for i, c := range rs {
@@ -146,15 +146,15 @@ func mapLetters(r *rand.Rand, s string, sub map[rune]rune, p float64) string {
 	return string(rs)
 }
 
-var leet = map[rune]rune{'a': '4', 'e': '3', 'i': '1', 'o': '0', 's': '5', 't': '7', 'l': '1', 'A': '4', 'E': '3', 'I': '1', 'O': '0', 'S': '$'}
+var textLeet = map[rune]rune{'a': '4', 'e': '3', 'i': '1', 'o': '0', 's': '5', 't': '7', 'l': '1', 'A': '4', 'E': '3', 'I': '1', 'O': '0', 'S': '$'}
 
-var cyrillic = map[rune]rune{
+var textCyrillic = map[rune]rune{
 	'a': 'а', 'e': 'е', 'o': 'о', 'p': 'р', 'c': 'с', 'x': 'х', 'y': 'у', 'i': 'і', 's': 'ѕ', 'j': 'ј',
 	'A': 'А', 'E': 'Е', 'O': 'О', 'P': 'Р', 'C': 'С', 'K': 'К', 'M': 'М', 'T': 'Т', 'H': 'Н', 'B': 'В',
 }
 
-// emojiFor maps words to the emoji people type instead of them.
-var emojiFor = map[string]string{
+// textEmoji maps words to the emoji people type instead of them.
+var textEmoji = map[string]string{
 	"secret": "🤫", "pic": "📸", "pics": "📸", "photo": "📸", "photos": "📸", "selfie": "🤳",
 	"video": "📹", "gift": "🎁", "money": "💰", "knife": "🔪", "gun": "🔫", "you": "🫵",
 	"kill": "🔪", "die": "⚰️", "house": "🏠", "school": "🏫", "phone": "📱", "camera": "📷",

@@ -4,10 +4,10 @@ package corpus
 // written for the study and paraphrase patterns described in the safety
 // literature (grooming stages after O'Connell's and later analyses of
 // offender conversations; sextortion scripts as described in public
-// warnings). {slot} is replaced by a value from slots.
+// warnings). {slot} is replaced by a value from textSlots.
 
-// slots are the values a template slot can take.
-var slots = map[string][]string{
+// textSlots are the values a template slot can take.
+var textSlots = map[string][]string{
 	"name":     {"Sam", "Alex", "Jo", "Mia", "Leo", "Priya", "Tom", "Zoe", "Omar", "Lina", "Ben", "Ava", "Noah", "Emma", "Kai", "Sara", "Jay", "Nina"},
 	"parent":   {"mom", "mum", "dad", "parents", "mother", "father", "stepdad", "folks"},
 	"relative": {"grandma", "grandpa", "aunt Lisa", "uncle Joe", "your cousin", "nana", "auntie", "your sister"},
@@ -30,7 +30,7 @@ var slots = map[string][]string{
 }
 
 // Grooming, stage 1: rapport. Harmless on their own.
-var groomingRapport = []string{
+var textGroomingRapport = []string{
 	"hey {name}! how was school today?",
 	"you're really good at {game}, wanna team up sometime?",
 	"i saw your post about {sport}, that's so cool",
@@ -48,7 +48,7 @@ var groomingRapport = []string{
 }
 
 // Grooming, stage 2: isolation, secrecy and risk assessment.
-var groomingIsolation = []string{
+var textGroomingIsolation = []string{
 	"don't tell your {parent} about us, they wouldn't understand",
 	"this is just our little secret ok?",
 	"let's move to {app}, it's more private",
@@ -72,7 +72,7 @@ var groomingIsolation = []string{
 }
 
 // Grooming, stage 3: desensitisation.
-var groomingDesensitisation = []string{
+var textGroomingDesensitisation = []string{
 	"have you ever kissed anyone?",
 	"are you still a virgin?",
 	"it's normal for people who like each other to send pics",
@@ -88,7 +88,7 @@ var groomingDesensitisation = []string{
 }
 
 // Grooming, stage 4: requests for images, contact or meetings.
-var groomingRequest = []string{
+var textGroomingRequest = []string{
 	"send me a pic in your {clothing}",
 	"send me a sexy selfie, just for me",
 	"can you send a photo without your shirt",
@@ -104,7 +104,7 @@ var groomingRequest = []string{
 }
 
 // Sextortion: the lure, harmless on its own.
-var sextortionLure = []string{
+var textSextortionLure = []string{
 	"hey cutie, you seem fun",
 	"you're really pretty, wanna chat?",
 	"wanna video chat later?",
@@ -113,7 +113,7 @@ var sextortionLure = []string{
 }
 
 // Sextortion: threats and demands.
-var sextortionThreats = []string{
+var textSextortionThreats = []string{
 	"i have your nudes. pay me {amount} or i send them to all your {audience}",
 	"you have {hours} hours to pay or everyone at your school sees your pics",
 	"send more pics or i'll post the ones i have",
@@ -129,7 +129,7 @@ var sextortionThreats = []string{
 }
 
 // Openers of abusive conversations: harmless on their own.
-var abuseOpeners = []string{
+var textAbuseOpeners = []string{
 	"hey {name}",
 	"saw what you posted today",
 	"everyone's talking about you",
@@ -137,7 +137,7 @@ var abuseOpeners = []string{
 }
 
 // Encouragement of self-harm.
-var selfHarmAbuse = []string{
+var textSelfHarmAbuse = []string{
 	"just kill yourself already",
 	"nobody would miss you if you were gone",
 	"you should just die",
@@ -156,7 +156,7 @@ var selfHarmAbuse = []string{
 }
 
 // Threats and harassment.
-var threatAbuse = []string{
+var textThreatAbuse = []string{
 	"i'm going to kill you",
 	"i know where you live {name}",
 	"wait till i find you after school, you'll be sorry",
@@ -174,7 +174,7 @@ var threatAbuse = []string{
 }
 
 // The target's replies in harmful conversations.
-var targetReplies = map[string][]string{
+var textReplies = map[string][]string{
 	Grooming: {
 		"haha ok", "idk", "maybe", "lol", "my {parent} is kinda strict", "i'm 13", "school was boring",
 		"ok i won't", "why?", "i don't know about that", "that's kinda weird", "sure", "what do you mean",
@@ -195,7 +195,7 @@ var targetReplies = map[string][]string{
 }
 
 // Benign conversations by topic.
-var benign = map[string][]string{
+var textBenign = map[string][]string{
 	Family: {
 		"can you pick up {food} on the way home?",
 		"{relative} is coming over for dinner on {day}",
@@ -269,7 +269,7 @@ var benign = map[string][]string{
 }
 
 // Confusers: benign messages that share words with harmful ones.
-var confusers = map[string][]string{
+var textConfusers = map[string][]string{
 	Family: {
 		"don't tell mom about the surprise party",
 		"don't tell your dad about the birthday present, it's a surprise",

@@ -11,14 +11,14 @@ import (
 	"unicode"
 )
 
-func smallConfig(seed uint64) TextConfig {
+func smallTextConfig(seed uint64) TextConfig {
 	cfg := DefaultTextConfig()
 	cfg.Seed = seed
 	cfg.Conversations = 400
 	return cfg
 }
 
-func mustGenerate(t testing.TB, cfg TextConfig) *TextCorpus {
+func mustGenerateTexts(t testing.TB, cfg TextConfig) *TextCorpus {
 	t.Helper()
 	c, err := GenerateTexts(cfg)
 	if err != nil {
@@ -28,12 +28,12 @@ func mustGenerate(t testing.TB, cfg TextConfig) *TextCorpus {
 }
 
 func TestTextsDeterministic(t *testing.T) {
-	a := mustGenerate(t, smallConfig(7))
-	b := mustGenerate(t, smallConfig(7))
+	a := mustGenerateTexts(t, smallTextConfig(7))
+	b := mustGenerateTexts(t, smallTextConfig(7))
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("same seed, different corpora")
 	}
-	c := mustGenerate(t, smallConfig(8))
+	c := mustGenerateTexts(t, smallTextConfig(8))
 	same := 0
 	ma, mc := a.Messages(), c.Messages()
 	for i := range min(len(ma), len(mc)) {
@@ -47,7 +47,7 @@ func TestTextsDeterministic(t *testing.T) {
 }
 
 func TestTextsSynthetic(t *testing.T) {
-	if !SyntheticTexts || !mustGenerate(t, smallConfig(1)).Synthetic {
+	if !SyntheticTexts || !mustGenerateTexts(t, smallTextConfig(1)).Synthetic {
 		t.Fatal("generated texts must be marked synthetic")
 	}
 }
@@ -55,10 +55,10 @@ func TestTextsSynthetic(t *testing.T) {
 func TestTextsLabelBalance(t *testing.T) {
 	for _, share := range []float64{0, 0.1, 0.25, 0.5, 1} {
 		t.Run(fmt.Sprintf("harmful=%v", share), func(t *testing.T) {
-			cfg := smallConfig(3)
+			cfg := smallTextConfig(3)
 			cfg.Conversations = 203 // not a multiple of the number of categories
 			cfg.HarmfulShare = share
-			c := mustGenerate(t, cfg)
+			c := mustGenerateTexts(t, cfg)
 			perTopic := map[string]int{}
 			harmful := 0
 			for _, conv := range c.Conversations {
@@ -71,15 +71,15 @@ func TestTextsLabelBalance(t *testing.T) {
 			if harmful != want {
 				t.Errorf("harmful conversations = %d, want %d", harmful, want)
 			}
-			checkEven(t, perTopic, TextCategories, want)
-			checkEven(t, perTopic, TextTopics, cfg.Conversations-want)
+			checkTextEven(t, perTopic, TextCategories, want)
+			checkTextEven(t, perTopic, TextTopics, cfg.Conversations-want)
 		})
 	}
 }
 
-// checkEven checks that total items are spread over names with counts that
+// checkTextEven checks that total items are spread over names with counts that
 // differ by at most one.
-func checkEven(t *testing.T, counts map[string]int, names []string, total int) {
+func checkTextEven(t *testing.T, counts map[string]int, names []string, total int) {
 	t.Helper()
 	lo, hi, sum := math.MaxInt, 0, 0
 	for _, n := range names {
@@ -91,10 +91,10 @@ func checkEven(t *testing.T, counts map[string]int, names []string, total int) {
 }
 
 func TestTextsCategories(t *testing.T) {
-	cfg := smallConfig(4)
+	cfg := smallTextConfig(4)
 	cfg.Categories = []string{Sextortion}
 	cfg.HarmfulShare = 0.5
-	for _, conv := range mustGenerate(t, cfg).Conversations {
+	for _, conv := range mustGenerateTexts(t, cfg).Conversations {
 		if conv.Harmful && conv.Category != Sextortion {
 			t.Fatalf("conversation %s has category %q, want only %q", conv.ID, conv.Category, Sextortion)
 		}
@@ -104,11 +104,11 @@ func TestTextsCategories(t *testing.T) {
 func TestTextsObfuscationShare(t *testing.T) {
 	for _, share := range []float64{0, 0.2, 1.0 / 3, 1} {
 		t.Run(fmt.Sprintf("share=%.3f", share), func(t *testing.T) {
-			cfg := smallConfig(5)
+			cfg := smallTextConfig(5)
 			cfg.ObfuscationShare = share
 			var harmful, obf int
 			kinds := map[string]int{}
-			for _, m := range mustGenerate(t, cfg).Messages() {
+			for _, m := range mustGenerateTexts(t, cfg).Messages() {
 				if m.Label.Obfuscation != "" {
 					if !m.Label.Harmful {
 						t.Fatalf("benign message %s obfuscated", m.ID)
@@ -131,10 +131,10 @@ func TestTextsObfuscationShare(t *testing.T) {
 }
 
 func TestTextsObfuscationKinds(t *testing.T) {
-	cfg := smallConfig(6)
+	cfg := smallTextConfig(6)
 	cfg.ObfuscationShare = 1
 	cfg.Obfuscations = []string{ObfLeet, ObfSpacing}
-	for _, m := range mustGenerate(t, cfg).Messages() {
+	for _, m := range mustGenerateTexts(t, cfg).Messages() {
 		if m.Label.Harmful && !slices.Contains(cfg.Obfuscations, m.Label.Obfuscation) {
 			t.Fatalf("message %s: obfuscation %q not among %v", m.ID, m.Label.Obfuscation, cfg.Obfuscations)
 		}
@@ -162,7 +162,7 @@ func TestObfuscators(t *testing.T) {
 	for _, kind := range Obfuscations {
 		t.Run("kind="+kind, func(t *testing.T) {
 			for range 20 {
-				got, used := obfuscate(r, text, []string{kind})
+				got, used := textObfuscate(r, text, []string{kind})
 				if used != kind || got == text || !checks[kind](got) {
 					t.Fatalf("obfuscate(%q, %s) = %q, %q", text, kind, got, used)
 				}
@@ -174,10 +174,10 @@ func TestObfuscators(t *testing.T) {
 func TestTextsConfuserShare(t *testing.T) {
 	for _, share := range []float64{0, 0.15, 0.5} {
 		t.Run(fmt.Sprintf("share=%v", share), func(t *testing.T) {
-			cfg := smallConfig(9)
+			cfg := smallTextConfig(9)
 			cfg.ConfuserShare = share
-			var benign, conf int
-			for _, conv := range mustGenerate(t, cfg).Conversations {
+			var nBenign, conf int
+			for _, conv := range mustGenerateTexts(t, cfg).Conversations {
 				for _, m := range conv.Messages {
 					if m.Label.Confuser {
 						if conv.Harmful || m.Label.Harmful {
@@ -186,22 +186,22 @@ func TestTextsConfuserShare(t *testing.T) {
 						conf++
 					}
 					if !conv.Harmful {
-						benign++
+						nBenign++
 					}
 				}
 			}
-			got := float64(conf) / float64(benign)
+			got := float64(conf) / float64(nBenign)
 			// Binomial: allow five standard deviations.
-			tol := 5*math.Sqrt(share*(1-share)/float64(benign)) + 1e-9
+			tol := 5*math.Sqrt(share*(1-share)/float64(nBenign)) + 1e-9
 			if math.Abs(got-share) > tol {
-				t.Errorf("confuser share %.4f over %d benign messages, want %.4f ± %.4f", got, benign, share, tol)
+				t.Errorf("confuser share %.4f over %d benign messages, want %.4f ± %.4f", got, nBenign, share, tol)
 			}
 		})
 	}
 }
 
 func TestTextsLabels(t *testing.T) {
-	c := mustGenerate(t, smallConfig(10))
+	c := mustGenerateTexts(t, smallTextConfig(10))
 	ids := map[string]bool{}
 	stages := map[string]int{}
 	for _, conv := range c.Conversations {
@@ -250,7 +250,7 @@ func TestTextsLabels(t *testing.T) {
 }
 
 func TestTextsSplit(t *testing.T) {
-	c := mustGenerate(t, smallConfig(11))
+	c := mustGenerateTexts(t, smallTextConfig(11))
 	train, test := c.Split(0.3)
 	if len(train)+len(test) != len(c.Conversations) {
 		t.Fatalf("split %d+%d of %d conversations", len(train), len(test), len(c.Conversations))
@@ -309,27 +309,27 @@ func TestTextConfigErrors(t *testing.T) {
 func TestTemplatesFill(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	var all []string
-	for _, set := range [][]string{groomingRapport, groomingIsolation, groomingDesensitisation, groomingRequest, sextortionLure, sextortionThreats, abuseOpeners, selfHarmAbuse, threatAbuse} {
+	for _, set := range [][]string{textGroomingRapport, textGroomingIsolation, textGroomingDesensitisation, textGroomingRequest, textSextortionLure, textSextortionThreats, textAbuseOpeners, textSelfHarmAbuse, textThreatAbuse} {
 		all = append(all, set...)
 	}
-	for _, m := range []map[string][]string{targetReplies, benign, confusers} {
+	for _, m := range []map[string][]string{textReplies, textBenign, textConfusers} {
 		for _, set := range m {
 			all = append(all, set...)
 		}
 	}
 	for _, topic := range TextTopics {
-		if len(benign[topic]) == 0 || len(confusers[topic]) == 0 {
+		if len(textBenign[topic]) == 0 || len(textConfusers[topic]) == 0 {
 			t.Errorf("topic %s lacks benign or confuser templates", topic)
 		}
 	}
 	for _, cat := range TextCategories {
-		if len(targetReplies[cat]) == 0 {
+		if len(textReplies[cat]) == 0 {
 			t.Errorf("category %s lacks replies", cat)
 		}
 	}
 	for _, tmpl := range all {
 		// fill panics on an unknown slot.
-		if s := fill(r, tmpl); strings.ContainsAny(s, "{}") {
+		if s := textFill(r, tmpl); strings.ContainsAny(s, "{}") {
 			t.Errorf("fill(%q) = %q", tmpl, s)
 		}
 	}
