@@ -224,7 +224,7 @@ func BenchmarkMatchLinear1M(b *testing.B) {
 // TestIndexConcurrent: one index serves concurrent queries (run with
 // -race).
 func TestIndexConcurrent(t *testing.T) {
-	entries, q := plantedList(77, 20000, 40)
+	entries, q := plantedList(77, 5000, 40)
 	ix := NewIndex(entries)
 	want := Linear(entries, q, MatchThreshold)
 	var wg sync.WaitGroup
@@ -234,7 +234,7 @@ func TestIndexConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 9))
-			for range 20 {
+			for range 5 {
 				if got := ix.Match(q, MatchThreshold); !slices.Equal(got, want) {
 					errs <- fmt.Sprintf("goroutine %d: %d matches, want %d", g, len(got), len(want))
 					return
