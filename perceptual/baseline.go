@@ -141,8 +141,8 @@ func areaGrey(img image.Image, w, h int) ([]float64, bool) {
 	if cols <= 0 || rows <= 0 {
 		return nil, false
 	}
-	st := statePool.Get().(*pdqState)
-	defer statePool.Put(st)
+	st := getState()
+	defer putState(st)
 	st.xs = identity(grow(st.xs, cols))
 	st.ys = identity(grow(st.ys, rows))
 	st.buf1 = grow(st.buf1, rows*cols)

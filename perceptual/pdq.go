@@ -54,6 +54,24 @@ type pdqState struct {
 
 var statePool = sync.Pool{New: func() any { return new(pdqState) }}
 
+// maxPooled is the largest buffer, in elements, a state keeps between
+// uses: the buffers of a 4-megapixel image. Larger ones are dropped rather
+// than held by the pool.
+const maxPooled = 4 << 20
+
+// getState takes a state from the pool; putState returns it.
+func getState() *pdqState { return statePool.Get().(*pdqState) }
+
+func putState(st *pdqState) {
+	if cap(st.buf1) > maxPooled || cap(st.buf2) > maxPooled {
+		st.buf1, st.buf2, st.cols = nil, nil, nil
+	}
+	if cap(st.xs) > maxPooled || cap(st.ys) > maxPooled || cap(st.sums) > maxPooled {
+		st.xs, st.ys, st.sums = nil, nil, nil
+	}
+	statePool.Put(st)
+}
+
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
@@ -557,11 +575,11 @@ func (st *pdqState) dihedralLuma(rows, cols int) (Dihedral, int) {
 // and quality 0. Meta advises not to match hashes of quality below
 // [MinQuality].
 //
-// The cost grows with the pixel count (about 20 ns per pixel); use [PDQ512]
-// for the reference tool's bounded-cost variant.
+// The cost grows linearly with the pixel count; [PDQ512] is the reference
+// tool's variant with a bounded cost.
 func PDQ(img image.Image) (h Hash, quality int) {
-	st := statePool.Get().(*pdqState)
-	defer statePool.Put(st)
+	st := getState()
+	defer putState(st)
 	rows, cols := st.lumaFor(img, false)
 	return st.hashLuma(rows, cols)
 }
@@ -575,8 +593,8 @@ func PDQ(img image.Image) (h Hash, quality int) {
 //
 // PDQ512 and PDQ differ by 0–10 bits on Meta's test images.
 func PDQ512(img image.Image) (h Hash, quality int) {
-	st := statePool.Get().(*pdqState)
-	defer statePool.Put(st)
+	st := getState()
+	defer putState(st)
 	rows, cols := st.lumaFor(img, true)
 	return st.hashLuma(rows, cols)
 }
@@ -585,8 +603,8 @@ func PDQ512(img image.Image) (h Hash, quality int) {
 // at full resolution, and the quality. They come from sign changes and a
 // transpose of one DCT, so they cost little more than [PDQ].
 func PDQDihedral(img image.Image) (d Dihedral, quality int) {
-	st := statePool.Get().(*pdqState)
-	defer statePool.Put(st)
+	st := getState()
+	defer putState(st)
 	rows, cols := st.lumaFor(img, false)
 	return st.dihedralLuma(rows, cols)
 }
@@ -594,8 +612,8 @@ func PDQDihedral(img image.Image) (d Dihedral, quality int) {
 // PDQ512Dihedral is [PDQDihedral] with the 512×512 squash of [PDQ512]: the
 // reference tool's --pdqdih output.
 func PDQ512Dihedral(img image.Image) (d Dihedral, quality int) {
-	st := statePool.Get().(*pdqState)
-	defer statePool.Put(st)
+	st := getState()
+	defer putState(st)
 	rows, cols := st.lumaFor(img, true)
 	return st.dihedralLuma(rows, cols)
 }
