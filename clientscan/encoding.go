@@ -21,9 +21,11 @@ const (
 // VisualDerivative returns the image's "visual derivative": a 32×32 grey
 // thumbnail, row by row, one byte per pixel, each the rounded mean luma of
 // its cell (cell boundaries ⌊W·i/32⌋, ⌊H·j/32⌋; an image narrower or shorter
-// than 32 pixels repeats pixels). Luma is Go's color.GrayModel (ITU-R BT.601
-// weights on the 16-bit RGB values); for a *image.YCbCr the Y plane is used
-// as is and for a *image.Gray its pixels. It is deterministic: the same
+// than 32 pixels repeats pixels). Luma is Go's color.GrayModel formula
+// (ITU-R BT.601 weights on 16-bit RGB values): on the stored RGB values of an
+// *image.RGBA or *image.NRGBA (alpha ignored, as PDQ ignores it), on At's
+// values for other types; for a *image.YCbCr the Y plane is used as is and for
+// a *image.Gray its pixels. It is deterministic: the same
 // decoded pixels always give the same bytes, so the visibility audit can
 // compute it on a canary image (after perceptual.DecodeImage) and search a
 // party's view for it. It is what a human reviewer would look at after the
@@ -38,18 +40,18 @@ func VisualDerivative(img image.Image) []byte {
 	if w <= 0 || h <= 0 {
 		return out
 	}
-	luma := lumaFunc(img)
+	plane := lumaPlane(img)
 	for cy := range DerivativeSide {
 		y0, y1 := cellRange(cy, h)
 		for cx := range DerivativeSide {
 			x0, x1 := cellRange(cx, w)
-			var sum, n uint64
+			var sum uint64
 			for y := y0; y < y1; y++ {
-				for x := x0; x < x1; x++ {
-					sum += uint64(luma(b.Min.X+x, b.Min.Y+y))
-					n++
+				for _, v := range plane[y*w+x0 : y*w+x1] {
+					sum += uint64(v)
 				}
 			}
+			n := uint64((y1 - y0) * (x1 - x0))
 			out[cy*DerivativeSide+cx] = byte((sum + n/2) / n)
 		}
 	}
@@ -69,22 +71,48 @@ func cellRange(i, n int) (int, int) {
 	return lo, hi
 }
 
-// lumaFunc returns a fast 8-bit luma reader for common decoded types.
-func lumaFunc(img image.Image) func(x, y int) uint8 {
+// lumaPlane returns the image's 8-bit luma, row by row, reading the pixel
+// buffers of common decoded types directly.
+func lumaPlane(img image.Image) []uint8 {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	out := make([]uint8, w*h)
 	switch im := img.(type) {
 	case *image.Gray:
-		return func(x, y int) uint8 { return im.Pix[im.PixOffset(x, y)] }
+		for y := range h {
+			i := im.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(out[y*w:], im.Pix[i:i+w])
+		}
 	case *image.YCbCr:
-		return func(x, y int) uint8 { return im.Y[im.YOffset(x, y)] }
+		for y := range h {
+			i := im.YOffset(b.Min.X, b.Min.Y+y)
+			copy(out[y*w:], im.Y[i:i+w])
+		}
 	case *image.RGBA:
-		return func(x, y int) uint8 {
-			i := im.PixOffset(x, y)
-			return grey(uint32(im.Pix[i])*0x101, uint32(im.Pix[i+1])*0x101, uint32(im.Pix[i+2])*0x101)
+		rgbPlane(out, im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h)
+	case *image.NRGBA:
+		rgbPlane(out, im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h)
+	default:
+		for y := range h {
+			for x := range w {
+				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				out[y*w+x] = grey(r, g, bl)
+			}
 		}
 	}
-	return func(x, y int) uint8 {
-		r, g, b, _ := img.At(x, y).RGBA()
-		return grey(r, g, b)
+	return out
+}
+
+// rgbPlane fills out with the luma of 8-bit RGBA or NRGBA pixels; alpha is
+// ignored, as PDQ ignores it.
+func rgbPlane(out, pix []uint8, stride, off, w, h int) {
+	for y := range h {
+		row := pix[off+y*stride : off+y*stride+4*w]
+		o := out[y*w : (y+1)*w]
+		for x := range o {
+			p := row[4*x : 4*x+3 : 4*x+3]
+			o[x] = grey(uint32(p[0])*0x101, uint32(p[1])*0x101, uint32(p[2])*0x101)
+		}
 	}
 }
 

@@ -3,10 +3,12 @@ package clientscan
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 
 	"scanlab"
+	"scanlab/e2ee"
 	"scanlab/perceptual"
 	"scanlab/textscan"
 )
@@ -299,5 +301,33 @@ func TestChunkElements(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(chunkElement(h, 0, 8)), "c\x08\x00") {
 		t.Fatal("chunk element prefix")
+	}
+}
+
+// TestOptionErrors: invalid options surface as ErrOption from Setup, from
+// NewClient and from NewProvider, never as a panic.
+func TestOptionErrors(t *testing.T) {
+	for name, o := range map[string]Options{
+		"sealed-sender":  {E2EE: e2ee.Options{SealedSender: true}},
+		"chunks=1":       {Match: MatchVariant{Chunks: 1}},
+		"chunks=65":      {Match: MatchVariant{Chunks: 65}},
+		"list-variant":   {ListVariant: "clear"},
+		"synthetic-rate": {SyntheticRate: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := NewMode(o)
+			if err := m.Setup(); !errors.Is(err, ErrOption) {
+				t.Fatalf("Setup: %v", err)
+			}
+			if _, err := m.NewDevice("alice", e2ee.NewMemoryDirectory()); !errors.Is(err, ErrOption) {
+				t.Fatalf("NewDevice: %v", err)
+			}
+			if _, err := m.NewServer(scanlab.ServerEnv{}); !errors.Is(err, ErrOption) {
+				t.Fatalf("NewServer: %v", err)
+			}
+			if m.DeviceHoldings() != nil || m.TableBytes() != 0 {
+				t.Fatal("holdings after a failed setup")
+			}
+		})
 	}
 }
