@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"time"
 
 	"scanlab/observe"
 )
@@ -48,9 +49,12 @@ func (r *Recorder) Source() observe.Source {
 			evs = append(evs, observe.Evidence{Route: RouteRaw, Data: b})
 		}
 		byConn := map[int][]Chunk{}
+		replies := map[int][]time.Time{}
 		for _, c := range chunks {
 			if c.Dir == ToRelay {
 				byConn[c.Conn] = append(byConn[c.Conn], c)
+			} else {
+				replies[c.Conn] = append(replies[c.Conn], c.At)
 			}
 		}
 		ids := make([]int, 0, len(byConn))
@@ -63,25 +67,43 @@ func (r *Recorder) Source() observe.Source {
 			if err != nil {
 				return nil, err
 			}
-			evs = append(evs, bursts(stream, byConn[id])...)
+			evs = append(evs, bursts(stream, byConn[id], replies[id])...)
 		}
 		return evs, nil
 	})
 }
 
-// bursts splits a to-relay stream into TLS records and groups each run of
-// full-size records plus the record that ends it (one write by the device)
-// into one burst.
-func bursts(stream []byte, chunks []Chunk) []observe.Evidence {
-	timeAt := func(off int64) Chunk {
+// bursts splits a to-relay stream into TLS records and groups them into
+// requests: the records a device sends before the relay next answers on the
+// same connection. (TLS splits one write into several records of varying
+// size, so record boundaries alone do not mark a message.)
+func bursts(stream []byte, chunks []Chunk, replies []time.Time) []observe.Evidence {
+	chunkAt := func(off int64) Chunk {
 		i := sort.Search(len(chunks), func(i int) bool { return chunks[i].Offset+int64(chunks[i].Len) > off })
 		if i == len(chunks) {
 			i = len(chunks) - 1
 		}
 		return chunks[i]
 	}
+	// replyBetween reports whether the relay wrote anything in (a, b].
+	replyBetween := func(a, b time.Time) bool {
+		i := sort.Search(len(replies), func(i int) bool { return replies[i].After(a) })
+		return i < len(replies) && !replies[i].After(b)
+	}
 	var evs []observe.Evidence
-	inner, start := 0, int64(-1)
+	var first Chunk
+	var last time.Time
+	inner, open := 0, false
+	flush := func() {
+		if open {
+			evs = append(evs, observe.Evidence{Route: RouteTraffic, Fields: map[string]string{
+				"remote": first.Remote,
+				"at":     strconv.FormatInt(first.At.UnixNano(), 10),
+				"length": strconv.Itoa(inner),
+			}})
+		}
+		inner, open = 0, false
+	}
 	for off := 0; off+recordHeader <= len(stream); {
 		typ := stream[off]
 		n := int(binary.BigEndian.Uint16(stream[off+3:]))
@@ -89,21 +111,18 @@ func bursts(stream []byte, chunks []Chunk) []observe.Evidence {
 			break
 		}
 		if typ == appData {
-			if start < 0 {
-				start = int64(off)
+			c := chunkAt(int64(off))
+			if open && replyBetween(last, c.At) {
+				flush()
 			}
+			if !open {
+				first, open = c, true
+			}
+			last = chunkAt(int64(off + recordHeader + n - 1)).At
 			inner += n - aeadOverhead
-			if n < maxRecordPayload-256+aeadOverhead { // not a full record: the write ends here
-				c := timeAt(start)
-				evs = append(evs, observe.Evidence{Route: RouteTraffic, Fields: map[string]string{
-					"remote": c.Remote,
-					"at":     strconv.FormatInt(c.At.UnixNano(), 10),
-					"length": strconv.Itoa(inner),
-				}})
-				inner, start = 0, -1
-			}
 		}
 		off += recordHeader + n
 	}
+	flush()
 	return evs
 }
