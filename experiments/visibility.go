@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"scanlab"
+	"scanlab/clientscan"
 	"scanlab/kms"
 	"scanlab/observe"
 	"scanlab/perceptual"
 	"scanlab/relay"
 	"scanlab/relay/tap"
+	"scanlab/relay/wire"
 )
 
 func init() {
@@ -26,6 +28,10 @@ func init() {
 		Run:     runVisibility,
 	})
 }
+
+// visibilityThreshold is clientscan's t in this experiment: small, so that one
+// account crosses it with t+1 listed images.
+const visibilityThreshold = 2
 
 // harmfulCanaryTexts carry a phrase a text scanner should flag, so the
 // match-verdict item has something to find. The canary token is appended.
@@ -47,8 +53,10 @@ var benignCanaryTexts = []string{
 type canaryMessage struct {
 	msg      scanlab.Message
 	token    string
-	harmful  bool
+	harmful  bool // a flaggable text, reported by its recipient
+	listed   bool // an image on the curator's list
 	bodySize int       // length of the sealed envelope body
+	envSize  int       // length of the whole envelope as encoded on the wire
 	wall     time.Time // when the sender handed it to the relay
 	addr     string    // the sender's connection address
 }
@@ -72,16 +80,31 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 	var rows [][]string
 	var tokens []string
 	results := map[string]any{"pairs": pairs, "messages_per_pair": perPair}
-	// The curator's list holds a planted entry nobody else should know.
-	var planted perceptual.Hash
+	// The curator's list holds a planted entry nobody else should know, and
+	// the hashes of listed images that the first pair's sender will send:
+	// one more than the threshold, so that in clientscan that account
+	// crosses it.
 	lr := o.rng("visibility-list")
-	for i := range planted {
-		planted[i] = byte(lr.Uint32())
+	planted := randomHash(lr)
+	listed := make([][]byte, visibilityThreshold+1)
+	cfg := ModeConfig{List: []perceptual.Hash{planted}, Labels: []string{"planted"}, Threshold: visibilityThreshold, Seed: o.Seed}
+	curatedText := planted.String() + ",planted\n"
+	for i := range listed {
+		listed[i] = canaryImage(lr, 96)
+		img, err := perceptual.DecodeImage(listed[i], 0)
+		if err != nil {
+			return nil, err
+		}
+		h, _ := perceptual.PDQ(img)
+		cfg.List = append(cfg.List, h)
+		cfg.Labels = append(cfg.Labels, fmt.Sprintf("listed-%d", i))
+		curatedText += h.String() + fmt.Sprintf(",listed-%d\n", i)
 	}
-	for _, m := range Modes(ModeConfig{List: []perceptual.Hash{planted}, Labels: []string{"planted"}}) {
+	results["clientscan_threshold"] = visibilityThreshold
+	for _, m := range Modes(cfg) {
 		o.progress("visibility: mode %s", m.Name())
-		curated := observe.Evidence{Route: "hash list the curator supplies", Data: []byte(planted.String() + ",planted\n")}
-		run, err := visibilityMode(o, m, pairs, perPair, curated)
+		curated := observe.Evidence{Route: "hash list the curator supplies", Data: []byte(curatedText)}
+		run, err := visibilityMode(o, m, pairs, perPair, curated, listed)
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
 		}
@@ -124,7 +147,7 @@ func randomHex(r *rand.Rand, n int) string {
 
 // visibilityMode runs the canary workload through one mode over a real relay
 // and builds every party's view.
-func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList observe.Evidence) (*visibilityRun, error) {
+func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList observe.Evidence, listed [][]byte) (*visibilityRun, error) {
 	// Every mode gets the same workload from the same seed, so the canary
 	// tokens are identical across modes.
 	rng := o.rng("visibility")
@@ -217,9 +240,29 @@ func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList o
 				return fail(fmt.Errorf("send: %w", err))
 			}
 			senderLog.Record("sender's own device", contentBytes(msg.Content), messageFields(msg, len(env.Body)))
-			c.msg, c.bodySize, c.wall, c.addr = msg, len(env.Body), wall, from.client.LocalAddr()
+			c.msg, c.bodySize, c.envSize, c.wall, c.addr = msg, len(env.Body), len(wire.EncodeEnvelope(env)), wall, from.client.LocalAddr()
 			run.canaries = append(run.canaries, c)
 		}
+	}
+
+	// The first pair's sender also sends the listed images (harmful, known to
+	// the curator); nobody reports them.
+	p0 := run.pairs[0]
+	for i, img := range listed {
+		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: time.Now().UTC().Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second)))),
+			Content: scanlab.Content{Kind: scanlab.Image, Image: img}}
+		env, err := eps[p0[0]].device.Seal(msg)
+		if err != nil {
+			closeRelay()
+			return fail(fmt.Errorf("seal listed image %d: %w", i, err))
+		}
+		wall := time.Now()
+		if _, err := eps[p0[0]].client.Send(env); err != nil {
+			closeRelay()
+			return fail(err)
+		}
+		senderLog.Record("sender's own device", img, messageFields(msg, len(env.Body)))
+		run.canaries = append(run.canaries, canaryMessage{msg: msg, listed: true, bodySize: len(env.Body), envSize: len(wire.EncodeEnvelope(env)), wall: wall, addr: eps[p0[0]].client.LocalAddr()})
 	}
 
 	// The thief copies the database, and the provider answers a lawful
@@ -282,9 +325,15 @@ func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList o
 	if err != nil {
 		return fail(err)
 	}
+	senderSrc, recipientSrc := []observe.Source{senderLog}, []observe.Source{recipientLog}
+	if h, ok := m.(interface{ DeviceHoldings() []byte }); ok {
+		// What the app ships to every device: a blinded table, or a list.
+		held := observe.Static(observe.Evidence{Route: "matching data shipped to the device", Data: h.DeviceHoldings()})
+		senderSrc, recipientSrc = append(senderSrc, held), append(recipientSrc, held)
+	}
 	run.views = []observe.View{
-		{Party: observe.Sender, Sources: []observe.Source{senderLog}},
-		{Party: observe.Recipient, Sources: []observe.Source{recipientLog}},
+		{Party: observe.Sender, Sources: senderSrc},
+		{Party: observe.Recipient, Sources: recipientSrc},
 		{Party: observe.Provider, Sources: []observe.Source{providerLog, relay.DatabaseSource(dbPath, keySet)}},
 		{Party: observe.Employee, Sources: []observe.Source{relay.DatabaseSource(stolen, keySet)}},
 		{Party: observe.LawEnforcement, Sources: []observe.Source{relay.ExportSource(exportPath)}},
@@ -320,13 +369,10 @@ func messageFields(m scanlab.Message, size int) map[string]string {
 }
 
 // trafficWindow is how close in time a TLS burst must be to a send for the
-// eavesdropper to tie it to that message; trafficSlack is how much longer
-// than the body a burst may be (frame header, routing fields, attachments,
-// TLS record overhead) and still reveal the body's size to that precision.
-const (
-	trafficWindow = 2 * time.Second
-	trafficSlack  = 1024
-)
+// eavesdropper to tie it to that message. A burst's inner length is the
+// frame header plus the encoded envelope, so an eavesdropper who knows the
+// protocol reads the envelope's exact size off it.
+const trafficWindow = 2 * time.Second
 
 // auditCanaries turns the planted messages into canaries, one per item each
 // message can reveal.
@@ -349,11 +395,22 @@ func (run *visibilityRun) auditCanaries() []observe.Canary {
 		dec := strconv.FormatInt(nanos, 10)
 		switch {
 		case c.msg.Content.Kind == scanlab.Image:
-			cs = append(cs, observe.Canary{Item: observe.Image, Name: c.msg.ID, Match: observe.Contains(c.msg.Content.Image)})
-			if img, err := perceptual.DecodeImage(c.msg.Content.Image, 0); err == nil {
-				h, _ := perceptual.PDQ(img)
-				cs = append(cs, observe.Canary{Item: observe.ImageHash, Name: c.msg.ID, Match: observe.Contains([]byte(h.String()), h[:])})
+			item := observe.Image
+			if c.listed {
+				item = observe.ListedImage
+				cs = append(cs, observe.Canary{Item: observe.MatchVerdict, Name: c.msg.ID, Match: observe.Field("verdict-message", c.msg.ID)})
 			}
+			// An image is recovered as its bytes or as the low-resolution
+			// visual derivative a safety voucher carries.
+			patterns := [][]byte{c.msg.Content.Image}
+			if img, err := perceptual.DecodeImage(c.msg.Content.Image, 0); err == nil {
+				patterns = append(patterns, clientscan.VisualDerivative(img))
+				if !c.listed {
+					h, _ := perceptual.PDQ(img)
+					cs = append(cs, observe.Canary{Item: observe.ImageHash, Name: c.msg.ID, Match: observe.Contains([]byte(h.String()), h[:])})
+				}
+			}
+			cs = append(cs, observe.Canary{Item: item, Name: c.msg.ID, Match: observe.Contains(patterns...)})
 		case c.harmful: // harmful texts are reported by their recipient
 			cs = append(cs, observe.Canary{Item: observe.ReportedText, Name: c.token, Match: observe.Contains([]byte(c.token))})
 		default:
@@ -395,7 +452,7 @@ func trafficMatch(c canaryMessage, size bool) func(observe.Evidence) bool {
 			return true
 		}
 		n, err := strconv.Atoi(e.Fields["length"])
-		return err == nil && n >= c.bodySize && n <= c.bodySize+trafficSlack
+		return err == nil && n == c.envSize+wire.HeaderSize
 	}
 }
 

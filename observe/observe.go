@@ -65,10 +65,14 @@ const (
 	// Text because a report is a disclosure by a party to the message, not
 	// something the system lets others read on their own.
 	ReportedText Item = "reported-text"
+	// ListedImage is an image on the scanner's list, sent by an account that
+	// crosses any reporting threshold. Kept apart from Image, which counts
+	// ordinary images only.
+	ListedImage Item = "listed-image"
 )
 
 // Items lists every item in the order results use.
-var Items = []Item{Text, Image, ImageHash, MatchVerdict, SenderID, RecipientID, Timestamp, Size, ContactGraph, HashList, ReportedText}
+var Items = []Item{Text, Image, ImageHash, MatchVerdict, SenderID, RecipientID, Timestamp, Size, ContactGraph, HashList, ReportedText, ListedImage}
 
 // Evidence is one thing a party can read: bytes, and fields a decoder
 // extracted from them (for example "message", "from", "to", "sent", "size").
