@@ -37,8 +37,14 @@ func runLatency(o Options, dir string) (map[string]any, error) {
 	if o.Quick {
 		n = 30
 	}
+	// A list of a realistic order of magnitude for the scanners.
+	cfg := ModeConfig{Seed: o.Seed}
+	lr := o.rng("latency-list")
+	for range 10_000 {
+		cfg.List = append(cfg.List, randomHash(lr))
+	}
 	var samples []latencySample
-	for _, m := range Modes(ModeConfig{}) {
+	for _, m := range Modes(cfg) {
 		for _, kind := range []scanlab.Kind{scanlab.Text, scanlab.Image} {
 			o.progress("latency: mode %s, %s messages", m.Name(), kind)
 			s, err := latencyRun(o, m, kind, n)

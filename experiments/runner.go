@@ -39,6 +39,8 @@ type Options struct {
 	Progress  io.Writer
 	// Params are extra parameters recorded in the manifest (flag values).
 	Params map[string]string
+	// Shard runs a slice of each sweep (see [Merge]).
+	Shard Shard
 }
 
 // Experiment is one named study.
@@ -46,6 +48,9 @@ type Experiment struct {
 	Name    string
 	Summary string
 	Run     func(o Options, dir string) (map[string]any, error)
+	// sweep, for experiments made of independent cells, names the cells and
+	// output files so that shards can be merged.
+	sweep func(o Options) sweepOutput
 }
 
 var registry []Experiment
@@ -141,6 +146,7 @@ type Manifest struct {
 	GOMAXPROCS int               `json:"gomaxprocs"`
 	CPUModel   string            `json:"cpu_model"`
 	Deps       map[string]string `json:"dependencies"`
+	Shard      string            `json:"shard,omitempty"`
 	Start      time.Time         `json:"start"`
 	Duration   string            `json:"duration"`
 }
@@ -150,7 +156,7 @@ func writeManifest(path, name string, o Options, start time.Time, extra map[stri
 		Experiment: name, Seed: o.Seed, Quick: o.Quick, Params: o.Params, Results: extra,
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPUModel: cpuModel(),
-		Deps: map[string]string{}, Start: start.UTC(), Duration: time.Since(start).Round(time.Millisecond).String(),
+		Deps: map[string]string{}, Start: start.UTC(), Shard: o.Shard.String(), Duration: time.Since(start).Round(time.Millisecond).String(),
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {

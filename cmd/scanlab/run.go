@@ -12,7 +12,8 @@ import (
 )
 
 const runUsage = `Usage:
-    scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick] [--keep-state DIR]
+    scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick | --full]
+                [--keep-state DIR] [--shard i/n | --shards n]
 
 Runs the named experiments, or every experiment when none is named, and
 writes each one's results (CSV, manifest.json) to DIR/EXPERIMENT/.
@@ -24,8 +25,13 @@ Options:
                            byte-identical CSV files (default 1)
     -o, --out DIR          results directory (default "results")
     -q, --quick            a small, fast version of each experiment
+        --full             the largest sizes (10^7 hashes, 10^4 users)
         --keep-state DIR   keep each run's relay database and raw wire
                            capture (files named wire*) in DIR
+        --shard i/n        run only slice i of n of each sweep (coverage);
+                           combine the slices with "scanlab merge"
+        --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
+                           or $JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
 
 Example:
     $ scanlab run visibility --seed 1 --out out --keep-state state
@@ -56,6 +62,9 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	out := fs.StringP("out", "o", "results", "results `directory`")
 	quick := fs.BoolP("quick", "q", false, "small, fast version")
 	keep := fs.String("keep-state", "", "keep databases and wire captures in `directory`")
+	full := fs.Bool("full", false, "largest sizes")
+	shardFlag := fs.String("shard", "", "slice `i/n` of each sweep")
+	shards := fs.Int("shards", 0, "number of slices, index from the scheduler's environment")
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
@@ -65,13 +74,34 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 			return &usageError{msg: fmt.Sprintf("unknown experiment %q", n), hint: "experiments: " + strings.Join(experiments.Names(), ", ")}
 		}
 	}
+	if *quick && *full {
+		return &usageError{msg: "--quick and --full exclude each other"}
+	}
+	shard := experiments.Shard{I: 0, N: 1}
+	switch {
+	case *shardFlag != "" && *shards != 0:
+		return &usageError{msg: "give --shard or --shards, not both"}
+	case *shardFlag != "":
+		s, err := experiments.ParseShard(*shardFlag)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		shard = s
+	case *shards != 0:
+		s, err := experiments.ShardFromEnv(*shards)
+		if err != nil {
+			return &usageError{msg: err.Error(), hint: "set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, or use --shard i/n"}
+		}
+		shard = s
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return &hintError{err: err, hint: "choose a writable directory with --out"}
 	}
 	params := map[string]string{}
+	// Every flag's value goes to the manifest; experiments read "full" here.
 	fs.VisitAll(func(f *pflag.Flag) { params[f.Name] = f.Value.String() })
 	params["experiments"] = strings.Join(names, ",")
 	return experiments.Run(names, experiments.Options{
-		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: stderr, Params: params,
+		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: stderr, Params: params, Shard: shard,
 	})
 }
