@@ -207,10 +207,10 @@ func newWorkload(o Options, cfg coverageConfig) (*workload, error) {
 
 // modeResult is what one mode caught on one workload.
 type modeResult struct {
-	mode     string
-	w        *workload
-	detected map[string]map[scanlab.Pathway]bool // message ID → pathways that flagged it
-	flagged  map[scanlab.UserID]time.Time        // account → first detection time
+	mode      string
+	w         *workload
+	detected  map[string]map[scanlab.Pathway]bool // message ID → pathways that flagged it
+	flagged   map[scanlab.UserID]time.Time        // account → first detection time
 	delivered []corpus.MessageEvent
 	prevented []corpus.MessageEvent
 }

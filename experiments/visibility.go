@@ -53,8 +53,8 @@ var benignCanaryTexts = []string{
 type canaryMessage struct {
 	msg      scanlab.Message
 	token    string
-	harmful  bool // a flaggable text, reported by its recipient
-	listed   bool // an image on the curator's list
+	harmful  bool      // a flaggable text, reported by its recipient
+	listed   bool      // an image on the curator's list
 	bodySize int       // length of the sealed envelope body
 	envSize  int       // length of the whole envelope as encoded on the wire
 	wall     time.Time // when the sender handed it to the relay
