@@ -329,3 +329,45 @@ func TestBadTable(t *testing.T) {
 		t.Fatalf("good table refused: %v", err)
 	}
 }
+
+// FuzzAccept hands the provider arbitrary voucher, verdict and plain-report
+// attachments on a genuine envelope: it must refuse or accept, never panic,
+// and never count a refused voucher.
+func FuzzAccept(f *testing.F) {
+	fx := newFixture(f, 1)
+	b := newBench(f, Options{List: fx.hashes, Threshold: 2, SyntheticRate: -1})
+	e := b.seal(f, img(fx.data[0]))
+	f.Add(e.Attach[AttachVoucher], []byte{1}, []byte(nil))
+	f.Add([]byte{1, 1, 0, 0, 0, 4, 1, 2, 3, 4}, []byte(nil), make([]byte, plainReportSize))
+	f.Fuzz(func(t *testing.T, voucher, verdict, plain []byte) {
+		env := e
+		env.Attach = maps.Clone(e.Attach)
+		env.Attach[AttachVoucher] = voucher
+		if verdict != nil {
+			env.Attach[AttachTextVerdict] = verdict
+		}
+		if plain != nil {
+			env.Attach[AttachPlainMatch] = plain
+		}
+		before := b.srv.Account("alice").Vouchers
+		_, err := b.accept(env)
+		if after := b.srv.Account("alice").Vouchers; err != nil && after != before {
+			t.Fatalf("refused envelope changed the account: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeBundle(f *testing.F) {
+	f.Add(encodeBundle([][]byte{{1, 2, 3}}), 1)
+	f.Add(encodeBundle([][]byte{{1}, {2, 3}}), 2)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		n = n & 0x7f
+		vs, err := decodeBundle(b, n)
+		if err != nil {
+			return
+		}
+		if len(vs) != n || !bytes.Equal(encodeBundle(vs), b) {
+			t.Fatalf("round trip differs")
+		}
+	})
+}

@@ -210,7 +210,9 @@ const (
 	// like an e2ee one.
 	SkipScan
 	// SyntheticOnly attaches a synthetic voucher (psi.Account.Synthetic)
-	// for every image, so the account's real matches are never counted.
+	// for every image, so the account's real matches are never counted,
+	// and a "harmless" verdict to every text under device-text: it looks
+	// compliant.
 	SyntheticOnly
 )
 

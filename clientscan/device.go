@@ -85,6 +85,14 @@ func (m *Mode) newClient(user scanlab.UserID, dir scanlab.Directory, t *psi.Tabl
 	return d, nil
 }
 
+// String describes the device without its keys.
+func (d *Device) String() string {
+	return fmt.Sprintf("clientscan.Device{user: %s, positions: %d}", d.e.User(), len(d.accounts))
+}
+
+// GoString is String, for %#v.
+func (d *Device) GoString() string { return d.String() }
+
 // E2EE returns the underlying e2ee device (for ReportLast and fingerprints).
 func (d *Device) E2EE() *e2ee.Device { return d.e }
 
@@ -132,9 +140,10 @@ func (d *Device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
 	case m.Content.Kind == scanlab.Image:
 		extra, err = d.scanImage(m, b)
 	case m.Content.Kind == scanlab.Text && d.m.opts.DeviceText != nil:
-		v := d.m.opts.DeviceText.Classify(m.Content.Text)
 		bit := byte(0)
-		if v.Harmful {
+		// A synthetic-only client looks compliant: it attaches a verdict,
+		// always "harmless".
+		if b == Honest && d.m.opts.DeviceText.Classify(m.Content.Text).Harmful {
 			bit = 1
 		}
 		d.mu.Lock()

@@ -233,6 +233,23 @@ func TestDeviceText(t *testing.T) {
 	if st := w.alice.Stats(); st.Verdicts != 3 || st.Harmful != 1 {
 		t.Fatalf("device stats %+v", st)
 	}
+	// Modified clients: one attaches nothing, the other a "harmless" verdict.
+	for _, b := range []Behaviour{SkipScan, SyntheticOnly} {
+		w.alice.SetBehaviour(b)
+		w.send(t, txt("you should just kill yourself"))
+	}
+	if n := len(w.view.routes(t, RouteTextVerdict)); n != len(cases)+1 {
+		t.Fatalf("%d verdicts after the modified clients' texts", n)
+	}
+	n := 0
+	for _, d := range w.r.Detections() {
+		if d.Pathway == scanlab.DeviceText {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d device-text detections, want only the honest one", n)
+	}
 }
 
 func TestParse(t *testing.T) {
