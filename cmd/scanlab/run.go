@@ -101,7 +101,9 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	// Every flag's value goes to the manifest; experiments read "full" here.
 	fs.VisitAll(func(f *pflag.Flag) { params[f.Name] = f.Value.String() })
 	params["experiments"] = strings.Join(names, ",")
+	progress, done := progressOutput(stderr)
+	defer done()
 	return experiments.Run(names, experiments.Options{
-		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: stderr, Params: params, Shard: shard,
+		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: progress, Params: params, Shard: shard,
 	})
 }
