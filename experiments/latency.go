@@ -1,13 +1,16 @@
 package experiments
 
 import (
+	"crypto/x509"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
 
 	"scanlab"
+	"scanlab/internal/pki"
 	"scanlab/kms"
 	"scanlab/relay"
 )
@@ -45,6 +48,11 @@ func runLatency(o Options, dir string) (map[string]any, error) {
 	}
 	var samples []latencySample
 	for _, m := range Modes(cfg) {
+		if o.Params["relay"] != "" && m.Name() != o.Params["relay-mode"] {
+			// An outside relay runs one mode's logic (and clientscan's
+			// devices would need that relay's own blinded table).
+			continue
+		}
 		for _, kind := range []scanlab.Kind{scanlab.Text, scanlab.Image} {
 			o.progress("latency: mode %s, %s messages", m.Name(), kind)
 			s, err := latencyRun(o, m, kind, n)
@@ -126,30 +134,47 @@ func latencyRun(o Options, m scanlab.Mode, kind scanlab.Kind, n int) ([]latencyS
 		return nil, err
 	}
 	defer cleanup()
-	keys, err := kms.New()
-	if err != nil {
-		return nil, err
+	addr, pool, alice, bob := "", (*x509.CertPool)(nil), scanlab.UserID("alice"), scanlab.UserID("bob")
+	if ext := o.Params["relay"]; ext != "" {
+		// A relay started elsewhere with `scanlab relay`: trust its CA file,
+		// and use fresh names (it binds names to device keys on first use).
+		pem, err := os.ReadFile(o.Params["relay-ca"])
+		if err != nil {
+			return nil, fmt.Errorf("--relay needs the relay's CA certificate (--relay-ca): %w", err)
+		}
+		if pool, err = pki.ParsePEM(pem); err != nil {
+			return nil, err
+		}
+		addr = ext
+		suffix := fmt.Sprintf("-%d", time.Now().UnixNano())
+		alice, bob = alice+scanlab.UserID(suffix), bob+scanlab.UserID(suffix)
+	} else {
+		keys, err := kms.New()
+		if err != nil {
+			return nil, err
+		}
+		rl, err := relay.Start(relay.Config{DBPath: filepath.Join(state, "relay.db"), KMS: keys, Logic: m.NewServer})
+		if err != nil {
+			return nil, err
+		}
+		defer rl.Close()
+		addr, pool = rl.Addr(), rl.CA().Pool()
 	}
-	rl, err := relay.Start(relay.Config{DBPath: filepath.Join(state, "relay.db"), KMS: keys, Logic: m.NewServer})
-	if err != nil {
-		return nil, err
-	}
-	defer rl.Close()
-	ca, err := relay.Dial(rl.Addr(), rl.CA().Pool(), "alice", nil)
+	ca, err := relay.Dial(addr, pool, alice, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer ca.Close()
-	cb, err := relay.Dial(rl.Addr(), rl.CA().Pool(), "bob", nil)
+	cb, err := relay.Dial(addr, pool, bob, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer cb.Close()
-	da, err := m.NewDevice("alice", ca.Directory())
+	da, err := m.NewDevice(alice, ca.Directory())
 	if err != nil {
 		return nil, err
 	}
-	db, err := m.NewDevice("bob", cb.Directory())
+	db, err := m.NewDevice(bob, cb.Directory())
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +186,7 @@ func latencyRun(o Options, m scanlab.Mode, kind scanlab.Kind, n int) ([]latencyS
 		} else {
 			c.Image = canaryImage(rng, 256)
 		}
-		msg := scanlab.Message{ID: fmt.Sprintf("m-%d", i), From: "alice", To: "bob", Sent: time.Now().UTC(), Content: c}
+		msg := scanlab.Message{ID: fmt.Sprintf("m-%d", i), From: alice, To: bob, Sent: time.Now().UTC(), Content: c}
 		s := latencySample{mode: m.Name(), kind: kind.String(), ns: map[string]int64{}}
 		t := time.Now()
 		env, err := da.Seal(msg)

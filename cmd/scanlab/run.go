@@ -32,6 +32,10 @@ Options:
                            combine the slices with "scanlab merge"
         --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
                            or $JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
+        --relay HOST:PORT  latency only: measure against a relay started
+                           elsewhere with "scanlab relay"
+        --relay-ca FILE    that relay's CA certificate (its --ca-out file)
+        --relay-mode MODE  the mode that relay runs (default serverscan)
 
 Example:
     $ scanlab run visibility --seed 1 --out out --keep-state state
@@ -65,6 +69,9 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	full := fs.Bool("full", false, "largest sizes")
 	shardFlag := fs.String("shard", "", "slice `i/n` of each sweep")
 	shards := fs.Int("shards", 0, "number of slices, index from the scheduler's environment")
+	relayAddr := fs.String("relay", "", "run latency against the relay at `host:port`")
+	fs.String("relay-ca", "", "CA certificate `file` of the --relay relay")
+	fs.String("relay-mode", "serverscan", "the --relay relay's `mode` (serverscan or e2ee)")
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
@@ -73,6 +80,9 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 		if _, ok := experiments.Lookup(n); !ok {
 			return &usageError{msg: fmt.Sprintf("unknown experiment %q", n), hint: "experiments: " + strings.Join(experiments.Names(), ", ")}
 		}
+	}
+	if *relayAddr != "" && (len(names) != 1 || names[0] != "latency") {
+		return &usageError{msg: "--relay applies to the latency experiment only", hint: "scanlab run latency --relay HOST:PORT --relay-ca FILE"}
 	}
 	if *quick && *full {
 		return &usageError{msg: "--quick and --full exclude each other"}
