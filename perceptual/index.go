@@ -241,12 +241,16 @@ func (ix *Index) AppendMatches(dst []Match, q Hash, threshold int) []Match {
 			}
 			seen[id>>6] |= 1 << (id & 63)
 			verified = append(verified, id)
-			ew := &ix.words[id]
-			d := bits.OnesCount64(qw[0]^ew[0]) + bits.OnesCount64(qw[1]^ew[1]) +
-				bits.OnesCount64(qw[2]^ew[2]) + bits.OnesCount64(qw[3]^ew[3])
-			if d <= threshold { // step 3
-				keys = append(keys, uint64(d)<<32|uint64(id))
-			}
+		}
+	}
+	// Step 3 in a loop of its own, so the loads of the candidates' hashes
+	// are independent of each other and overlap.
+	for _, id := range verified {
+		ew := &ix.words[id]
+		d := bits.OnesCount64(qw[0]^ew[0]) + bits.OnesCount64(qw[1]^ew[1]) +
+			bits.OnesCount64(qw[2]^ew[2]) + bits.OnesCount64(qw[3]^ew[3])
+		if d <= threshold {
+			keys = append(keys, uint64(d)<<32|uint64(id))
 		}
 	}
 	for _, id := range verified {
