@@ -332,3 +332,68 @@ func fullMode(t testing.TB, o Options) *Mode {
 	t.Fatal("every table dropped an entry")
 	return nil
 }
+
+// TestPerAccountThreshold: two accounts send t matching images each,
+// concurrently: 2t matches in all, but no account passes its threshold, so
+// nothing is raised or opened; one more match from one account reveals that
+// account only.
+func TestPerAccountThreshold(t *testing.T) {
+	const th = 3
+	listed := newFixture(t, seeds(1, th+1)...)
+	m := fullMode(t, Options{List: listed.hashes, Threshold: th, SyntheticRate: -1})
+	w := newWorld(t, m)
+	cc := dial(t, w.r, "carol")
+	carol, err := m.NewClient("carol", cc.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, s := range []struct {
+		d *Device
+		c *relay.Client
+	}{{w.alice, w.ca}, {carol, cc}} {
+		wg.Go(func() {
+			for i := range th {
+				env, err := s.d.Seal(scanlab.Message{ID: fmt.Sprintf("%s-%d", s.d.User(), i), From: s.d.User(), To: "bob", Sent: time.Now(), Content: img(listed.data[i])})
+				if err == nil {
+					_, err = s.c.Send(env)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if d := hashDetections(w.r); len(d) != 0 {
+		t.Fatalf("detections with t matches per account: %v", d)
+	}
+	if ev := w.view.routes(t, RouteOpened); len(ev) != 0 {
+		t.Fatalf("%d vouchers opened", len(ev))
+	}
+	env, err := carol.Seal(scanlab.Message{ID: "carol-last", From: "carol", To: "bob", Sent: time.Now(), Content: img(listed.data[th])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Send(env); err != nil {
+		t.Fatal(err)
+	}
+	dets := hashDetections(w.r)
+	if len(dets) != th+1 {
+		t.Fatalf("%d detections, want carol's %d", len(dets), th+1)
+	}
+	for _, d := range dets {
+		if d.Account != "carol" {
+			t.Fatalf("detection of %s's message %s", d.Account, d.MessageID)
+		}
+	}
+	if v := w.srv.Account("alice"); v.Revealed != 0 || v.Matches != th {
+		t.Fatalf("alice's view %+v", v)
+	}
+}
