@@ -80,13 +80,14 @@ func FuzzParseHash(f *testing.F) {
 // FuzzReadList: whatever ReadList accepts, WriteTo writes and ReadList
 // reads back identically.
 func FuzzReadList(f *testing.F) {
-	for _, p := range []string{"needles.txt", "haystack.txt"} {
-		data, err := os.ReadFile(filepath.Join(vectorDir, "matching", p))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+	// The first lines of Meta's list only: the fuzzer minimises every new
+	// input it finds, which is slow for inputs grown from a long seed.
+	data, err := os.ReadFile(filepath.Join(vectorDir, "matching", "needles.txt"))
+	if err != nil {
+		f.Fatal(err)
 	}
+	lines := strings.SplitAfter(string(data), "\n")
+	f.Add([]byte(strings.Join(lines[:min(8, len(lines))], "")))
 	f.Add([]byte("# list\n" + hashA + ",label\n" + hashB + ",100,a.jpg\r\n" + hashA + ",,7,x\n\n"))
 	f.Add([]byte(hashA + ", 12 ,\n" + hashB + ",,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
