@@ -25,6 +25,8 @@ type ModeConfig struct {
 	Modified map[scanlab.UserID]bool
 	// Seed drives clientscan's synthetic-voucher coin flips, so runs repeat.
 	Seed uint64
+	// TableFactor is clientscan's cuckoo slots per list entry (0: default).
+	TableFactor float64
 }
 
 // coins is a seeded, goroutine-safe source of clientscan's coin flips.
@@ -59,7 +61,7 @@ func Modes(cfg ModeConfig) []scanlab.Mode {
 }
 
 func clientscanOptions(cfg ModeConfig) clientscan.Options {
-	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: cfg.Threshold, Coins: newCoins(cfg.Seed)}
+	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: cfg.Threshold, Coins: newCoins(cfg.Seed), TableFactor: cfg.TableFactor}
 	if cfg.PSIMatch != "" {
 		m, err := clientscan.ParseMatch(cfg.PSIMatch)
 		if err != nil {

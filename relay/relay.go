@@ -392,7 +392,6 @@ func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
 		dets, err := r.logic.Accept(&e)
 		rc.Logic = time.Since(t0)
 		r.record(dets)
-		rc.Detections = len(dets)
 		if err != nil {
 			return 0, nil, fmt.Errorf("relay: refused by server logic: %w", err)
 		}

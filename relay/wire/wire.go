@@ -402,23 +402,26 @@ func DecodeReport(b []byte, max int) (scanlab.Report, error) {
 }
 
 // Receipt is the relay's answer to a send: how long its own stages took, so
-// a client can split a round trip into wire and server time.
+// a client can split a round trip into wire and server time. It says
+// nothing of detections: a sender must not learn whether it was flagged
+// (in clientscan, that it crossed the threshold). The timings are a side
+// channel of their own — a reveal takes longer than a non-match — which a
+// measurement harness accepts and a deployment would not.
 type Receipt struct {
-	Seq        uint64
-	Detections int
-	Logic      time.Duration // the mode's server logic (scan, voucher processing)
-	Store      time.Duration // sealing and writing the record
+	Seq   uint64
+	Logic time.Duration // the mode's server logic (scan, voucher processing)
+	Store time.Duration // sealing and writing the record
 }
 
 // EncodeReceipt encodes a receipt.
 func EncodeReceipt(r Receipt) []byte {
-	return builder(nil).u64(r.Seq).u32(uint32(r.Detections)).u64(uint64(r.Logic)).u64(uint64(r.Store))
+	return builder(nil).u64(r.Seq).u64(uint64(r.Logic)).u64(uint64(r.Store))
 }
 
 // DecodeReceipt decodes a receipt.
 func DecodeReceipt(b []byte) (Receipt, error) {
 	p := parser{b: b}
-	r := Receipt{Seq: p.u64(), Detections: int(p.u32()), Logic: time.Duration(p.u64()), Store: time.Duration(p.u64())}
+	r := Receipt{Seq: p.u64(), Logic: time.Duration(p.u64()), Store: time.Duration(p.u64())}
 	if err := p.done(); err != nil {
 		return Receipt{}, fmt.Errorf("receipt: %w", err)
 	}

@@ -95,7 +95,7 @@ func TestOtherRoundTrips(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotR, r) {
 		t.Fatalf("report: %v %v", gotR, err)
 	}
-	rc := Receipt{Seq: 3, Detections: 1, Logic: time.Millisecond, Store: time.Second}
+	rc := Receipt{Seq: 3, Logic: time.Millisecond, Store: time.Second}
 	gotRc, err := DecodeReceipt(EncodeReceipt(rc))
 	if err != nil || gotRc != rc {
 		t.Fatalf("receipt: %v %v", gotRc, err)
