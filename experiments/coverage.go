@@ -52,7 +52,7 @@ func baseCoverage(o Options) coverageConfig {
 	// default of 1%) so that harmful classes hold enough messages to
 	// measure; the rates below are per message and per account, not
 	// prevalence estimates.
-	pop.Users = 600
+	pop.Users = 400
 	pop.OffenderShare = 0.05
 	conv := corpus.DefaultConversationConfig()
 	conv.Seed = o.Seed

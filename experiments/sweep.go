@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -72,27 +74,51 @@ func runSweep(o Options, dir string, out sweepOutput, run func(k int) (map[strin
 	if err := os.MkdirAll(cells, 0o755); err != nil {
 		return false, err
 	}
-	for k, name := range out.names {
-		if !o.Shard.has(k) {
-			continue
+	// Cells are independent: run them in parallel, up to GOMAXPROCS.
+	var todo []int
+	for k := range out.names {
+		if o.Shard.has(k) {
+			todo = append(todo, k)
 		}
-		o.progress("%s: cell %d/%d (%s)", filepath.Base(dir), k+1, len(out.names), name)
-		files, err := run(k)
-		if err != nil {
-			return false, fmt.Errorf("cell %s: %w", name, err)
-		}
-		b, err := json.Marshal(cellResult{Cell: k, Name: name, Files: files})
-		if err != nil {
-			return false, err
-		}
-		if err := os.WriteFile(filepath.Join(cells, cellFile(k)), append(b, '\n'), 0o644); err != nil {
-			return false, err
-		}
+	}
+	jobs := make(chan int)
+	errs := make([]error, len(out.names))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				errs[k] = runCell(o, cells, out, k, run)
+			}
+		}()
+	}
+	for _, k := range todo {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return false, err
 	}
 	if !o.Shard.all() {
 		return false, nil
 	}
 	return true, assemble(dir, out)
+}
+
+func runCell(o Options, cells string, out sweepOutput, k int, run func(k int) (map[string][][]string, error)) error {
+	name := out.names[k]
+	o.progress("%s: cell %d/%d (%s)", filepath.Base(filepath.Dir(cells)), k+1, len(out.names), name)
+	files, err := run(k)
+	if err != nil {
+		return fmt.Errorf("cell %s: %w", name, err)
+	}
+	b, err := json.Marshal(cellResult{Cell: k, Name: name, Files: files})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(cells, cellFile(k)), append(b, '\n'), 0o644)
 }
 
 func cellFile(k int) string { return fmt.Sprintf("cell-%04d.json", k) }
