@@ -86,7 +86,7 @@ func (r *results) writeScaling(d *doc) error {
 			}
 			sent = append(sent, s+".")
 		}
-		d.figure(g.plot(), fmt.Sprintf("Cost in %s as %s grows", g.unit, g.key), sent...)
+		d.figure(g.plot(), fmt.Sprintf("Measured %s as %s grows, log-log", g.unit, g.key), sent...)
 		var rows [][]string
 		for _, w := range g.whats {
 			for _, p := range g.pts[w] {
@@ -108,7 +108,7 @@ func (g scalingGroup) plot() figure {
 		unit = "value"
 	}
 	return figure{name: name, w: 8 * vg.Inch, h: 5 * vg.Inch, draw: func(c draw.Canvas) {
-		p := newPlot(fmt.Sprintf("Cost as %s grows (log-log)", g.key), g.key+" (log scale)", unit+" (log scale)")
+		p := newPlot(fmt.Sprintf("%s as %s grows (log-log)", upperFirst(unit), g.key), g.key+" (log scale)", unit+" (log scale)")
 		addGrid(p, true)
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}

@@ -23,7 +23,7 @@ func TestVisibilitySentences(t *testing.T) {
 			"The provider still recovered sender-id, recipient-id, timestamp, size and contact-graph for every message.",
 		},
 		"serverscan": {
-			"In serverscan, provider, employee, law-enforcement and db-thief+kms recovered message text and images.",
+			"In serverscan, the provider, an employee, law enforcement and a thief with the database and the key-management keys (db-thief+kms) recovered message text and images.",
 			"The provider recovered sender-id, recipient-id, timestamp, size and contact-graph for every message.",
 		},
 	}
@@ -48,11 +48,11 @@ func TestVisibilitySentencesFollowData(t *testing.T) {
 		want  string
 	}{
 		{[]visCell{{"m", "provider", "text", 0.5, ""}, {"m", "provider", "image", 0, ""}},
-			"In m, provider (50%) recovered message text; no party other than the sender and recipient recovered images."},
+			"In m, the provider (50%) recovered message text; no party other than the sender and recipient recovered images."},
 		{[]visCell{{"m", "provider", "text", 0, ""}, {"m", "employee", "text", 0, ""}, {"m", "sender", "text", 1, ""}},
 			"In m, no party other than the sender and recipient recovered message text."},
 		{[]visCell{{"m", "provider", "text", 1, ""}, {"m", "employee", "text", 1, ""}, {"m", "provider", "image", 1, ""}, {"m", "employee", "image", 0, ""}},
-			"In m, provider and employee recovered message text and provider recovered images."},
+			"In m, the provider and an employee recovered message text and the provider recovered images."},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("case=%d", i), func(t *testing.T) {

@@ -130,11 +130,34 @@ func (r *results) writeVisibility(d *doc) error {
 
 func joinSentences(s []string) string { return strings.Join(s, " ") }
 
-// withShares names parties, adding the share when it is not all.
+// partyPhrases name the parties in prose for readers who do not know the
+// identifiers; the identifier stays in brackets where it is not obvious.
+var partyPhrases = map[string]string{
+	"sender":          "the sender",
+	"recipient":       "the recipient",
+	"provider":        "the provider",
+	"employee":        "an employee",
+	"law-enforcement": "law enforcement",
+	"eavesdropper":    "a network eavesdropper",
+	"db-thief":        "a database thief (db-thief)",
+	"db-thief+kms":    "a thief with the database and the key-management keys (db-thief+kms)",
+	"hash-curator":    "the hash-list curator",
+}
+
+// partyPhrase names a party in a sentence.
+func partyPhrase(p string) string {
+	if s, ok := partyPhrases[p]; ok {
+		return s
+	}
+	return p
+}
+
+// withShares names parties in prose, adding the share when it is not all.
+// Item names (not in partyPhrases) pass through unchanged.
 func withShares(names []string, shares []float64) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = n
+		out[i] = partyPhrase(n)
 		if shares[i] < 1 {
 			out[i] += " (" + pct(shares[i]) + ")"
 		}
