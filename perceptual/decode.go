@@ -30,7 +30,8 @@ var (
 	ErrTruncated = errors.New("perceptual: truncated image")
 	// ErrEmptyImage means the image has no pixels (a zero width or height).
 	ErrEmptyImage = errors.New("perceptual: image has zero width or height")
-	// ErrTooLarge means the header declares more pixels than allowed.
+	// ErrTooLarge means the header declares more pixels than allowed, or
+	// a JPEG has more scans than maxJPEGScans.
 	ErrTooLarge = errors.New("perceptual: image too large")
 )
 
@@ -40,7 +41,8 @@ var (
 // declares more than maxPixels pixels (width × height), before allocating
 // anything for the pixels: a few hundred bytes of PNG can declare a
 // gigapixel image (a decompression bomb). maxPixels ≤ 0 means
-// [DefaultMaxPixels].
+// [DefaultMaxPixels]. A JPEG with more than 100 scans is refused the same
+// way, as each scan costs a pass over the whole image.
 //
 // Other failures wrap [ErrNotImage], [ErrTruncated] or [ErrEmptyImage] when
 // they are of that kind, or carry the decoder's own message ("invalid
@@ -64,6 +66,11 @@ func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %s header says %d×%d = %d pixels, the limit is %d",
 			ErrTooLarge, format, cfg.Width, cfg.Height, int64(cfg.Width)*int64(cfg.Height), maxPixels)
 	}
+	if format == "jpeg" {
+		if n := jpegScans(data); n > maxJPEGScans {
+			return nil, fmt.Errorf("%w: jpeg has %d scans, the limit is %d", ErrTooLarge, n, maxJPEGScans)
+		}
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		if truncated(format, data) {
@@ -81,6 +88,45 @@ func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %s image is %d×%d", ErrTooLarge, format, b.Dx(), b.Dy())
 	}
 	return img, nil
+}
+
+// maxJPEGScans is the most scans DecodeImage lets a JPEG have. A scan of a
+// progressive JPEG may revisit every block of its component, and can be
+// coded in a few bytes (an end-of-band run over the whole image), so a
+// small file with thousands of scans could cost thousands of passes over an
+// image within the pixel limit. Encoders write 1 scan (baseline) or about
+// 10 (progressive); 100 leaves ample room. This is a precaution: the test
+// file with many scans is refused before the decoder sees it.
+const maxJPEGScans = 100
+
+// jpegScans counts the start-of-scan (SOS) markers of a JPEG stream,
+// walking its marker segments so that bytes inside other segments (an EXIF
+// thumbnail, say) are not counted.
+func jpegScans(data []byte) int {
+	n := 0
+	for i := 2; i+1 < len(data); { // data[0:2] is SOI
+		if data[i] != 0xff { // entropy-coded data
+			i++
+			continue
+		}
+		switch m := data[i+1]; {
+		case m == 0xff: // fill byte
+			i++
+		case m == 0x00, m == 0x01, m >= 0xd0 && m <= 0xd8: // stuffing, TEM, RSTn, SOI
+			i += 2
+		case m == 0xd9: // EOI
+			return n
+		default: // a segment with a length: skip it
+			if i+3 >= len(data) {
+				return n
+			}
+			if m == 0xda {
+				n++
+			}
+			i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+		}
+	}
+	return n
 }
 
 // truncated reports whether data, which failed to decode as format, lacks

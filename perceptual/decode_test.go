@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -153,5 +154,38 @@ func TestDecodeTiny(t *testing.T) {
 	}
 	if h, q := PDQ512(got); !h.IsZero() || q != 0 {
 		t.Errorf("3×4 image, 512 flavour: hash %v quality %d", h, q)
+	}
+}
+
+// manyScans returns a progressive JPEG with its last scan repeated n more
+// times: a few bytes per scan, each a pass over the whole image.
+func manyScans(t *testing.T, n int) []byte {
+	jpg := decodeFile(t, filepath.Join(vectorDir, "images/misc-images/small.jpg")) // progressive
+	last := bytes.LastIndex(jpg, []byte{0xff, 0xda})
+	end := len(jpg) - 2 // before EOI
+	if last < 0 || !bytes.HasSuffix(jpg, []byte{0xff, 0xd9}) {
+		t.Fatal("small.jpg is not the progressive JPEG expected")
+	}
+	out := append([]byte(nil), jpg[:end]...)
+	for range n {
+		out = append(out, jpg[last:end]...)
+	}
+	return append(out, 0xff, 0xd9)
+}
+
+func TestJPEGScans(t *testing.T) {
+	for _, f := range []string{"misc-images/small.jpg", "misc-images/wee.jpg", "reg-test-input/dih/bridge-2-rotate-90.jpg", "bridge-mods/aaa-orig.jpg"} {
+		n := jpegScans(decodeFile(t, filepath.Join(vectorDir, "images", f)))
+		if n < 1 || n > 20 {
+			t.Errorf("%s: %d scans", f, n)
+		}
+	}
+	base := jpegScans(decodeFile(t, filepath.Join(vectorDir, "images/misc-images/small.jpg")))
+	if got := jpegScans(manyScans(t, 50)); got != base+50 {
+		t.Errorf("50 extra scans counted as %d extra", got-base)
+	}
+	_, err := DecodeImage(manyScans(t, maxJPEGScans), 0)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "scans") {
+		t.Errorf("JPEG with %d scans: %v", maxJPEGScans+base, err)
 	}
 }
