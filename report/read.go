@@ -239,11 +239,19 @@ func readManifest(dir, rel string) (*manifest, error) {
 	return &m, nil
 }
 
+// visibilityColumns are the columns visibility.csv must have.
+var visibilityColumns = []string{"mode", "party", "item", "recovered", "route"}
+
 func readVisibility(dir string) ([]visCell, error) {
-	t, err := readTable(dir, "visibility/visibility.csv", "mode", "party", "item", "recovered", "route")
+	t, err := readTable(dir, visibilityFile, visibilityColumns...)
 	if err != nil {
 		return nil, err
 	}
+	return visibilityRows(t)
+}
+
+func visibilityRows(t *table) ([]visCell, error) {
+	var err error
 	out := []visCell{}
 	for _, r := range t.rows {
 		var c visCell
