@@ -56,11 +56,11 @@ var errHelp = errors.New("help requested")
 
 func main() {
 	err := run(os.Stdout, os.Stderr, os.Args[1:])
-	os.Exit(report(os.Stderr, err))
+	os.Exit(exitStatus(os.Stderr, err))
 }
 
-// report prints err in scanlab's error format and returns the exit status.
-func report(stderr io.Writer, err error) int {
+// exitStatus prints err in scanlab's error format and returns the exit status.
+func exitStatus(stderr io.Writer, err error) int {
 	if err == nil || errors.Is(err, errHelp) {
 		return 0
 	}

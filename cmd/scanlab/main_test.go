@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer
-	code = report(&e, run(&o, &e, args))
+	code = exitStatus(&e, run(&o, &e, args))
 	return o.String(), e.String(), code
 }
 

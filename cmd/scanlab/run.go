@@ -4,19 +4,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"scanlab/experiments"
+	"scanlab/report"
 )
 
 const runUsage = `Usage:
     scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick | --full]
                 [--keep-state DIR] [--shard i/n | --shards n]
 
-Runs the named experiments, or every experiment when none is named, and
-writes each one's results (CSV, manifest.json) to DIR/EXPERIMENT/.
+Runs the named experiments, or every experiment when none is named, writes
+each one's results (CSV, manifest.json) to DIR/EXPERIMENT/, then plots
+everything DIR holds into DIR/plots/ and writes DIR/REPORT.md.
 
 Experiments:
 %s
@@ -112,8 +115,18 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	fs.VisitAll(func(f *pflag.Flag) { params[f.Name] = f.Value.String() })
 	params["experiments"] = strings.Join(names, ",")
 	progress, done := progressOutput(stderr)
-	defer done()
-	return experiments.Run(names, experiments.Options{
+	err := experiments.Run(names, experiments.Options{
 		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: progress, Params: params, Shard: shard,
 	})
+	done()
+	if err != nil || shard.N > 1 {
+		// A slice has no whole results to report on until "scanlab merge".
+		return err
+	}
+	// The report covers whatever experiments the directory now holds.
+	if _, err := report.Generate(*out); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stderr, "scanlab: report in %s\n", filepath.Join(*out, "REPORT.md"))
+	return nil
 }
