@@ -39,7 +39,8 @@ func init() {
 // are 31 bits for both hashes (Meta's recommendation for PDQ), for pHash
 // also the threshold of PDQ's false-positive rate at 31 (matched on
 // Gaussian fits of the two distributions of distances between distinct
-// references, as the sample has no false pair at 31), and Thorn's pooled
+// references, as the sample has no false pair at 31; no extra rows when it
+// is 31 or 70), and Thorn's pooled
 // thresholds (PDQ 66, pHash 70 bits). The attacks use 31 for both. Rows whose transform starts with "attack" are
 // the attacks on the references: for attack-evade, matched is the number
 // of attacked images still matched (recall after the attack) and success
@@ -207,7 +208,10 @@ func runEvasion(o Options, dir string) (map[string]any, error) {
 	z := (muQ - evasionPDQThreshold) / sdQ
 	phashMatched := max(0, int(math.Round(muP-z*sdP)))
 	pdqFP := fpAt(0, evasionPDQThreshold)
-	thresholds := [][]int{{evasionPDQThreshold, evasionThornPDQ}, {evasionPDQThreshold, phashMatched, evasionThornPHash}}
+	thresholds := [][]int{{evasionPDQThreshold, evasionThornPDQ}, {evasionPDQThreshold, evasionThornPHash}}
+	if phashMatched != evasionPDQThreshold && phashMatched != evasionThornPHash {
+		thresholds[1] = []int{evasionPDQThreshold, phashMatched, evasionThornPHash}
+	}
 
 	header := []string{"algo", "transform", "strength", "threshold", "items", "matched", "recall", "psnr", "ssim", "queries", "success"}
 	var rows [][]string
