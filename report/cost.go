@@ -64,7 +64,11 @@ func (r *results) writeCost(d *doc) error {
 	case r.samples == nil:
 		d.skipped(samplesFile)
 	default:
-		d.figure(r.latencyCDF(keys), "Distribution of end-to-end time per message, by mode and kind", r.totalSentences(keys)...)
+		sent := r.totalSentences(keys)
+		if len(sent) > 0 {
+			d.headline(sent[0])
+		}
+		d.figure(r.latencyCDF(keys), "Distribution of end-to-end time per message, by mode and kind", sent...)
 	}
 	if r.lat == nil {
 		d.skipped(latencyFile)
@@ -119,7 +123,9 @@ func (r *results) writeCost(d *doc) error {
 		d.skipped(bytesFile)
 		return nil
 	}
-	d.figure(r.bytesBars(), "Bytes on the wire per message, by mode and kind", r.bytesSentences()...)
+	sent := r.bytesSentences()
+	d.headline(sent...)
+	d.figure(r.bytesBars(), "Bytes on the wire per message, by mode and kind", sent...)
 	var rows [][]string
 	for _, b := range r.bytes {
 		rows = append(rows, []string{b.Mode, b.Kind, strconv.Itoa(b.Messages), count(b.Body), count(b.Send), count(b.Fetch), count(b.Send - b.Body)})

@@ -114,6 +114,7 @@ func (r *results) writeCoverageTables(d *doc) {
 	if worstFP >= 0 {
 		sent = append(sent, fmt.Sprintf("On benign content the highest false-positive rate was %s (%s, %s).", pct(worstFP), wm, wc))
 	}
+	d.headline(sent...)
 	if slices.ContainsFunc(r.cov, func(c coverageRow) bool { return c.Pathway == "any" }) {
 		d.figure(r.coverageBars("coverage-any", "Share of items detected by any pathway, by content class", classes, modes, func(series string, class string) (coverageRow, bool) {
 			return r.covRow(series, class, "any")
@@ -292,6 +293,9 @@ func (r *results) writeFalseFlag(d *doc) {
 			s += fmt.Sprintf("; it stays above one in a trillion (%s) over the thresholds measured", sci(falseFlagTarget))
 		}
 		sent = append(sent, s+".")
+	}
+	if len(sent) > 0 {
+		d.headline(sent[0])
 	}
 	d.figure(r.falseFlagPlot(series), "Chance an innocent account is flagged, by threshold", sent...)
 	var rows [][]string

@@ -116,7 +116,16 @@ func (r *results) writeEvasion(d *doc) error {
 		"Thorn's images, thresholds and precision target differ from ours, so the comparison shows whether the same transforms are hard, not identical numbers; "+
 		"Thorn's `jpeg95` is imgaug's compression strength, not a JPEG quality.", evasionFile)
 	if len(v.series) > 0 {
-		d.figure(r.evasionPlot(v), "Share of transformed images still matched, ours and Thorn's published, by transform", r.evasionSentences(v)...)
+		robust, thorn := r.evasionSentences(v)
+		d.headline(robust...)
+		var sent []string
+		for i := range robust {
+			sent = append(sent, robust[i])
+			if thorn[i] != "" {
+				sent = append(sent, thorn[i])
+			}
+		}
+		d.figure(r.evasionPlot(v), "Share of transformed images still matched, ours and Thorn's published, by transform", sent...)
 		header := []string{"transform"}
 		for _, s := range v.series {
 			header = append(header, s.String()+" (ours)")
@@ -186,8 +195,10 @@ func (r *results) writeEvasion(d *doc) error {
 	return nil
 }
 
-func (r *results) evasionSentences(v evasionView) []string {
-	var out []string
+// evasionSentences says, per algorithm, which transforms the hash survived
+// (robust) and how that compares with Thorn's published numbers (thorn, ""
+// when there is nothing to compare).
+func (r *results) evasionSentences(v evasionView) (robust, thorn []string) {
 	for _, a := range v.algos {
 		var s evasionSeries
 		for _, x := range v.series {
@@ -219,7 +230,8 @@ func (r *results) evasionSentences(v evasionView) []string {
 		if len(lost) > 0 {
 			parts = append(parts, "fewer than half under "+andList(lost))
 		}
-		st := fmt.Sprintf("Our %s %s (lowest: %s, %s).", s, strings.Join(parts, ", but "), lowT, pct(lowest))
+		robust = append(robust, fmt.Sprintf("Our %s %s (lowest: %s, %s).", s, strings.Join(parts, ", but "), lowT, pct(lowest)))
+		st := ""
 		// Compare with Thorn where both have the transform.
 		var gaps float64
 		var n int
@@ -238,12 +250,12 @@ func (r *results) evasionSentences(v evasionView) []string {
 			}
 		}
 		if n > 0 {
-			st += fmt.Sprintf(" Against Thorn's published %s results on the same %d transforms, ours differ by %s percentage points on average; the largest gap is %s (ours %s, Thorn %s).",
+			st = fmt.Sprintf("Against Thorn's published %s results on the same %d transforms, ours differ by %s percentage points on average; the largest gap is %s (ours %s, Thorn %s).",
 				a, n, trimFloat(gaps/float64(n)*100, 2), maxT, pct(ours), pct(theirs))
 		}
-		out = append(out, st)
+		thorn = append(thorn, st)
 	}
-	return out
+	return robust, thorn
 }
 
 func (r *results) evasionPlot(v evasionView) figure {

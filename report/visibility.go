@@ -106,6 +106,7 @@ func (r *results) writeVisibility(d *doc) error {
 	for _, m := range r.visMatrices() {
 		d.p("### %s", m.mode)
 		caption, more := m.sentences()
+		d.headline(joinSentences(caption))
 		d.figure(m.heatMap(), "Share of planted canaries each party recovered in "+m.mode, caption...)
 		if len(more) > 0 {
 			d.p("%s", joinSentences(more))
