@@ -3,9 +3,6 @@ package clientscan
 import (
 	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -14,36 +11,13 @@ import (
 
 	"scanlab"
 	"scanlab/observe"
+	"scanlab/internal/testimg"
 	"scanlab/perceptual"
 	"scanlab/relay"
 )
 
-// testImage draws a deterministic picture of overlapping rectangles (energy
-// spread over many low frequencies, like a photo); noise > 0 adds a
-// pseudo-random perturbation of that amplitude.
-func testImage(seed, noise int) []byte {
-	const n = 96
-	img := image.NewGray(image.Rect(0, 0, n, n))
-	r := uint32(seed*7919 + 1)
-	next := func(m int) int { r = r*1664525 + 1013904223; return int(r>>8) % m }
-	for range 40 {
-		x0, y0 := next(n), next(n)
-		w, h, g := 6+next(36), 6+next(36), next(256)
-		for y := y0; y < min(n, y0+h); y++ {
-			for x := x0; x < min(n, x0+w); x++ {
-				img.SetGray(x, y, color.Gray{uint8(g)})
-			}
-		}
-	}
-	if noise > 0 {
-		for i := range img.Pix {
-			img.Pix[i] = uint8(max(0, min(255, int(img.Pix[i])+next(2*noise+1)-noise)))
-		}
-	}
-	var b bytes.Buffer
-	png.Encode(&b, img)
-	return b.Bytes()
-}
+// testImage draws a deterministic test picture; noise > 0 alters it slightly.
+func testImage(seed, noise int) []byte { return testimg.Rectangles(seed, noise, 96) }
 
 // fixture holds decoded test images: their bytes, PDQ hashes and visual
 // derivatives.

@@ -1,17 +1,14 @@
 package serverscan
 
 import (
-	"bytes"
 	"errors"
-	"image"
-	"image/color"
-	"image/png"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"scanlab"
+	"scanlab/internal/testimg"
 	"scanlab/perceptual"
 	"scanlab/relay"
 )
@@ -197,29 +194,5 @@ func TestImageMatching(t *testing.T) {
 	}
 }
 
-// testImage draws a deterministic picture of overlapping rectangles (energy
-// spread over many low frequencies, like a photo); noise > 0 adds a
-// pseudo-random perturbation of that amplitude.
-func testImage(seed, noise int) []byte {
-	const n = 128
-	img := image.NewGray(image.Rect(0, 0, n, n))
-	r := uint32(seed*7919 + 1)
-	next := func(m int) int { r = r*1664525 + 1013904223; return int(r>>8) % m }
-	for range 40 {
-		x0, y0 := next(n), next(n)
-		w, h, g := 8+next(48), 8+next(48), next(256)
-		for y := y0; y < min(n, y0+h); y++ {
-			for x := x0; x < min(n, x0+w); x++ {
-				img.SetGray(x, y, color.Gray{uint8(g)})
-			}
-		}
-	}
-	if noise > 0 {
-		for i := range img.Pix {
-			img.Pix[i] = uint8(max(0, min(255, int(img.Pix[i])+next(2*noise+1)-noise)))
-		}
-	}
-	var b bytes.Buffer
-	png.Encode(&b, img)
-	return b.Bytes()
-}
+// testImage draws a deterministic test picture; noise > 0 alters it slightly.
+func testImage(seed, noise int) []byte { return testimg.Rectangles(seed, noise, 128) }
