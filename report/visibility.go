@@ -277,6 +277,27 @@ func (m visMatrix) sentences() (caption, more []string) {
 			more = append(more, fmt.Sprintf("Texts a recipient reported were recovered by %s.", andList(withShares(who, shares))))
 		}
 	}
+	// Scanner output and the hash list itself.
+	for _, x := range []struct{ item, what string }{
+		{"match-verdict", "Match verdicts (which messages were flagged)"},
+		{"hash-list", "The hash list's planted entry"},
+	} {
+		if _, ok := m.get("provider", x.item); !ok {
+			continue
+		}
+		var who []string
+		var shares []float64
+		for _, p := range m.parties {
+			if v, ok := m.get(p, x.item); ok && v > 0 {
+				who, shares = append(who, p), append(shares, v)
+			}
+		}
+		if len(who) == 0 {
+			more = append(more, x.what+" reached no party.")
+		} else {
+			more = append(more, fmt.Sprintf("%s reached %s.", x.what, andList(withShares(who, shares))))
+		}
+	}
 	// A full server breach compared with a database copy alone.
 	if _, ok := m.get("db-thief+kms", "text"); ok {
 		var db, dbk []string
