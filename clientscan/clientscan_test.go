@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"scanlab"
-	"scanlab/observe"
 	"scanlab/internal/testimg"
+	"scanlab/observe"
 	"scanlab/perceptual"
 	"scanlab/relay"
 )
