@@ -37,6 +37,10 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 		c.FillPolygon(b.colour, c.ClipPolygonXY(pts))
 		if b.ys[i] != 0 {
 			c.StrokeLines(outline, c.ClipLinesXY(append(pts, pts[0]))...)
+		} else if b.base == nil {
+			// A measured zero: a flat mark, so it differs from "not measured".
+			zero := draw.LineStyle{Color: b.colour, Width: vg.Points(2.5)}
+			c.StrokeLines(zero, c.ClipLinesXY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}})...)
 		}
 	}
 }
