@@ -58,6 +58,8 @@ const (
 	evasionThornPDQ     = 66 // 0.257812 × 256, Thorn's overall PDQ threshold
 	evasionThornPHash   = 70 // 0.273438 × 256, Thorn's overall pHash threshold
 	evasionPrecision    = 99.99
+
+	evasionCollideSamples = 50 // NES direction pairs per step of a collision
 )
 
 // evasionSizes are the workload sizes; tests may shrink them.
@@ -68,7 +70,7 @@ var evasionSizes = struct {
 	quickCollisions, fullCollisions int
 	quickBudget, fullBudget         int // evasion queries
 	quickCollBudget, fullCollBudget int // collision queries
-}{100, 48, 400, 6, 24, 2, 8, 400, 1000, 400, 3000}
+}{100, 48, 400, 6, 24, 2, 8, 400, 1000, 1500, 3000}
 
 // Thorn's published recall (thorn-oss/perception docs/examples/
 // benchmarking.rst at a30815de), per transform: PDQ and pHash-256 recall %
@@ -296,8 +298,10 @@ func runEvasion(o Options, dir string) (map[string]any, error) {
 			return
 		}
 		benign := corpus.ThornReference(corpus.GenerateImage(o.rng(fmt.Sprintf("evasion/benign/%d", j.i)), corpus.DefaultMinSide, corpus.DefaultMaxSide))
-		target := refs[j.i%n].hashes[j.a]
-		cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: collBudget, MinPSNR: collidePSNR}
+		target := refs[evasionCollideTarget(j.i, nColl, n)].hashes[j.a]
+		// Collisions need many bits moved at once: more samples per
+		// gradient estimate (50 pairs) converge where 10 stall near 50 bits.
+		cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: collBudget, MinPSNR: collidePSNR, Samples: evasionCollideSamples}
 		results[k] = corpus.Collide(benign, target, cfg, o.rng(fmt.Sprintf("evasion/attack/collide/%s/%d", h.Name, j.i)))
 	})
 	summary := map[string]any{
@@ -389,6 +393,10 @@ func evasionThornRecall(pos, neg []int, target float64) (thr int, recall, precis
 	got := sort.SearchInts(pos, thr+1)
 	return thr, 100 * float64(got) / float64(len(pos)), prec(bad - 1)
 }
+
+// evasionCollideTarget spreads the collision targets evenly over the
+// references, photos and generated images alike.
+func evasionCollideTarget(i, count, n int) int { return i * n / max(count, 1) % n }
 
 // evasionParallel runs f(0..n-1) on GOMAXPROCS workers. Each call writes
 // only its own slot, so results do not depend on scheduling.
