@@ -254,7 +254,6 @@ func attack(kind string, srcImg image.Image, target perceptual.Hash, cfg AttackC
 	best := image.NewRGBA(src.Rect)
 	copy(best.Pix, src.Pix)
 	bestScore := score(src)
-	start := bestScore
 	found := won(bestScore)
 
 	for !found && queries+2*cfg.Samples+1 <= cfg.Budget {
@@ -314,7 +313,7 @@ func attack(kind string, srcImg image.Image, target perceptual.Hash, cfg AttackC
 		}
 		found = won(s)
 	}
-	return Verify(kind, src, best, target, cfg, queries, start)
+	return Verify(kind, src, best, target, cfg, queries)
 }
 
 func ones(n int) []float64 {
@@ -326,15 +325,15 @@ func ones(n int) []float64 {
 }
 
 // Verify builds an [AttackResult] for out, the output of an attack of kind
-// on src, by hashing out afresh with cfg.Hasher: the search's own record of
-// its queries is not trusted. startScore is the search's score of src
-// (its distance to target, negated for a collision).
-func Verify(kind string, src, out *image.RGBA, target perceptual.Hash, cfg AttackConfig, queries, startScore int) AttackResult {
+// on src after queries oracle calls, by hashing out (and src, for the
+// starting distance) afresh with cfg.Hasher: the search's own record of
+// its queries is not trusted.
+func Verify(kind string, src, out *image.RGBA, target perceptual.Hash, cfg AttackConfig, queries int) AttackResult {
 	h := cfg.Hasher.Hash(out)
 	d := perceptual.Distance(h, target)
 	res := AttackResult{
 		Attack: kind, Image: out, Target: target, Hash: h, Distance: d,
-		StartDistance: max(startScore, -startScore), Queries: queries,
+		StartDistance: perceptual.Distance(cfg.Hasher.Hash(src), target), Queries: queries,
 		PSNR: PSNR(src, out), SSIM: SSIM(src, out),
 	}
 	switch kind {
