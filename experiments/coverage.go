@@ -10,9 +10,11 @@ import (
 
 	"scanlab"
 	"scanlab/behavior"
+	"scanlab/clientscan"
 	"scanlab/corpus"
 	"scanlab/e2ee"
 	"scanlab/kms"
+	"scanlab/perceptual"
 )
 
 func init() {
@@ -109,6 +111,7 @@ func coverageVariants(o Options) []coverageVariant {
 var coverageHeaders = map[string][]string{
 	"coverage.csv":        {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection"},
 	"coverage-sweeps.csv": {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection", "sweep", "value"},
+	"falseflag.csv":       {"t", "library", "images", "p_image", "p_account", "p_image_basis"},
 	"accounts.csv":        {"mode", "sweep", "value", "offenders", "offenders_flagged", "innocent", "innocent_flagged", "framed", "framed_flagged", "lookalikes", "lookalikes_flagged"},
 	"prevention.csv":      {"mode", "sweep", "value", "harmful_attempts", "harmful_prevented", "harmful_delivered", "harmful_detected", "benign_attempts", "benign_prevented"},
 }
@@ -129,7 +132,7 @@ func runCoverage(o Options, dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"cells": len(variants), "assembled": assembled}, nil
+	return map[string]any{"cells": len(variants), "assembled": assembled, "synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, nil
 }
 
 // coverageCell runs every concerned mode on one configuration.
@@ -143,6 +146,13 @@ func coverageCell(o Options, v coverageVariant) (map[string][][]string, error) {
 		return nil, err
 	}
 	files := map[string][][]string{}
+	if v.sweep == "base" {
+		ff, err := falseFlagRows(o, w)
+		if err != nil {
+			return nil, err
+		}
+		files["falseflag.csv"] = ff
+	}
 	for _, m := range Modes(w.modeConfig) {
 		if v.modes != nil && !slices.Contains(v.modes, m.Name()) {
 			continue
@@ -458,4 +468,39 @@ func (r *modeResult) preventionRow() []string {
 		}
 	}
 	return []string{strconv.Itoa(hA), strconv.Itoa(hP), strconv.Itoa(hD), strconv.Itoa(hDet), strconv.Itoa(bA), strconv.Itoa(bP)}
+}
+
+// falseFlagRows measures the per-image false-match rate p of PDQ against the
+// study's hash list on fresh benign images, then applies Apple's threshold
+// arithmetic: the chance that an innocent account with a library of n images
+// has more than t false matches, P[Binomial(n, p) > t]. When no benign image
+// matched, p is the 95% upper bound 3/N (the "rule of three") and the basis
+// column says so.
+func falseFlagRows(o Options, w *workload) ([][]string, error) {
+	n := 1000
+	if o.Quick || tinyCoverage {
+		n = 200
+	}
+	r := o.rng("coverage-falseflag")
+	ix := perceptual.NewIndex(w.content.list)
+	hits := 0
+	for range n {
+		img := corpus.GenerateImage(r, 128, 256)
+		h, q := perceptual.PDQ(img)
+		if q >= perceptual.MinQuality && len(ix.Match(h, perceptual.MatchThreshold)) > 0 {
+			hits++
+		}
+	}
+	p, basis := float64(hits)/float64(n), "measured"
+	if hits == 0 {
+		p, basis = 3/float64(n), "upper-95%-bound"
+	}
+	var rows [][]string
+	for _, t := range []int{1, 5, 10, 30} {
+		for _, lib := range []int{100, 1000, 10000, 100000} {
+			rows = append(rows, []string{strconv.Itoa(t), strconv.Itoa(lib), strconv.Itoa(n),
+				strconv.FormatFloat(p, 'g', 6, 64), strconv.FormatFloat(clientscan.AccountFalseFlag(lib, p, t), 'g', 6, 64), basis})
+		}
+	}
+	return rows, nil
 }
