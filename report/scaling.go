@@ -112,11 +112,16 @@ func (g scalingGroup) plot() figure {
 		addGrid(p, true)
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
+		// Log axes need a positive, non-degenerate range: zeros are left
+		// out, and a constant series gets a factor-of-two margin.
+		xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 		for i, w := range g.whats {
 			var pts plotter.XYs
 			for _, pt := range g.pts[w] {
 				if pt.X > 0 && pt.Y > 0 {
 					pts = append(pts, pt)
+					xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)
+					ymin, ymax = math.Min(ymin, pt.Y), math.Max(ymax, pt.Y)
 				}
 			}
 			if len(pts) == 0 {
@@ -132,6 +137,19 @@ func (g scalingGroup) plot() figure {
 			s.Shape = draw.CircleGlyph{}
 			p.Add(l, s)
 			p.Legend.Add(w, l, s)
+		}
+		switch {
+		case math.IsInf(xmin, 1):
+			// Nothing positive to draw on log axes.
+			p.X.Scale, p.Y.Scale = plot.LinearScale{}, plot.LinearScale{}
+			p.X.Tick.Marker, p.Y.Tick.Marker = plot.DefaultTicks{}, plot.DefaultTicks{}
+		default:
+			if xmin == xmax {
+				p.X.Min, p.X.Max = xmin/2, xmax*2
+			}
+			if ymin == ymax {
+				p.Y.Min, p.Y.Max = ymin/2, ymax*2
+			}
 		}
 		drawWithLegend(p, c)
 	}}
