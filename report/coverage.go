@@ -15,8 +15,11 @@ import (
 )
 
 // benign reports whether a content class is benign: its "recall" is a
-// false-positive rate.
-func benign(class string) bool { return strings.HasPrefix(class, "benign") }
+// false-positive rate. A collision image is benign content crafted to match
+// a list entry: flagging it is a false positive (a successful framing).
+func benign(class string) bool {
+	return strings.HasPrefix(class, "benign") || class == "collision-image"
+}
 
 // pathwayColour gives each detection pathway the same colour in every plot;
 // "any" is grey so that it reads as a total.
