@@ -111,7 +111,7 @@ func coverageVariants(o Options) []coverageVariant {
 var coverageHeaders = map[string][]string{
 	"coverage.csv":        {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection"},
 	"coverage-sweeps.csv": {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection", "sweep", "value"},
-	"falseflag.csv":       {"t", "library", "images", "p_image", "p_account", "p_image_basis"},
+	"falseflag.csv":       {"t", "library", "images", "p_image", "p_account", "p_image_basis", "p_image_measured_on"},
 	"accounts.csv":        {"mode", "sweep", "value", "offenders", "offenders_flagged", "innocent", "innocent_flagged", "framed", "framed_flagged", "lookalikes", "lookalikes_flagged"},
 	"prevention.csv":      {"mode", "sweep", "value", "harmful_attempts", "harmful_prevented", "harmful_delivered", "harmful_detected", "benign_attempts", "benign_prevented"},
 }
@@ -471,11 +471,11 @@ func (r *modeResult) preventionRow() []string {
 }
 
 // falseFlagRows measures the per-image false-match rate p of PDQ against the
-// study's hash list on fresh benign images, then applies Apple's threshold
-// arithmetic: the chance that an innocent account with a library of n images
-// has more than t false matches, P[Binomial(n, p) > t]. When no benign image
-// matched, p is the 95% upper bound 3/N (the "rule of three") and the basis
-// column says so.
+// study's hash list (library = its size) on fresh benign images, then applies
+// Apple's threshold arithmetic: the chance that an innocent account with n
+// images (images) has more than t false matches, P[Binomial(n, p) > t]. When
+// no benign image matched, p is the 95% upper bound 3/N (the "rule of
+// three") and the basis column says so.
 func falseFlagRows(o Options, w *workload) ([][]string, error) {
 	n := 1000
 	if o.Quick || tinyCoverage {
@@ -498,8 +498,8 @@ func falseFlagRows(o Options, w *workload) ([][]string, error) {
 	var rows [][]string
 	for _, t := range []int{1, 5, 10, 30} {
 		for _, lib := range []int{100, 1000, 10000, 100000} {
-			rows = append(rows, []string{strconv.Itoa(t), strconv.Itoa(lib), strconv.Itoa(n),
-				strconv.FormatFloat(p, 'g', 6, 64), strconv.FormatFloat(clientscan.AccountFalseFlag(lib, p, t), 'g', 6, 64), basis})
+			rows = append(rows, []string{strconv.Itoa(t), strconv.Itoa(len(w.content.list)), strconv.Itoa(lib),
+				strconv.FormatFloat(p, 'g', 6, 64), strconv.FormatFloat(clientscan.AccountFalseFlag(lib, p, t), 'g', 6, 64), basis, strconv.Itoa(n)})
 		}
 	}
 	return rows, nil
