@@ -13,9 +13,24 @@
 // of harmful messages is obfuscated the way people evade keyword filters
 // (spacing, leetspeak, homoglyphs, invisible characters, emoji).
 //
+// The image workload ([GenerateImage], [GenerateImages]) draws photo-like
+// scenes from the seed and labels each image with one of [ImageClasses]
+// (known, transformed, evasive, novel, benign, collision, political-meme).
+// Harmful classes are procedural stand-ins, never real abuse imagery
+// ([SyntheticImages]). [BundledPhotos] adds eleven public-domain photographs
+// and [LoadPhotos] a researcher's own. [Transform] reproduces Thorn's
+// benchmark edits, and [Evade] and [Collide] are black-box attacks whose
+// results are always checked by hashing the output again.
+//
+// The population workload ([GeneratePopulation], [Population.Conversations])
+// generates accounts with a clustered social graph, direct-message policies
+// and ground-truth roles (offenders, evaders, modified clients), and a
+// time-ordered stream of message events that carry only a content-class
+// label; [Allowed] applies a recipient's direct-message policy.
+//
 // # Synthetic data
 //
-// Every text is synthetic: filled in from templates written for this study
+// Every text, image and account is synthetic. Every text is filled in from templates written for this study
 // ([SyntheticTexts] is true and every [TextCorpus] says so in its Synthetic
 // field). No message comes from a real person or a real conversation. The
 // templates paraphrase patterns reported in the literature; they are far more

@@ -8,25 +8,26 @@ import (
 )
 
 // The content classes of the image workload. Each image item carries one of
-// them as ground truth in its [ImageLabel].
+// them as ground truth in its [ImageLabel]; they are the image classes of
+// [ContentClass] as strings, plus the scope-creep class.
 const (
 	// KnownImage is a harmful image whose hash is on the list.
-	KnownImage = "known-image"
+	KnownImage = string(ClassKnownImage)
 	// TransformedImage is a known image after a benign edit ([Transform]):
 	// the list should still match it.
-	TransformedImage = "transformed-image"
+	TransformedImage = string(ClassTransformedImage)
 	// EvasiveImage is a known image after an evasion attack ([Evade]): made
 	// to look the same while its hash moves away from the list entry.
-	EvasiveImage = "evasive-image"
+	EvasiveImage = string(ClassEvasiveImage)
 	// NovelImage is harmful but not on the list: hash matching cannot find
 	// it by design.
-	NovelImage = "novel-image"
+	NovelImage = string(ClassNovelImage)
 	// BenignImage is an ordinary image: any match is a false positive.
-	BenignImage = "benign-image"
+	BenignImage = string(ClassBenignImage)
 	// CollisionImage is a benign-looking image crafted ([Collide]) so that
 	// its hash falls within the threshold of a list entry: a match frames
 	// its recipient.
-	CollisionImage = "collision-image"
+	CollisionImage = string(ClassCollisionImage)
 	// PoliticalMeme is lawful speech (a captioned picture) that a malicious
 	// or coerced list curator could add to the list: "scope creep". Its
 	// matches are correct hash matches of content that is not harmful.
