@@ -81,7 +81,10 @@ func (r *results) evasionView() evasionView {
 		rows[sk{e.Algo, e.Threshold, e.Transform}]++
 	}
 	plain = slices.DeleteFunc(plain, func(e evasionRow) bool {
-		return rows[sk{e.Algo, e.Threshold, e.Transform}] > 1 && !slices.Contains(thornOrder, e.Transform)
+		sweep := rows[sk{e.Algo, e.Threshold, e.Transform}] > 1
+		// With Thorn's table at hand, the comparison shows only the
+		// transforms Thorn published; the others go to the strength plot.
+		return (sweep || len(thornOrder) > 0) && !slices.Contains(thornOrder, e.Transform)
 	})
 	v.transforms = order(plain, func(e evasionRow) string { return e.Transform }, thornOrder...)
 	for _, a := range v.algos {
@@ -265,7 +268,7 @@ func (r *results) evasionPlot(v evasionView) figure {
 		w := 0.8 / float64(len(v.series))
 		firstX := map[string]float64{}
 		for si, s := range v.series {
-			b := &bars{width: w, colour: algoColour(s.algo, si)}
+			b := &bars{width: w, colour: seriesColour(si)}
 			off := (float64(si) - float64(len(v.series)-1)/2) * w
 			if _, ok := firstX[s.algo]; !ok {
 				firstX[s.algo] = off
@@ -312,18 +315,19 @@ func (r *results) evasionPlot(v evasionView) figure {
 // glyphs are the marker shapes, in order of use.
 var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}}
 
-// strengthPlot draws recall against numeric strength for every algorithm,
-// threshold and transform measured at two strengths or more.
+// strengthPlot draws PDQ's recall at its standard threshold (31) against
+// transform strength, one line per transform family (the name without its
+// strength: blur0.5, blur1, blur2 → blur) measured at two strengths or more.
 func (r *results) strengthPlot() (figure, []string, bool) {
 	type key struct{ algo, threshold, transform string }
 	var keys []key
 	pts := map[key]plotter.XYs{}
 	for _, e := range r.eva {
 		x, ok := parseStrength(e.Strength)
-		if attack(e) || !ok {
+		if attack(e) || !ok || e.Algo != "pdq" || e.Threshold != "31" {
 			continue
 		}
-		k := key{e.Algo, e.Threshold, e.Transform}
+		k := key{e.Algo, e.Threshold, family(e.Transform)}
 		if _, seen := pts[k]; !seen {
 			keys = append(keys, k)
 		}
@@ -336,6 +340,20 @@ func (r *results) strengthPlot() (figure, []string, bool) {
 	var sent []string
 	for _, k := range keys {
 		slices.SortStableFunc(pts[k], func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
+		if k.transform == "jpegq" || k.transform == "vignette" {
+			// A JPEG quality, a vignette's remaining brightness: higher is a
+			// weaker edit.
+			slices.Reverse(pts[k])
+		}
+	}
+	// Families have their own units (a blur's σ, a JPEG quality), so the
+	// plot places each family's strengths evenly from weakest to strongest.
+	rank := func(ps plotter.XYs) plotter.XYs {
+		out := make(plotter.XYs, len(ps))
+		for i, p := range ps {
+			out[i] = plotter.XY{X: float64(i) / float64(max(1, len(ps)-1)), Y: p.Y}
+		}
+		return out
 	}
 	for i, k := range keys {
 		if i == 4 {
@@ -347,21 +365,24 @@ func (r *results) strengthPlot() (figure, []string, bool) {
 			k.transform, k.algo, k.threshold, pct(ps[0].Y), trimFloat(ps[0].X, 4), pct(ps[len(ps)-1].Y), trimFloat(ps[len(ps)-1].X, 4)))
 	}
 	f := figure{name: "evasion-strength", w: 8 * vg.Inch, h: 5 * vg.Inch, draw: func(c draw.Canvas) {
-		p := newPlot("Hash matches as transforms get stronger", "transform strength (transform's own unit)", "transformed images still matched")
+		p := newPlot("PDQ matches (distance ≤31) as transforms get stronger", "strength within each transform's sweep (0 weakest, 1 strongest)", "transformed images still matched")
 		addGrid(p, true)
 		algos := order(keys, func(k key) string { return k.algo }, "pdq", "phash")
 		transforms := order(keys, func(k key) string { return k.transform })
 		for _, k := range keys {
-			l, s, err := plotter.NewLinePoints(pts[k])
+			l, s, err := plotter.NewLinePoints(rank(pts[k]))
 			if err != nil {
 				continue
 			}
-			col := algoColour(k.algo, slices.Index(algos, k.algo))
+			ti := slices.Index(transforms, k.transform)
+			col := seriesColour(ti)
 			l.Color, s.Color = col, col
 			l.Width = vg.Points(1.6)
-			ti := slices.Index(transforms, k.transform)
-			l.Dashes = dashes[ti%len(dashes)]
-			s.Shape = glyphs[ti%len(glyphs)]
+			// Colours repeat after eight families: the next round gets
+			// other dashes and markers.
+			round := ti / len(okabeIto)
+			l.Dashes = dashes[(slices.Index(algos, k.algo)+ti+round)%len(dashes)]
+			s.Shape = glyphs[(ti+round)%len(glyphs)]
 			s.Radius = vg.Points(3.5)
 			p.Add(l, s)
 			p.Legend.Add(fmt.Sprintf("%s, %s ≤%s", k.transform, k.algo, k.threshold), l, s)
@@ -371,4 +392,12 @@ func (r *results) strengthPlot() (figure, []string, bool) {
 		drawWithLegend(p, c)
 	}}
 	return f, sent, true
+}
+
+// family is a transform's name without its trailing strength.
+func family(transform string) string {
+	if f := strings.TrimRight(transform, "0123456789."); f != "" {
+		return f
+	}
+	return transform
 }
