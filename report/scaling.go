@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -86,7 +87,13 @@ func (r *results) writeScaling(d *doc) error {
 			}
 			sent = append(sent, s+".")
 		}
-		d.figure(g.plot(), fmt.Sprintf("Measured %s as %s grows, log-log", g.unit, g.key), sent...)
+		if g.plottable() {
+			d.figure(g.plot(), fmt.Sprintf("Measured %s as %s grows, log-log", g.unit, g.key), sent...)
+		} else {
+			// All zero (nothing lost, nothing dropped): a table says it; an
+			// empty log-log plot would not.
+			d.p("%s", strings.Join(sent, " "))
+		}
 		var rows [][]string
 		for _, w := range g.whats {
 			for _, p := range g.pts[w] {
@@ -96,6 +103,18 @@ func (r *results) writeScaling(d *doc) error {
 		d.table([]string{"what", "parameter", "value", "unit"}, rows)
 	}
 	return nil
+}
+
+// plottable reports whether some point can sit on log-log axes.
+func (g scalingGroup) plottable() bool {
+	for _, w := range g.whats {
+		for _, pt := range g.pts[w] {
+			if pt.X > 0 && pt.Y > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (g scalingGroup) plot() figure {
