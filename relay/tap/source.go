@@ -78,6 +78,9 @@ func (r *Recorder) Source() observe.Source {
 // same connection. (TLS splits one write into several records of varying
 // size, so record boundaries alone do not mark a message.)
 func bursts(stream []byte, chunks []Chunk, replies []time.Time) []observe.Evidence {
+	if len(chunks) == 0 {
+		return nil
+	}
 	chunkAt := func(off int64) Chunk {
 		i := sort.Search(len(chunks), func(i int) bool { return chunks[i].Offset+int64(chunks[i].Len) > off })
 		if i == len(chunks) {
