@@ -80,18 +80,21 @@ func coverageVariants(o Options) []coverageVariant {
 		p := p
 		v = append(v, coverageVariant{sweep: "dm-policy", value: p, apply: func(c *coverageConfig) { c.dmPolicy = p }})
 	}
+	// Modified clients and matching variants are swept at t = 5: at the
+	// base t = 30 no account of this workload crosses the threshold, so
+	// neither could change anything.
 	for _, s := range []float64{0, 0.5, 1} {
 		s := s
-		v = append(v, coverageVariant{sweep: "modified-clients", value: strconv.FormatFloat(s, 'g', -1, 64), apply: func(c *coverageConfig) { c.pop.ModifiedClientShare = s }, modes: []string{"clientscan"}})
+		v = append(v, coverageVariant{sweep: "modified-clients", value: strconv.FormatFloat(s, 'g', -1, 64) + ";t=5", apply: func(c *coverageConfig) { c.pop.ModifiedClientShare, c.mode.Threshold = s, 5 }, modes: []string{"clientscan"}})
 	}
-	// The base run has t = 30 and exact matching.
+	// The base run has t = 30.
 	for _, t := range []int{1, 5} {
 		t := t
 		v = append(v, coverageVariant{sweep: "threshold", value: strconv.Itoa(t), apply: func(c *coverageConfig) { c.mode.Threshold = t }, modes: []string{"clientscan"}})
 	}
-	for _, m := range []string{"chunks=4", "chunks=8"} {
+	for _, m := range []string{"exact", "chunks=4", "chunks=8"} {
 		m := m
-		v = append(v, coverageVariant{sweep: "psi-match", value: m, apply: func(c *coverageConfig) { c.mode.PSIMatch = m }, modes: []string{"clientscan"}})
+		v = append(v, coverageVariant{sweep: "psi-match", value: m + ";t=5", apply: func(c *coverageConfig) { c.mode.PSIMatch, c.mode.Threshold = m, 5 }, modes: []string{"clientscan"}})
 	}
 	if o.Quick {
 		// The quick study keeps one point of each sweep besides the base.
