@@ -325,16 +325,7 @@ func (r *results) falseFlagPlot(series [][]falseFlagRow) figure {
 			if len(pts) == 0 {
 				continue
 			}
-			l, s, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				continue
-			}
-			l.Color, s.Color = seriesColour(i), seriesColour(i)
-			l.Width = vg.Points(1.8)
-			l.Dashes = dashes[i%len(dashes)]
-			s.Shape = draw.CircleGlyph{}
-			p.Add(l, s)
-			p.Legend.Add(seriesName(g[0]), l, s)
+			addLineSeries(p, i, seriesName(g[0]), pts)
 		}
 		if p.Y.Min <= falseFlagTarget && falseFlagTarget <= p.Y.Max {
 			ref, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: falseFlagTarget}, {X: p.X.Max, Y: falseFlagTarget}})

@@ -51,6 +51,21 @@ func modeColour(mode string, i int) color.Color {
 
 func seriesColour(i int) color.Color { return okabeIto[i%len(okabeIto)] }
 
+// addLineSeries draws pts as series i — its colour and dashes, circle
+// markers — and names it in the legend.
+func addLineSeries(p *plot.Plot, i int, name string, pts plotter.XYs) {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return
+	}
+	l.Color, s.Color = seriesColour(i), seriesColour(i)
+	l.Width = vg.Points(1.8)
+	l.Dashes = dashes[i%len(dashes)]
+	s.Shape = draw.CircleGlyph{}
+	p.Add(l, s)
+	p.Legend.Add(name, l, s)
+}
+
 // dashes distinguishes series that share a colour.
 var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}}
 

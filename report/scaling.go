@@ -146,16 +146,7 @@ func (g scalingGroup) plot() figure {
 			if len(pts) == 0 {
 				continue
 			}
-			l, s, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				continue
-			}
-			l.Color, s.Color = seriesColour(i), seriesColour(i)
-			l.Width = vg.Points(1.8)
-			l.Dashes = dashes[i%len(dashes)]
-			s.Shape = draw.CircleGlyph{}
-			p.Add(l, s)
-			p.Legend.Add(w, l, s)
+			addLineSeries(p, i, w, pts)
 		}
 		switch {
 		case math.IsInf(xmin, 1):
