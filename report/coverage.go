@@ -282,8 +282,12 @@ func (r *results) writeFalseFlag(d *doc) {
 	var sent []string
 	for _, g := range series {
 		first, last := g[0], g[len(g)-1]
-		s := fmt.Sprintf("With a list of %s hashes and %s images per account (per-image false-match probability %s), the chance an innocent account is flagged falls from %s at t=%s to %s at t=%s",
-			count(first.Library), count(first.Images), sci(first.PImage), sci(first.PAccount), trimFloat(first.T, 4), sci(last.PAccount), trimFloat(last.T, 4))
+		pImage := "per-image false-match probability " + sci(first.PImage)
+		if first.Bound {
+			pImage = "per-image false-match probability at most " + sci(first.PImage) + ", a 95% upper bound: no benign image tested matched"
+		}
+		s := fmt.Sprintf("With a list of %s hashes and %s images per account (%s), the chance an innocent account is flagged falls from %s at t=%s to %s at t=%s",
+			count(first.Library), count(first.Images), pImage, sci(first.PAccount), trimFloat(first.T, 4), sci(last.PAccount), trimFloat(last.T, 4))
 		crossed := false
 		for _, f := range g {
 			if f.PAccount <= falseFlagTarget {

@@ -201,6 +201,9 @@ type scalingPoint struct {
 
 type falseFlagRow struct {
 	T, Library, Images, PImage, PAccount float64
+	// Bound is true when p(image) is an upper bound (no benign image
+	// matched), from the optional p_image_basis column.
+	Bound bool
 }
 
 // thornRow is one published result of Thorn's perceptual benchmark.
@@ -468,6 +471,7 @@ func readFalseFlag(dir string) ([]falseFlagRow, error) {
 		if f.PAccount, err = r.fraction("p_account"); err != nil {
 			return nil, err
 		}
+		f.Bound = strings.Contains(r.str("p_image_basis"), "bound")
 		out = append(out, f)
 	}
 	return out, nil
