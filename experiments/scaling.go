@@ -339,14 +339,15 @@ func scaleRelay(o Options, users int, noSync bool) ([]scalingRow, int, error) {
 		all = append(all, l...)
 	}
 	p := "users=" + strconv.Itoa(users)
+	suffix := "" // durable: fsync on every commit
 	if noSync {
-		p += ";fsync=off"
+		suffix = "-fsync-off"
 	}
 	return []scalingRow{
-		{"relay-throughput", p, float64(total) / elapsed.Seconds(), "messages/s"},
-		{"relay-send-p50", p, float64(quantile(all, 0.5)) / 1e3, "us"},
-		{"relay-send-p99", p, float64(quantile(all, 0.99)) / 1e3, "us"},
-		{"relay-messages", p, float64(total), "messages"},
-		{"relay-lost-or-duplicated", p, float64(lost), "messages"},
+		{"relay-throughput" + suffix, p, float64(total) / elapsed.Seconds(), "messages/s"},
+		{"relay-send-p50" + suffix, p, float64(quantile(all, 0.5)) / 1e3, "us"},
+		{"relay-send-p99" + suffix, p, float64(quantile(all, 0.99)) / 1e3, "us"},
+		{"relay-messages" + suffix, p, float64(total), "messages"},
+		{"relay-lost-or-duplicated" + suffix, p, float64(lost), "messages"},
 	}, lost, nil
 }
