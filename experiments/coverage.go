@@ -67,36 +67,69 @@ func baseCoverage(o Options) coverageConfig {
 	if tinyCoverage {
 		pop.Users, conv.Days = 60, 2
 	}
+	if sw := o.Sweep; sw != nil {
+		if sw.Users > 0 {
+			pop.Users = sw.Users
+		}
+		if sw.Days > 0 {
+			conv.Days = sw.Days
+		}
+		if sw.OffenderShare > 0 {
+			pop.OffenderShare = sw.OffenderShare
+		}
+	}
 	return coverageConfig{pop: pop, conv: conv, behavior: behavior.DefaultConfig(), listExtra: 2000}
 }
 
 func coverageVariants(o Options) []coverageVariant {
+	reportRates := []float64{0.001, 0.05, 0.2}
+	policies := []string{"everyone", "friends", "no-one"}
+	modified := []float64{0, 0.5, 1}
+	thresholds := []int{1, 5} // the base run has t = 30
+	matches := []string{"exact", "chunks=4", "chunks=8"}
+	if sw := o.Sweep; sw != nil {
+		// A sweep file's lists replace the defaults (nil keeps them).
+		if sw.ReportRates != nil {
+			reportRates = sw.ReportRates
+		}
+		if sw.DMPolicies != nil {
+			policies = sw.DMPolicies
+		}
+		if sw.ModifiedClientShares != nil {
+			modified = sw.ModifiedClientShares
+		}
+		if sw.Thresholds != nil {
+			thresholds = sw.Thresholds
+		}
+		if sw.PSIMatch != nil {
+			matches = sw.PSIMatch
+		}
+	}
 	v := []coverageVariant{{sweep: "base", value: "default"}}
-	for _, r := range []float64{0.001, 0.05, 0.2} {
+	for _, r := range reportRates {
 		r := r
 		v = append(v, coverageVariant{sweep: "report-rate", value: strconv.FormatFloat(r, 'g', -1, 64), apply: func(c *coverageConfig) { c.pop.ReportProb = r }})
 	}
-	for _, p := range []string{"everyone", "friends", "no-one"} {
+	for _, p := range policies {
 		p := p
 		v = append(v, coverageVariant{sweep: "dm-policy", value: p, apply: func(c *coverageConfig) { c.dmPolicy = p }})
 	}
 	// Modified clients and matching variants are swept at t = 5: at the
 	// base t = 30 no account of this workload crosses the threshold, so
 	// neither could change anything.
-	for _, s := range []float64{0, 0.5, 1} {
+	for _, s := range modified {
 		s := s
 		v = append(v, coverageVariant{sweep: "modified-clients", value: strconv.FormatFloat(s, 'g', -1, 64) + ";t=5", apply: func(c *coverageConfig) { c.pop.ModifiedClientShare, c.mode.Threshold = s, 5 }, modes: []string{"clientscan"}})
 	}
-	// The base run has t = 30.
-	for _, t := range []int{1, 5} {
+	for _, t := range thresholds {
 		t := t
 		v = append(v, coverageVariant{sweep: "threshold", value: strconv.Itoa(t), apply: func(c *coverageConfig) { c.mode.Threshold = t }, modes: []string{"clientscan"}})
 	}
-	for _, m := range []string{"exact", "chunks=4", "chunks=8"} {
+	for _, m := range matches {
 		m := m
 		v = append(v, coverageVariant{sweep: "psi-match", value: m + ";t=5", apply: func(c *coverageConfig) { c.mode.PSIMatch, c.mode.Threshold = m, 5 }, modes: []string{"clientscan"}})
 	}
-	if o.Quick {
+	if o.Quick && o.Sweep == nil {
 		// The quick study keeps one point of each sweep besides the base.
 		var q []coverageVariant
 		seen := map[string]bool{}

@@ -41,6 +41,8 @@ type Options struct {
 	Params map[string]string
 	// Shard runs a slice of each sweep (see [Merge]).
 	Shard Shard
+	// Sweep, if set, replaces the coverage sweep's defaults (a sweep file).
+	Sweep *SweepSpec
 }
 
 // Experiment is one named study.
@@ -152,6 +154,12 @@ type Manifest struct {
 }
 
 func writeManifest(path, name string, o Options, start time.Time, extra map[string]any) error {
+	if o.Sweep != nil {
+		if o.Params == nil {
+			o.Params = map[string]string{}
+		}
+		o.Params["sweep"] = o.Sweep.encode()
+	}
 	m := Manifest{
 		Experiment: name, Seed: o.Seed, Quick: o.Quick, Params: o.Params, Results: extra,
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,

@@ -206,7 +206,11 @@ func Merge(experiment, out string, dirs []string) error {
 			params, quick, seed = m.Params, m.Quick, m.Seed
 		}
 	}
-	o := Options{Seed: seed, Quick: quick, Params: params}
+	sw, err := decodeSweep(params)
+	if err != nil {
+		return err
+	}
+	o := Options{Seed: seed, Quick: quick, Params: params, Sweep: sw}
 	spec := e.sweep(o)
 	if len(seen) != len(spec.names) {
 		return fmt.Errorf("merged %d cells, the sweep has %d", len(seen), len(spec.names))

@@ -15,7 +15,7 @@ import (
 
 const runUsage = `Usage:
     scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick | --full]
-                [--keep-state DIR] [--shard i/n | --shards n]
+                [--keep-state DIR] [--shard i/n | --shards n] [--config FILE]
 
 Runs the named experiments, or every experiment when none is named, writes
 each one's results (CSV, manifest.json) to DIR/EXPERIMENT/, then plots
@@ -35,6 +35,12 @@ Options:
                            combine the slices with "scanlab merge"
         --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
                            or $JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
+        --config FILE      a TOML sweep file: seed, quick, out, experiments,
+                           and a [coverage] table (users, days,
+                           offender_share, report_rates, dm_policies,
+                           modified_client_shares, thresholds, psi_match);
+                           flags on the command line win, unknown keys are
+                           an error
         --relay HOST:PORT  latency only: measure against a relay started
                            elsewhere with "scanlab relay"
         --relay-ca FILE    that relay's CA certificate (its --ca-out file)
@@ -73,12 +79,33 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	shardFlag := fs.String("shard", "", "slice `i/n` of each sweep")
 	shards := fs.Int("shards", 0, "number of slices, index from the scheduler's environment")
 	relayAddr := fs.String("relay", "", "run latency against the relay at `host:port`")
+	configPath := fs.String("config", "", "TOML sweep `file`")
 	fs.String("relay-ca", "", "CA certificate `file` of the --relay relay")
 	fs.String("relay-mode", "serverscan", "the --relay relay's `mode` (serverscan or e2ee)")
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
 	names := fs.Args()
+	var sweep *experiments.SweepSpec
+	if *configPath != "" {
+		cfg, err := experiments.LoadConfig(*configPath)
+		if err != nil {
+			return &usageError{msg: err.Error(), hint: `run "scanlab help run" for the keys a sweep file takes`}
+		}
+		if cfg.Seed != nil && !fs.Changed("seed") {
+			*seed = *cfg.Seed
+		}
+		if cfg.Quick != nil && !fs.Changed("quick") {
+			*quick = *cfg.Quick
+		}
+		if cfg.Out != nil && !fs.Changed("out") {
+			*out = *cfg.Out
+		}
+		if len(names) == 0 {
+			names = cfg.Experiments
+		}
+		sweep = &cfg.Coverage
+	}
 	for _, n := range names {
 		if _, ok := experiments.Lookup(n); !ok {
 			return &usageError{msg: fmt.Sprintf("unknown experiment %q", n), hint: "experiments: " + strings.Join(experiments.Names(), ", ")}
@@ -116,7 +143,7 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	params["experiments"] = strings.Join(names, ",")
 	progress, done := progressOutput(stderr)
 	err := experiments.Run(names, experiments.Options{
-		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: progress, Params: params, Shard: shard,
+		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: progress, Params: params, Shard: shard, Sweep: sweep,
 	})
 	done()
 	if err != nil || shard.N > 1 {

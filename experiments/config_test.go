@@ -1,0 +1,79 @@
+package experiments
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cases := []struct {
+		name, body, err string
+	}{
+		{"ok", "seed = 3\nquick = true\nexperiments = [\"coverage\"]\n[coverage]\nusers = 50\nthresholds = [1, 2]\npsi_match = [\"chunks=4\"]\n", ""},
+		{"unknown-key", "sed = 3\n", "unknown keys: sed"},
+		{"unknown-nested-key", "[coverage]\nuser = 50\n", "unknown keys: coverage.user"},
+		{"unknown-experiment", "experiments = [\"nope\"]\n", "unknown experiment"},
+		{"bad-policy", "[coverage]\ndm_policies = [\"friends-only\"]\n", "unknown dm policy"},
+		{"bad-rate", "[coverage]\nreport_rates = [1.5]\n", "not a probability"},
+		{"bad-threshold", "[coverage]\nthresholds = [0]\n", "at least 1"},
+		{"bad-match", "[coverage]\npsi_match = [\"chunks=1\"]\n", "chunks"},
+		{"not-toml", "seed = = 3\n", "sweep.toml"},
+	}
+	for _, c := range cases {
+		t.Run("file="+c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sweep.toml")
+			os.WriteFile(path, []byte(c.body), 0o644)
+			cfg, err := LoadConfig(path)
+			if c.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if *cfg.Seed != 3 || !*cfg.Quick || cfg.Coverage.Users != 50 || len(cfg.Coverage.Thresholds) != 2 {
+					t.Fatalf("decoded %+v", cfg)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.err)
+			}
+		})
+	}
+}
+
+// TestSweepSpecShapesAndMerges checks that a sweep file's lists become the
+// coverage cells, and that slices of such a sweep merge into the whole.
+func TestSweepSpecShapesAndMerges(t *testing.T) {
+	tinyCoverage = true
+	defer func() { tinyCoverage = false }()
+	spec := &SweepSpec{ReportRates: []float64{0.5}, DMPolicies: []string{}, ModifiedClientShares: []float64{}, Thresholds: []int{2}, PSIMatch: []string{}}
+	o := Options{Seed: 5, Quick: true, Sweep: spec}
+	got := strings.Join(coverageSweep(o).names, " ")
+	if got != "base=default report-rate=0.5 threshold=2" {
+		t.Fatalf("cells %q", got)
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole")
+	if err := Run([]string{"coverage"}, Options{Seed: 5, Quick: true, Sweep: spec, Out: whole}); err != nil {
+		t.Fatal(err)
+	}
+	var slices []string
+	for i := range 2 {
+		out := filepath.Join(dir, "s", string(rune('0'+i)))
+		if err := Run([]string{"coverage"}, Options{Seed: 5, Quick: true, Sweep: spec, Out: out, Shard: Shard{I: i, N: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		slices = append(slices, filepath.Join(out, "coverage"))
+	}
+	merged := filepath.Join(dir, "merged")
+	if err := Merge("coverage", merged, slices); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(whole, "coverage", "coverage-sweeps.csv"))
+	b, _ := os.ReadFile(filepath.Join(merged, "coverage-sweeps.csv"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("merged slices of a sweep-file sweep differ from the whole run")
+	}
+}
