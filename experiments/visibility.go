@@ -107,7 +107,7 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 	for _, m := range Modes(cfg) {
 		o.progress("visibility: mode %s", m.Name())
 		curated := observe.Evidence{Route: "hash list the curator supplies", Data: []byte(curatedText)}
-		run, err := visibilityMode(o, m, pairs, perPair, curated, listed)
+		run, err := visibilityMode(o, m, pairs, perPair, curated, listed, nil)
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
 		}
@@ -150,7 +150,7 @@ func randomHex(r *rand.Rand, n int) string {
 
 // visibilityMode runs the canary workload through one mode over a real relay
 // and builds every party's view.
-func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList observe.Evidence, listed [][]byte) (*visibilityRun, error) {
+func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList observe.Evidence, listed [][]byte, extraTexts []string) (*visibilityRun, error) {
 	// Every mode gets the same workload from the same seed, so the canary
 	// tokens are identical across modes.
 	rng := o.rng("visibility")
@@ -207,8 +207,24 @@ func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList o
 		}
 	}
 	senderLog, recipientLog := &observe.Log{}, &observe.Log{}
+	// sendCanary seals and sends one planted message from its sender's
+	// device and records what the sender and the auditor know of it.
+	sendCanary := func(c canaryMessage) error {
+		from := eps[c.msg.From]
+		env, err := from.device.Seal(c.msg)
+		if err != nil {
+			return fmt.Errorf("seal %s: %w", c.msg.ID, err)
+		}
+		wall := time.Now()
+		if _, err := from.client.Send(env); err != nil {
+			return fmt.Errorf("send %s: %w", c.msg.ID, err)
+		}
+		senderLog.Record("sender's own device", contentBytes(c.msg.Content), messageFields(c.msg, len(env.Body)))
+		c.bodySize, c.envSize, c.wall, c.addr = len(env.Body), len(wire.EncodeEnvelope(env)), wall, from.client.LocalAddr()
+		run.canaries = append(run.canaries, c)
+		return nil
+	}
 	for i, p := range run.pairs {
-		from := eps[p[0]]
 		for j := range perPair {
 			// The first message of each pair carries a flaggable phrase (and
 			// its recipient reports it), the second is an image, the rest are
@@ -232,40 +248,34 @@ func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList o
 			// A random sub-second offset makes every timestamp unique.
 			sent := now.Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second))))
 			msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p[0], To: p[1], Sent: sent, Content: content}
-			env, err := from.device.Seal(msg)
-			if err != nil {
+			c.msg = msg
+			if err := sendCanary(c); err != nil {
 				closeRelay()
-				return fail(fmt.Errorf("seal: %w", err))
+				return fail(err)
 			}
-			wall := time.Now()
-			if _, err := from.client.Send(env); err != nil {
-				closeRelay()
-				return fail(fmt.Errorf("send: %w", err))
-			}
-			senderLog.Record("sender's own device", contentBytes(msg.Content), messageFields(msg, len(env.Body)))
-			c.msg, c.bodySize, c.envSize, c.wall, c.addr = msg, len(env.Body), len(wire.EncodeEnvelope(env)), wall, from.client.LocalAddr()
-			run.canaries = append(run.canaries, c)
 		}
 	}
 
 	// The first pair's sender also sends the listed images (harmful, known to
 	// the curator); nobody reports them.
 	p0 := run.pairs[0]
-	for i, img := range listed {
-		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: time.Now().UTC().Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second)))),
-			Content: scanlab.Content{Kind: scanlab.Image, Image: img}}
-		env, err := eps[p0[0]].device.Seal(msg)
-		if err != nil {
-			closeRelay()
-			return fail(fmt.Errorf("seal listed image %d: %w", i, err))
-		}
-		wall := time.Now()
-		if _, err := eps[p0[0]].client.Send(env); err != nil {
+	sent := func() time.Time {
+		return time.Now().UTC().Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second))))
+	}
+	for _, img := range listed {
+		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: sent(), Content: scanlab.Content{Kind: scanlab.Image, Image: img}}
+		if err := sendCanary(canaryMessage{msg: msg, listed: true}); err != nil {
 			closeRelay()
 			return fail(err)
 		}
-		senderLog.Record("sender's own device", img, messageFields(msg, len(env.Body)))
-		run.canaries = append(run.canaries, canaryMessage{msg: msg, listed: true, bodySize: len(env.Body), envSize: len(wire.EncodeEnvelope(env)), wall: wall, addr: eps[p0[0]].client.LocalAddr()})
+	}
+	// Texts given by the caller (the demo): each is its own canary.
+	for _, text := range extraTexts {
+		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: sent(), Content: scanlab.Content{Kind: scanlab.Text, Text: text}}
+		if err := sendCanary(canaryMessage{msg: msg, token: text}); err != nil {
+			closeRelay()
+			return fail(err)
+		}
 	}
 
 	// The thief copies the database, and the provider answers a lawful
