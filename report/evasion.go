@@ -16,18 +16,6 @@ import (
 // benign transform.
 func attack(e evasionRow) bool { return strings.HasPrefix(e.Transform, "attack") }
 
-// algoColour gives each hash algorithm the same colour in every plot; a
-// second threshold of the same algorithm gets the next free colour.
-func algoColour(algo string, i int) color.Color {
-	switch {
-	case algo == "pdq" && i == 0:
-		return oiBlue
-	case algo == "phash" && i <= 1:
-		return oiOrange
-	}
-	return seriesColour(i + 1)
-}
-
 // evasionSeries is one of our hash configurations: an algorithm at a
 // threshold.
 type evasionSeries struct{ algo, threshold string }
