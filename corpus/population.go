@@ -253,23 +253,30 @@ func DefaultPopulationConfig() PopulationConfig {
 	}
 }
 
+// checkShares returns an error for each named value outside [0, 1].
+func checkShares(shares map[string]float64) []error {
+	var errs []error
+	for name, v := range shares {
+		if !(v >= 0 && v <= 1) {
+			errs = append(errs, fmt.Errorf("%s %v outside [0, 1]", name, v))
+		}
+	}
+	return errs
+}
+
 func (cfg *PopulationConfig) check() error {
 	var errs []error
 	if cfg.Users < 2 {
 		errs = append(errs, fmt.Errorf("%d users: need at least 2", cfg.Users))
 	}
-	for name, v := range map[string]float64{
+	errs = append(errs, checkShares(map[string]float64{
 		"minor share": cfg.MinorShare, "offender share": cfg.OffenderShare,
 		"evader share": cfg.EvaderShare, "modified-client share": cfg.ModifiedClientShare,
 		"report probability": cfg.ReportProb, "new-account share": cfg.NewAccountShare,
 		"offender new-account share": cfg.OffenderNewAccountShare, "team share": cfg.TeamShare,
 		"classmate link": cfg.ClassmateLink, "teammate link": cfg.TeammateLink,
 		"circle link": cfg.CircleLink, "relative link": cfg.RelativeLink, "long range": cfg.LongRange,
-	} {
-		if !(v >= 0 && v <= 1) {
-			errs = append(errs, fmt.Errorf("%s %v outside [0, 1]", name, v))
-		}
-	}
+	})...)
 	for name, v := range map[string]int{
 		"class size": cfg.ClassSize, "classes per teacher": cfg.ClassesPerTeacher,
 		"team size": cfg.TeamSize, "teams per coach": cfg.TeamsPerCoach, "circle size": cfg.CircleSize,

@@ -209,18 +209,14 @@ func (cfg *ConversationConfig) check() error {
 	if cfg.Days < 1 {
 		errs = append(errs, fmt.Errorf("%d days: need at least 1", cfg.Days))
 	}
-	for name, v := range map[string]float64{
+	errs = append(errs, checkShares(map[string]float64{
 		"image share": cfg.ImageShare, "collision share": cfg.CollisionShare,
 		"stranger share": cfg.StrangerShare, "minor stranger share": cfg.MinorStrangerShare,
 		"mentor stranger share": cfg.MentorStrangerShare, "recruit share": cfg.RecruitShare,
 		"distant share": cfg.DistantShare, "near target share": cfg.NearTargetShare,
 		"known share": cfg.KnownShare, "evasive share": cfg.EvasiveShare,
 		"mistaken report probability": cfg.MistakenReportProb,
-	} {
-		if !(v >= 0 && v <= 1) {
-			errs = append(errs, fmt.Errorf("%s %v outside [0, 1]", name, v))
-		}
-	}
+	})...)
 	for name, v := range map[string]float64{
 		"messages per day": cfg.MessagesPerDay, "broadcasts per week": cfg.BroadcastsPerWeek,
 		"ring images mean": cfg.RingImagesMean,
