@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -406,9 +405,12 @@ func (r *modeResult) coverageRows() [][]string {
 		for _, p := range pathways {
 			det := 0
 			var toDetection []int64
-			perSender := map[scanlab.UserID]int{}
+			// Messages each sender sent of this class until its first
+			// detection; only the first detection per sender counts.
+			sentSoFar := map[scanlab.UserID]int{}
+			caught := map[scanlab.UserID]bool{}
 			for _, ev := range items {
-				perSender[ev.From]++
+				sentSoFar[ev.From]++
 				hit := false
 				if p == "any" {
 					hit = len(r.detected[ev.ID]) > 0
@@ -418,9 +420,9 @@ func (r *modeResult) coverageRows() [][]string {
 				if hit {
 					det++
 				}
-				if hit && perSender[ev.From] > 0 {
-					toDetection = append(toDetection, int64(perSender[ev.From]))
-					perSender[ev.From] = -1 << 30 // count only the first detection per sender
+				if hit && !caught[ev.From] {
+					caught[ev.From] = true
+					toDetection = append(toDetection, int64(sentSoFar[ev.From]))
 				}
 			}
 			recall := 0.0
@@ -445,13 +447,9 @@ func (r *modeResult) accountRow() []string {
 			framed[ev.From] = true
 		}
 	}
-	ids := make([]scanlab.UserID, 0, len(r.w.pop.Users))
-	for _, u := range r.w.pop.Users {
-		ids = append(ids, u.ID)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		u := r.w.pop.User(id)
+	for i := range r.w.pop.Users {
+		u := &r.w.pop.Users[i]
+		id := u.ID
 		_, flagged := r.flagged[id]
 		switch {
 		case u.Offender:
