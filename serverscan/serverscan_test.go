@@ -147,7 +147,7 @@ func TestImageMatching(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, q := perceptual.PDQ(img)
-	if q < DefaultMinQuality {
+	if q < perceptual.MinQuality {
 		t.Fatalf("test image quality %d is below the gate", q)
 	}
 	s := NewPDQScanner([]perceptual.Hash{h}, []string{"known-1"})
@@ -168,7 +168,7 @@ func TestImageMatching(t *testing.T) {
 			if (err != nil) != c.err || v.Hit != c.hit {
 				t.Fatalf("verdict %+v err %v; want hit=%v err=%v", v, err, c.hit, c.err)
 			}
-			if v.Hit && (v.Rule != "known-1" || v.Distance > DefaultThreshold) {
+			if v.Hit && (v.Rule != "known-1" || v.Distance > perceptual.MatchThreshold) {
 				t.Fatalf("match %+v", v)
 			}
 		})

@@ -119,18 +119,16 @@ func runHash(stdout, stderr io.Writer, args []string) error {
 		return &usageError{msg: "--threshold and --min-quality need --match"}
 	}
 
-	var list *perceptual.List
-	var index *perceptual.Index
+	var matcher *perceptual.Matcher
 	if *listPath != "" {
 		l, err := readHashList(*listPath)
 		if err != nil {
 			return err
 		}
-		list, index = l, perceptual.NewIndex(l.Hashes)
+		matcher = perceptual.NewMatcher(l)
 	}
 
 	failed := 0
-	var matches []perceptual.Match
 	for _, file := range fs.Args() {
 		hashes, quality, err := hashFile(file, algo.hash, algo.dihedral, *dihedral, *maxPixels)
 		if err != nil {
@@ -142,7 +140,7 @@ func runHash(stdout, stderr io.Writer, args []string) error {
 		if algo.quality {
 			q = fmt.Sprint(quality)
 		}
-		if list == nil {
+		if matcher == nil {
 			for _, h := range hashes {
 				fmt.Fprintf(stdout, "%v,%s,%s\n", h, q, file)
 			}
@@ -152,17 +150,17 @@ func runHash(stdout, stderr io.Writer, args []string) error {
 			continue
 		}
 		// Best distance per list entry over the file's hashes.
-		best := map[int]fileMatch{}
+		best := map[int]perceptual.Hit{}
 		for t, h := range hashes {
-			matches = index.AppendMatches(matches[:0], h, *threshold)
-			for _, m := range matches {
-				if b, seen := best[m.Entry]; !seen || m.Distance < b.dist {
-					best[m.Entry] = fileMatch{m.Entry, m.Distance, perceptual.Transform(t)}
+			for _, hit := range matcher.All(h, *threshold) {
+				if b, seen := best[hit.Entry]; !seen || hit.Distance < b.Distance {
+					hit.Transform = perceptual.Transform(t)
+					best[hit.Entry] = hit
 				}
 			}
 		}
-		for _, m := range sortedMatches(best) {
-			fmt.Fprintf(stdout, "%d,%v,%v,%s,%s\n", m.dist, m.xform, list.Hashes[m.entry], list.Labels[m.entry], file)
+		for _, m := range sortedHits(best) {
+			fmt.Fprintf(stdout, "%d,%v,%v,%s,%s\n", m.Distance, m.Transform, m.Hash, m.Label, file)
 		}
 	}
 	if failed > 0 {
@@ -171,20 +169,14 @@ func runHash(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
-// fileMatch is a list entry matched by one file.
-type fileMatch struct {
-	entry, dist int
-	xform       perceptual.Transform
-}
-
-// sortedMatches orders matches by distance, then list position.
-func sortedMatches(m map[int]fileMatch) []fileMatch {
-	out := make([]fileMatch, 0, len(m))
+// sortedHits orders a file's hits by distance, then list position.
+func sortedHits(m map[int]perceptual.Hit) []perceptual.Hit {
+	out := make([]perceptual.Hit, 0, len(m))
 	for _, v := range m {
 		out = append(out, v)
 	}
-	slices.SortFunc(out, func(a, b fileMatch) int {
-		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(a.entry, b.entry))
+	slices.SortFunc(out, func(a, b perceptual.Hit) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.Entry, b.Entry))
 	})
 	return out
 }
