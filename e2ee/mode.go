@@ -59,8 +59,11 @@ type Mode struct{ opts Options }
 // New returns the e2ee mode.
 func New(opts Options) scanlab.Mode { return &Mode{opts: opts.withDefaults()} }
 
+// Name is the mode's name in results.
+const Name = "e2ee"
+
 // Name returns "e2ee".
-func (m *Mode) Name() string { return "e2ee" }
+func (m *Mode) Name() string { return Name }
 
 // NewDevice makes a device with [NewDevice].
 func (m *Mode) NewDevice(user scanlab.UserID, dir scanlab.Directory) (scanlab.Device, error) {

@@ -37,9 +37,8 @@ func encodeJPEG(img image.Image, quality int) []byte {
 var poolCache sync.Map // poolKey → *poolEntry
 
 type poolKey struct {
-	seed      uint64
-	quick     bool
-	listExtra int
+	seed              uint64
+	images, listExtra int
 }
 
 type poolEntry struct {
@@ -50,20 +49,14 @@ type poolEntry struct {
 
 // newContentPools returns the pools for o and cfg, building them once.
 func newContentPools(o Options, cfg coverageConfig) (*contentPools, error) {
-	v, _ := poolCache.LoadOrStore(poolKey{o.Seed, o.Quick, cfg.listExtra}, &poolEntry{})
+	v, _ := poolCache.LoadOrStore(poolKey{o.Seed, cfg.images, cfg.listExtra}, &poolEntry{})
 	e := v.(*poolEntry)
 	e.once.Do(func() { e.c, e.err = buildContentPools(o, cfg) })
 	return e.c, e.err
 }
 
 func buildContentPools(o Options, cfg coverageConfig) (*contentPools, error) {
-	n := 24
-	if o.Quick {
-		n = 12
-	}
-	if tinyCoverage {
-		n = 4
-	}
+	n := cfg.images
 	r := o.rng("coverage-content")
 	c := &contentPools{images: map[corpus.ContentClass][][]byte{}, texts: map[bool][]string{}}
 	var known []image.Image

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,9 +12,8 @@ import (
 	"scanlab/behavior"
 	"scanlab/clientscan"
 	"scanlab/corpus"
-	"scanlab/e2ee"
-	"scanlab/kms"
-	"scanlab/perceptual"
+	"scanlab/harness"
+	"scanlab/modes"
 )
 
 func init() {
@@ -21,12 +21,66 @@ func init() {
 		Name:    "coverage",
 		Summary: "what each mode catches, per content class and pathway, under report rates, modified clients, thresholds and DM policies",
 		Run:     runCoverage,
+		spec:    func(o Options) any { return o.Coverage },
+		setSpec: func(raw json.RawMessage, o *Options) error { return json.Unmarshal(raw, &o.Coverage) },
 		sweep:   coverageSweep,
 	})
 }
 
-// tinyCoverage shrinks the coverage workload for tests.
-var tinyCoverage = false
+// CoverageOptions change the coverage experiment's workload and sweep; a
+// sweep file's [coverage] table sets them. A zero number keeps the scale's
+// default; an absent list keeps the default points, an empty list runs none.
+type CoverageOptions struct {
+	Users                int       `toml:"users" json:"users,omitempty"`
+	Days                 int       `toml:"days" json:"days,omitempty"`
+	OffenderShare        float64   `toml:"offender_share" json:"offender_share,omitempty"`
+	Images               int       `toml:"images" json:"images,omitempty"` // distinct images per content class
+	ReportRates          []float64 `toml:"report_rates" json:"report_rates"`
+	DMPolicies           []string  `toml:"dm_policies" json:"dm_policies"`
+	ModifiedClientShares []float64 `toml:"modified_client_shares" json:"modified_client_shares"`
+	Thresholds           []int     `toml:"thresholds" json:"thresholds"`
+	PSIMatch             []string  `toml:"psi_match" json:"psi_match"`
+}
+
+// check refuses impossible values, naming the key.
+func (c CoverageOptions) check() error {
+	switch {
+	case c.Users < 0:
+		return fmt.Errorf("users: %d is negative", c.Users)
+	case c.Days < 0:
+		return fmt.Errorf("days: %d is negative", c.Days)
+	case c.Images < 0:
+		return fmt.Errorf("images: %d is negative", c.Images)
+	case c.OffenderShare < 0 || c.OffenderShare > 1:
+		return fmt.Errorf("offender_share: %v is not in [0, 1]", c.OffenderShare)
+	}
+	for _, r := range c.ReportRates {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("report_rates: %v is not a probability", r)
+		}
+	}
+	for _, r := range c.ModifiedClientShares {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("modified_client_shares: %v is not a probability", r)
+		}
+	}
+	for _, p := range c.DMPolicies {
+		if !slices.Contains(corpus.DMPolicies, corpus.DMPolicy(p)) {
+			return fmt.Errorf("dm_policies: unknown dm policy %q (everyone, friends, no-one)", p)
+		}
+	}
+	for _, t := range c.Thresholds {
+		if t < 1 {
+			return fmt.Errorf("thresholds: threshold %d must be at least 1", t)
+		}
+	}
+	for _, m := range c.PSIMatch {
+		if _, err := clientscan.ParseMatch(m); err != nil {
+			return fmt.Errorf("psi_match: %w", err)
+		}
+	}
+	return nil
+}
 
 // coverageVariant is one cell of the coverage sweep: a change to the base
 // configuration, and the modes it concerns.
@@ -40,9 +94,10 @@ type coverageVariant struct {
 type coverageConfig struct {
 	pop       corpus.PopulationConfig
 	conv      corpus.ConversationConfig
-	mode      ModeConfig
+	mode      modes.Config
 	dmPolicy  string // "" keeps each user's drawn policy; else everyone's
 	behavior  behavior.Config
+	images    int // distinct images per content class
 	listExtra int // random filler entries in the hash list
 }
 
@@ -59,89 +114,85 @@ func baseCoverage(o Options) coverageConfig {
 	conv.Seed = o.Seed
 	conv.Days = 7
 	conv.MessagesPerDay = 2
-	if o.Quick {
-		pop.Users = 200
-		conv.Days = 5
+	images := 24
+	if o.Scale == Quick {
+		pop.Users, conv.Days, images = 200, 5, 12
 	}
-	if tinyCoverage {
-		pop.Users, conv.Days = 60, 2
+	c := o.Coverage
+	if c.Users > 0 {
+		pop.Users = c.Users
 	}
-	if sw := o.Sweep; sw != nil {
-		if sw.Users > 0 {
-			pop.Users = sw.Users
-		}
-		if sw.Days > 0 {
-			conv.Days = sw.Days
-		}
-		if sw.OffenderShare > 0 {
-			pop.OffenderShare = sw.OffenderShare
-		}
+	if c.Days > 0 {
+		conv.Days = c.Days
 	}
-	return coverageConfig{pop: pop, conv: conv, behavior: behavior.DefaultConfig(), listExtra: 2000}
+	if c.OffenderShare > 0 {
+		pop.OffenderShare = c.OffenderShare
+	}
+	if c.Images > 0 {
+		images = c.Images
+	}
+	return coverageConfig{pop: pop, conv: conv, behavior: behavior.DefaultConfig(), images: images, listExtra: 2000}
 }
 
 func coverageVariants(o Options) []coverageVariant {
-	reportRates := []float64{0.001, 0.05, 0.2}
-	policies := []string{"everyone", "friends", "no-one"}
-	modified := []float64{0, 0.5, 1}
-	thresholds := []int{1, 5} // the base run has t = 30
-	matches := []string{"exact", "chunks=4", "chunks=8"}
-	if sw := o.Sweep; sw != nil {
-		// A sweep file's lists replace the defaults (nil keeps them).
-		if sw.ReportRates != nil {
-			reportRates = sw.ReportRates
-		}
-		if sw.DMPolicies != nil {
-			policies = sw.DMPolicies
-		}
-		if sw.ModifiedClientShares != nil {
-			modified = sw.ModifiedClientShares
-		}
-		if sw.Thresholds != nil {
-			thresholds = sw.Thresholds
-		}
-		if sw.PSIMatch != nil {
-			matches = sw.PSIMatch
-		}
-	}
+	c := o.Coverage
+	// A sweep file's lists replace the defaults (nil keeps them).
+	reportRates := orDefault(c.ReportRates, []float64{0.001, 0.05, 0.2})
+	policies := orDefault(c.DMPolicies, []string{"everyone", "friends", "no-one"})
+	modified := orDefault(c.ModifiedClientShares, []float64{0, 0.5, 1})
+	thresholds := orDefault(c.Thresholds, []int{1, 5}) // the base run has t = 30
+	matches := orDefault(c.PSIMatch, []string{"exact", "chunks=4", "chunks=8"})
 	v := []coverageVariant{{sweep: "base", value: "default"}}
 	for _, r := range reportRates {
-		r := r
-		v = append(v, coverageVariant{sweep: "report-rate", value: strconv.FormatFloat(r, 'g', -1, 64), apply: func(c *coverageConfig) { c.pop.ReportProb = r }})
+		v = append(v, coverageVariant{sweep: "report-rate", value: formatFloat(r), apply: func(c *coverageConfig) { c.pop.ReportProb = r }})
 	}
 	for _, p := range policies {
-		p := p
 		v = append(v, coverageVariant{sweep: "dm-policy", value: p, apply: func(c *coverageConfig) { c.dmPolicy = p }})
 	}
 	// Modified clients and matching variants are swept at t = 5: at the
 	// base t = 30 no account of this workload crosses the threshold, so
 	// neither could change anything.
+	clientscanOnly := []string{clientscan.Name}
 	for _, s := range modified {
-		s := s
-		v = append(v, coverageVariant{sweep: "modified-clients", value: strconv.FormatFloat(s, 'g', -1, 64) + ";t=5", apply: func(c *coverageConfig) { c.pop.ModifiedClientShare, c.mode.Threshold = s, 5 }, modes: []string{"clientscan"}})
+		v = append(v, coverageVariant{sweep: "modified-clients", value: formatFloat(s) + ";t=5", modes: clientscanOnly,
+			apply: func(c *coverageConfig) { c.pop.ModifiedClientShare, c.mode.Clientscan.Threshold = s, 5 }})
 	}
 	for _, t := range thresholds {
-		t := t
-		v = append(v, coverageVariant{sweep: "threshold", value: strconv.Itoa(t), apply: func(c *coverageConfig) { c.mode.Threshold = t }, modes: []string{"clientscan"}})
+		v = append(v, coverageVariant{sweep: "threshold", value: strconv.Itoa(t), modes: clientscanOnly,
+			apply: func(c *coverageConfig) { c.mode.Clientscan.Threshold = t }})
 	}
 	for _, m := range matches {
-		m := m
-		v = append(v, coverageVariant{sweep: "psi-match", value: m + ";t=5", apply: func(c *coverageConfig) { c.mode.PSIMatch, c.mode.Threshold = m, 5 }, modes: []string{"clientscan"}})
+		v = append(v, coverageVariant{sweep: "psi-match", value: m + ";t=5", modes: clientscanOnly,
+			apply: func(c *coverageConfig) { c.mode.Clientscan.Match, c.mode.Clientscan.Threshold = m, 5 }})
 	}
-	if o.Quick && o.Sweep == nil {
-		// The quick study keeps one point of each sweep besides the base.
-		var q []coverageVariant
-		seen := map[string]bool{}
-		for _, x := range v {
-			if x.sweep == "base" || !seen[x.sweep] {
-				q = append(q, x)
-				seen[x.sweep] = true
-			}
-		}
-		v = q
+	if o.Scale == Quick && c.ReportRates == nil && c.DMPolicies == nil && c.ModifiedClientShares == nil && c.Thresholds == nil && c.PSIMatch == nil {
+		v = firstOfEachSweep(v)
 	}
 	return v
 }
+
+// firstOfEachSweep keeps the base cell and the first point of every sweep:
+// the quick study.
+func firstOfEachSweep(v []coverageVariant) []coverageVariant {
+	var q []coverageVariant
+	seen := map[string]bool{}
+	for _, x := range v {
+		if x.sweep == "base" || !seen[x.sweep] {
+			q = append(q, x)
+			seen[x.sweep] = true
+		}
+	}
+	return q
+}
+
+func orDefault[T any](given, def []T) []T {
+	if given != nil {
+		return given
+	}
+	return def
+}
+
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 var coverageHeaders = map[string][]string{
 	"coverage.csv":        {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection"},
@@ -182,19 +233,19 @@ func coverageCell(o Options, v coverageVariant) (map[string][][]string, error) {
 	}
 	files := map[string][][]string{}
 	if v.sweep == "base" {
-		ff, err := falseFlagRows(o, w)
+		files["falseflag.csv"] = falseFlagRows(o, w)
+	}
+	for _, name := range modes.Names {
+		if v.modes != nil && !slices.Contains(v.modes, name) {
+			continue
+		}
+		m, err := modes.New(name, w.modeConfig)
 		if err != nil {
 			return nil, err
 		}
-		files["falseflag.csv"] = ff
-	}
-	for _, m := range Modes(w.modeConfig) {
-		if v.modes != nil && !slices.Contains(v.modes, m.Name()) {
-			continue
-		}
 		res, err := w.run(m)
 		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
+			return nil, fmt.Errorf("mode %s: %w", name, err)
 		}
 		for _, r := range res.coverageRows() {
 			if v.sweep == "base" {
@@ -202,8 +253,8 @@ func coverageCell(o Options, v coverageVariant) (map[string][][]string, error) {
 			}
 			files["coverage-sweeps.csv"] = append(files["coverage-sweeps.csv"], append(slices.Clone(r), v.sweep, v.value))
 		}
-		files["accounts.csv"] = append(files["accounts.csv"], append([]string{m.Name(), v.sweep, v.value}, res.accountRow()...))
-		files["prevention.csv"] = append(files["prevention.csv"], append([]string{m.Name(), v.sweep, v.value}, res.preventionRow()...))
+		files["accounts.csv"] = append(files["accounts.csv"], append([]string{name, v.sweep, v.value}, res.accountRow()...))
+		files["prevention.csv"] = append(files["prevention.csv"], append([]string{name, v.sweep, v.value}, res.preventionRow()...))
 	}
 	return files, nil
 }
@@ -215,7 +266,7 @@ type workload struct {
 	pop        *corpus.Population
 	events     []corpus.MessageEvent
 	content    *contentPools
-	modeConfig ModeConfig
+	modeConfig modes.Config
 	policy     map[scanlab.UserID]corpus.DMPolicy
 }
 
@@ -240,12 +291,12 @@ func newWorkload(o Options, cfg coverageConfig) (*workload, error) {
 		}
 	}
 	w.modeConfig = cfg.mode
-	w.modeConfig.Seed = o.Seed
+	w.modeConfig.Clientscan.Seed = o.Seed
 	w.modeConfig.List, w.modeConfig.Labels = content.list, content.labels
-	w.modeConfig.Modified = map[scanlab.UserID]bool{}
+	w.modeConfig.Clientscan.Modified = map[scanlab.UserID]bool{}
 	for _, u := range pop.Users {
 		if u.ModifiedClient {
-			w.modeConfig.Modified[u.ID] = true
+			w.modeConfig.Clientscan.Modified[u.ID] = true
 		}
 	}
 	return w, nil
@@ -261,113 +312,103 @@ type modeResult struct {
 	prevented []corpus.MessageEvent
 }
 
-// run sends the workload through one mode: the recipient's DM policy first,
-// then the sender's device, the provider's logic, the recipient's device and
-// any report; the metadata detector watches every delivered message.
+// note records detections raised at time at.
+func (r *modeResult) note(dets []scanlab.Detection, at time.Time) {
+	for _, d := range dets {
+		if d.MessageID != "" {
+			if r.detected[d.MessageID] == nil {
+				r.detected[d.MessageID] = map[scanlab.Pathway]bool{}
+			}
+			r.detected[d.MessageID][d.Pathway] = true
+		}
+		if t, ok := r.flagged[d.Account]; !ok || at.Before(t) {
+			r.flagged[d.Account] = at
+		}
+	}
+}
+
+// run sends the workload through one mode in process (package harness): the
+// recipient's DM policy first, then the sender's device, the provider's
+// logic, the recipient's device and any report; the metadata detector
+// watches every message the provider handles.
 func (w *workload) run(m scanlab.Mode) (*modeResult, error) {
-	keys, err := kms.New()
+	clock := w.pop.Config.Start
+	world, err := harness.New(harness.Options{
+		Mode: m, Transport: harness.InProcess,
+		Now:   func() time.Time { return clock },
+		Admit: func(from, to scanlab.UserID) bool { return corpus.Allowed(w.policy[to], w.pop.Connected(from, to)) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	start := w.pop.Config.Start
-	clock := start
-	srv, err := m.NewServer(scanlab.ServerEnv{Now: func() time.Time { return clock }, Secret: keys.Secret})
-	if err != nil {
-		return nil, err
-	}
-	dir := e2ee.NewMemoryDirectory()
-	devices := map[scanlab.UserID]scanlab.Device{}
-	device := func(u scanlab.UserID) (scanlab.Device, error) {
-		if d, ok := devices[u]; ok {
-			return d, nil
-		}
-		d, err := m.NewDevice(u, dir)
-		if err != nil {
-			return nil, err
-		}
-		devices[u] = d
-		return d, nil
-	}
+	defer world.Close()
 	res := &modeResult{mode: m.Name(), w: w, detected: map[string]map[scanlab.Pathway]bool{}, flagged: map[scanlab.UserID]time.Time{}}
-	note := func(dets []scanlab.Detection) {
-		for _, d := range dets {
-			if d.MessageID != "" {
-				if res.detected[d.MessageID] == nil {
-					res.detected[d.MessageID] = map[scanlab.Pathway]bool{}
-				}
-				res.detected[d.MessageID][d.Pathway] = true
-			}
-			if t, ok := res.flagged[d.Account]; !ok || clock.Before(t) {
-				res.flagged[d.Account] = clock
-			}
-		}
-	}
 	meta := behavior.New(w.cfg.behavior)
 	rng := rand.New(rand.NewPCG(w.cfg.pop.Seed, 77))
 	for _, ev := range w.events {
 		clock = ev.At
-		if !corpus.Allowed(w.policy[ev.To], ev.Connected) {
-			// The provider enforces the policy, so it sees the attempt.
-			res.prevented = append(res.prevented, ev)
-			meta.Observe(behaviorEvent(w.pop, ev, false))
-			continue
-		}
-		from, err := device(ev.From)
+		reported, err := w.deliver(world, res, ev, rng)
 		if err != nil {
 			return nil, err
-		}
-		to, err := device(ev.To)
-		if err != nil {
-			return nil, err
-		}
-		msg := scanlab.Message{ID: ev.ID, From: ev.From, To: ev.To, Sent: ev.At, Content: w.content.draw(ev, rng)}
-		env, err := from.Seal(msg)
-		if err != nil {
-			return nil, fmt.Errorf("seal %s: %w", ev.ID, err)
-		}
-		dets, err := srv.Accept(&env)
-		note(dets)
-		if err != nil {
-			return nil, fmt.Errorf("accept %s: %w", ev.ID, err)
-		}
-		got, err := to.Open(env)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", ev.ID, err)
-		}
-		res.delivered = append(res.delivered, ev)
-		reported := false
-		if ev.Reported {
-			rep, err := to.Report(got)
-			if err != nil {
-				return nil, fmt.Errorf("report %s: %w", ev.ID, err)
-			}
-			dets, err := srv.Verify(rep)
-			if err != nil {
-				return nil, fmt.Errorf("verify report %s: %w", ev.ID, err)
-			}
-			note(dets)
-			reported = len(dets) > 0
 		}
 		meta.Observe(behaviorEvent(w.pop, ev, reported))
 	}
-	// Metadata flags are about accounts: every delivered message of a flagged
-	// account counts as caught by that pathway.
-	flaggedMeta := map[scanlab.UserID]time.Time{}
-	for _, d := range meta.Detections() {
-		flaggedMeta[d.Account] = d.At
-		if t, ok := res.flagged[d.Account]; !ok || d.At.Before(t) {
-			res.flagged[d.Account] = d.At
-		}
-	}
-	for _, ev := range res.delivered {
-		if _, ok := flaggedMeta[ev.From]; ok {
-			if res.detected[ev.ID] == nil {
-				res.detected[ev.ID] = map[scanlab.Pathway]bool{}
-			}
-			res.detected[ev.ID][scanlab.ServerMetadata] = true
-		}
-	}
+	res.creditMetadata(meta.Detections())
 	return res, nil
+}
+
+// deliver takes one event through the world and reports whether a verified
+// report about it reached the provider.
+func (w *workload) deliver(world *harness.World, res *modeResult, ev corpus.MessageEvent, rng *rand.Rand) (bool, error) {
+	if !world.Admits(ev.From, ev.To) {
+		// The provider enforces the policy, so it sees the attempt.
+		res.prevented = append(res.prevented, ev)
+		return false, nil
+	}
+	msg := scanlab.Message{ID: ev.ID, From: ev.From, To: ev.To, Sent: ev.At, Content: w.content.draw(ev, rng)}
+	sent, err := world.Send(msg)
+	res.note(sent.Detections, ev.At)
+	if err != nil {
+		return false, err
+	}
+	if sent.Prevented {
+		return false, fmt.Errorf("%s: the harness's gate and the workload disagree", ev.ID)
+	}
+	batch, err := world.Deliver(ev.To, 1)
+	if err != nil {
+		return false, err
+	}
+	if len(batch.Messages) != 1 || batch.Messages[0].Message.ID != ev.ID {
+		return false, fmt.Errorf("%s: not delivered", ev.ID)
+	}
+	res.delivered = append(res.delivered, ev)
+	if !ev.Reported {
+		return false, nil
+	}
+	dets, err := world.Report(ev.To, batch.Messages[0].Message)
+	res.note(dets, ev.At)
+	return len(dets) > 0, err
+}
+
+// creditMetadata records the metadata detector's account flags. Metadata
+// flags are about accounts: every delivered message of a flagged account
+// counts as caught by that pathway.
+func (r *modeResult) creditMetadata(flags []scanlab.Detection) {
+	flaggedMeta := map[scanlab.UserID]time.Time{}
+	for _, d := range flags {
+		flaggedMeta[d.Account] = d.At
+		if t, ok := r.flagged[d.Account]; !ok || d.At.Before(t) {
+			r.flagged[d.Account] = d.At
+		}
+	}
+	for _, ev := range r.delivered {
+		if _, ok := flaggedMeta[ev.From]; ok {
+			if r.detected[ev.ID] == nil {
+				r.detected[ev.ID] = map[scanlab.Pathway]bool{}
+			}
+			r.detected[ev.ID][scanlab.ServerMetadata] = true
+		}
+	}
 }
 
 // behaviorEvent is what the provider's metadata detector sees of a message:
@@ -396,145 +437,127 @@ func (r *modeResult) coverageRows() [][]string {
 	var rows [][]string
 	pathways := append(slices.Clone(scanlab.Pathways), "any")
 	for _, c := range coverageClasses {
-		var items []corpus.MessageEvent
-		for _, ev := range r.delivered {
-			if ev.Class == c && (c.Harmful() || !r.w.pop.User(ev.From).Offender) {
-				items = append(items, ev)
-			}
-		}
+		items := r.itemsOf(c)
 		for _, p := range pathways {
-			det := 0
-			var toDetection []int64
-			// Messages each sender sent of this class until its first
-			// detection; only the first detection per sender counts.
-			sentSoFar := map[scanlab.UserID]int{}
-			caught := map[scanlab.UserID]bool{}
-			for _, ev := range items {
-				sentSoFar[ev.From]++
-				hit := false
-				if p == "any" {
-					hit = len(r.detected[ev.ID]) > 0
-				} else {
-					hit = r.detected[ev.ID][p]
-				}
-				if hit {
-					det++
-				}
-				if hit && !caught[ev.From] {
-					caught[ev.From] = true
-					toDetection = append(toDetection, int64(sentSoFar[ev.From]))
-				}
-			}
+			detected, toDetection := r.detections(items, p)
 			recall := 0.0
 			if len(items) > 0 {
-				recall = float64(det) / float64(len(items))
+				recall = float64(detected) / float64(len(items))
 			}
 			med := ""
 			if len(toDetection) > 0 {
 				med = strconv.FormatInt(median(toDetection), 10)
 			}
-			rows = append(rows, []string{r.mode, string(c), string(p), strconv.Itoa(len(items)), strconv.Itoa(det), strconv.FormatFloat(recall, 'f', 4, 64), med})
+			rows = append(rows, []string{r.mode, string(c), string(p), strconv.Itoa(len(items)), strconv.Itoa(detected), strconv.FormatFloat(recall, 'f', 4, 64), med})
 		}
 	}
 	return rows
 }
 
+// itemsOf returns the delivered messages of class c that count for it:
+// for benign classes, those of benign senders only.
+func (r *modeResult) itemsOf(c corpus.ContentClass) []corpus.MessageEvent {
+	var items []corpus.MessageEvent
+	for _, ev := range r.delivered {
+		if ev.Class == c && (c.Harmful() || !r.w.pop.User(ev.From).Offender) {
+			items = append(items, ev)
+		}
+	}
+	return items
+}
+
+// detections counts the items pathway p (or "any") flagged, and for each
+// sender the number of items it had sent of them until its first detection.
+func (r *modeResult) detections(items []corpus.MessageEvent, p scanlab.Pathway) (detected int, toDetection []int64) {
+	sentSoFar := map[scanlab.UserID]int{}
+	caught := map[scanlab.UserID]bool{}
+	for _, ev := range items {
+		sentSoFar[ev.From]++
+		hit := r.detected[ev.ID][p]
+		if p == "any" {
+			hit = len(r.detected[ev.ID]) > 0
+		}
+		if !hit {
+			continue
+		}
+		detected++
+		if !caught[ev.From] {
+			caught[ev.From] = true
+			toDetection = append(toDetection, int64(sentSoFar[ev.From]))
+		}
+	}
+	return detected, toDetection
+}
+
+// accountCounts counts accounts of each group and how many were flagged.
+type accountCounts struct {
+	offenders, offendersFlagged   int
+	innocent, innocentFlagged     int
+	framed, framedFlagged         int // innocent accounts that sent a collision image
+	lookalikes, lookalikesFlagged int
+}
+
 func (r *modeResult) accountRow() []string {
-	var off, offF, inn, innF, fr, frF, la, laF int
+	var c accountCounts
 	framed := map[scanlab.UserID]bool{}
 	for _, ev := range r.delivered {
 		if ev.Class == corpus.ClassCollisionImage {
 			framed[ev.From] = true
 		}
 	}
-	for i := range r.w.pop.Users {
-		u := &r.w.pop.Users[i]
-		id := u.ID
-		_, flagged := r.flagged[id]
-		switch {
-		case u.Offender:
-			off++
-			if flagged {
-				offF++
-			}
-		default:
-			inn++
-			if flagged {
-				innF++
-			}
-			if framed[id] {
-				fr++
-				if flagged {
-					frF++
-				}
-			}
-			if u.LookAlike() {
-				la++
-				if flagged {
-					laF++
-				}
-			}
+	count := func(n, flaggedN *int, flagged bool) {
+		*n++
+		if flagged {
+			*flaggedN++
 		}
 	}
-	return []string{strconv.Itoa(off), strconv.Itoa(offF), strconv.Itoa(inn), strconv.Itoa(innF), strconv.Itoa(fr), strconv.Itoa(frF), strconv.Itoa(la), strconv.Itoa(laF)}
+	for i := range r.w.pop.Users {
+		u := &r.w.pop.Users[i]
+		_, flagged := r.flagged[u.ID]
+		if u.Offender {
+			count(&c.offenders, &c.offendersFlagged, flagged)
+			continue
+		}
+		count(&c.innocent, &c.innocentFlagged, flagged)
+		if framed[u.ID] {
+			count(&c.framed, &c.framedFlagged, flagged)
+		}
+		if u.LookAlike() {
+			count(&c.lookalikes, &c.lookalikesFlagged, flagged)
+		}
+	}
+	return itoas(c.offenders, c.offendersFlagged, c.innocent, c.innocentFlagged, c.framed, c.framedFlagged, c.lookalikes, c.lookalikesFlagged)
 }
 
 func (r *modeResult) preventionRow() []string {
-	var hA, hP, hD, hDet, bA, bP int
+	var harmfulAttempts, harmfulPrevented, harmfulDelivered, harmfulDetected, benignAttempts, benignPrevented int
 	for _, ev := range r.prevented {
 		if ev.Harmful {
-			hA++
-			hP++
+			harmfulAttempts++
+			harmfulPrevented++
 		} else {
-			bA++
-			bP++
+			benignAttempts++
+			benignPrevented++
 		}
 	}
 	for _, ev := range r.delivered {
-		if ev.Harmful {
-			hA++
-			hD++
-			if len(r.detected[ev.ID]) > 0 {
-				hDet++
-			}
-		} else {
-			bA++
+		if !ev.Harmful {
+			benignAttempts++
+			continue
+		}
+		harmfulAttempts++
+		harmfulDelivered++
+		if len(r.detected[ev.ID]) > 0 {
+			harmfulDetected++
 		}
 	}
-	return []string{strconv.Itoa(hA), strconv.Itoa(hP), strconv.Itoa(hD), strconv.Itoa(hDet), strconv.Itoa(bA), strconv.Itoa(bP)}
+	return itoas(harmfulAttempts, harmfulPrevented, harmfulDelivered, harmfulDetected, benignAttempts, benignPrevented)
 }
 
-// falseFlagRows measures the per-image false-match rate p of PDQ against the
-// study's hash list (library = its size) on fresh benign images, then applies
-// Apple's threshold arithmetic: the chance that an innocent account with n
-// images (images) has more than t false matches, P[Binomial(n, p) > t]. When
-// no benign image matched, p is the 95% upper bound 3/N (the "rule of
-// three") and the basis column says so.
-func falseFlagRows(o Options, w *workload) ([][]string, error) {
-	n := 1000
-	if o.Quick || tinyCoverage {
-		n = 200
+func itoas(v ...int) []string {
+	out := make([]string, len(v))
+	for i, x := range v {
+		out[i] = strconv.Itoa(x)
 	}
-	r := o.rng("coverage-falseflag")
-	ix := perceptual.NewIndex(w.content.list)
-	hits := 0
-	for range n {
-		img := corpus.GenerateImage(r, 128, 256)
-		h, q := perceptual.PDQ(img)
-		if q >= perceptual.MinQuality && len(ix.Match(h, perceptual.MatchThreshold)) > 0 {
-			hits++
-		}
-	}
-	p, basis := float64(hits)/float64(n), "measured"
-	if hits == 0 {
-		p, basis = 3/float64(n), "upper-95%-bound"
-	}
-	var rows [][]string
-	for _, t := range []int{1, 5, 10, 30} {
-		for _, lib := range []int{100, 1000, 10000, 100000} {
-			rows = append(rows, []string{strconv.Itoa(t), strconv.Itoa(len(w.content.list)), strconv.Itoa(lib),
-				strconv.FormatFloat(p, 'g', 6, 64), strconv.FormatFloat(clientscan.AccountFalseFlag(lib, p, t), 'g', 6, 64), basis, strconv.Itoa(n)})
-		}
-	}
-	return rows, nil
+	return out
 }

@@ -7,23 +7,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"scanlab/modes"
 )
+
+// tinyCoverage is a coverage workload small enough for tests.
+var tinyCoverage = CoverageOptions{Users: 60, Days: 2, Images: 4}
 
 // TestCoverageShardsMerge runs a small coverage sweep whole and in three
 // slices, merges the slices, and requires byte-identical files; a missing or
 // duplicated slice is refused.
 func TestCoverageShardsMerge(t *testing.T) {
-	tinyCoverage = true
-	defer func() { tinyCoverage = false }()
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
-	if err := Run([]string{"coverage"}, Options{Seed: 3, Out: whole, Quick: true}); err != nil {
+	if err := Run([]string{"coverage"}, Options{Seed: 3, Out: whole, Scale: Quick, Coverage: tinyCoverage}); err != nil {
 		t.Fatal(err)
 	}
 	var slices []string
 	for i := range 3 {
 		out := filepath.Join(dir, "shard", string(rune('0'+i)))
-		if err := Run([]string{"coverage"}, Options{Seed: 3, Out: out, Quick: true, Shard: Shard{I: i, N: 3}}); err != nil {
+		if err := Run([]string{"coverage"}, Options{Seed: 3, Out: out, Scale: Quick, Coverage: tinyCoverage, Shard: Shard{I: i, N: 3}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(out, "coverage", "coverage.csv")); err == nil {
@@ -65,7 +68,7 @@ func TestCoverageShardsMerge(t *testing.T) {
 	if got := strings.Join(rows[0][:6], ","); got != "mode,class,pathway,items,detected,recall" {
 		t.Fatalf("header %q", got)
 	}
-	if n := len(rows) - 1; n != len(Modes(ModeConfig{}))*len(coverageClasses)*7 {
+	if n := len(rows) - 1; n != len(modes.Names)*len(coverageClasses)*7 {
 		t.Fatalf("%d rows", n)
 	}
 	// serverscan catches every delivered known image with server-hash; e2ee
@@ -77,5 +80,51 @@ func TestCoverageShardsMerge(t *testing.T) {
 		if r[0] == "e2ee" && (r[2] == "server-hash" || r[2] == "server-text" || r[2] == "device-hash") && r[4] != "0" {
 			t.Errorf("e2ee detected %s via %s", r[4], r[2])
 		}
+	}
+}
+
+// TestMergeRefusesMixedSlices checks that slices of different runs are
+// refused, naming what differs, and that a failed merge leaves nothing.
+func TestMergeRefusesMixedSlices(t *testing.T) {
+	dir := t.TempDir()
+	var slices []string
+	for i, seed := range []uint64{3, 4} {
+		out := filepath.Join(dir, "shard", string(rune('0'+i)))
+		o := Options{Seed: seed, Out: out, Scale: Quick, Coverage: tinyCoverage, Shard: Shard{I: i, N: 2}}
+		o.Coverage.ReportRates, o.Coverage.DMPolicies, o.Coverage.ModifiedClientShares, o.Coverage.Thresholds, o.Coverage.PSIMatch = []float64{0.5}, []string{}, []float64{}, []int{}, []string{}
+		if err := Run([]string{"coverage"}, o); err != nil {
+			t.Fatal(err)
+		}
+		slices = append(slices, filepath.Join(out, "coverage"))
+	}
+	merged := filepath.Join(dir, "merged")
+	err := Merge("coverage", merged, slices)
+	if err == nil || !strings.Contains(err.Error(), "seed differs: 3 vs 4") {
+		t.Fatalf("merge of seed-3 and seed-4 slices: %v", err)
+	}
+	if _, err := os.Stat(merged); !os.IsNotExist(err) {
+		t.Fatalf("a failed merge left %s behind (%v)", merged, err)
+	}
+}
+
+func TestSelectRefusesShardingWhatDoesNotShard(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		shard Shard
+		ok    bool
+	}{
+		{[]string{"coverage"}, Shard{0, 2}, true},
+		{[]string{"latency"}, Shard{0, 2}, false},
+		{nil, Shard{1, 2}, false},
+		{nil, Shard{}, true},
+		{[]string{"nope"}, Shard{}, false},
+	} {
+		_, err := Select(tc.names, tc.shard)
+		if (err == nil) != tc.ok {
+			t.Errorf("Select(%v, %v) = %v", tc.names, tc.shard, err)
+		}
+	}
+	if _, err := ShardFromEnv(3); err == nil && os.Getenv("SLURM_ARRAY_TASK_ID") == "" && os.Getenv("JOB_COMPLETION_INDEX") == "" {
+		t.Error("--shards without a scheduler index ran the whole sweep")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"scanlab/modes"
 	"scanlab/observe"
 	"scanlab/perceptual"
 )
@@ -39,23 +40,22 @@ func Demonstrate(text string, seed uint64) ([]DemoCell, error) {
 	}
 	o := Options{Seed: seed}
 	planted := randomHash(o.rng("demo-list"))
-	cfg := ModeConfig{List: []perceptual.Hash{planted}, Seed: seed, TableFactor: 16}
-	curated := observe.Evidence{Route: "hash list the curator supplies", Data: []byte(planted.String() + "\n")}
+	cfg := modes.Config{List: []perceptual.Hash{planted}, Clientscan: modes.Clientscan{Seed: seed, TableFactor: 16}}
+	plan := canaryPlan{pairs: 1, curated: observe.Evidence{Route: "hash list the curator supplies", Data: []byte(planted.String() + "\n")}, extraTexts: []string{text}}
 	var cells []DemoCell
-	for _, m := range Modes(cfg) {
-		run, err := visibilityMode(o, m, 1, 0, curated, nil, []string{text})
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
-		}
-		audit, err := observe.Audit(run.views, run.auditCanaries())
-		run.cleanup()
+	for _, name := range modes.Names {
+		m, err := modes.New(name, cfg)
 		if err != nil {
 			return nil, err
+		}
+		audit, _, err := auditMode(o, m, plan, planted)
+		if err != nil {
+			return nil, fmt.Errorf("mode %s: %w", name, err)
 		}
 		for _, c := range audit {
 			for _, it := range DemoItems {
 				if c.Item == it {
-					cells = append(cells, DemoCell{Mode: m.Name(), Party: c.Party, Item: c.Item, Recovered: c.Recovered > 0, Route: c.Route()})
+					cells = append(cells, DemoCell{Mode: name, Party: c.Party, Item: c.Item, Recovered: c.Recovered > 0, Route: c.Route()})
 				}
 			}
 		}

@@ -13,7 +13,9 @@ import (
 
 	"scanlab"
 	"scanlab/clientscan"
+	"scanlab/harness"
 	"scanlab/kms"
+	"scanlab/modes"
 	"scanlab/observe"
 	"scanlab/perceptual"
 	"scanlab/relay"
@@ -73,61 +75,34 @@ type visibilityRun struct {
 }
 
 func runVisibility(o Options, dir string) (map[string]any, error) {
-	pairs, perPair := 6, 4
-	if o.Quick {
-		pairs, perPair = 3, 3
+	plan := canaryPlan{pairs: 6, perPair: 4}
+	if o.Scale == Quick {
+		plan.pairs, plan.perPair = 3, 3
+	}
+	cfg, planted, err := visibilityList(o, &plan)
+	if err != nil {
+		return nil, err
 	}
 	var rows [][]string
 	var tokens []string
-	results := map[string]any{"pairs": pairs, "messages_per_pair": perPair}
-	// The curator's list holds a planted entry nobody else should know, and
-	// the hashes of listed images that the first pair's sender will send:
-	// one more than the threshold, so that in clientscan that account
-	// crosses it.
-	lr := o.rng("visibility-list")
-	planted := randomHash(lr)
-	listed := make([][]byte, visibilityThreshold+1)
-	// A roomy cuckoo table: with a handful of entries the default load
-	// drops one now and then (the protocol's false negatives), which would
-	// make this experiment's result depend on the draw.
-	cfg := ModeConfig{List: []perceptual.Hash{planted}, Labels: []string{"planted"}, Threshold: visibilityThreshold, Seed: o.Seed, TableFactor: 16}
-	curatedText := planted.String() + ",planted\n"
-	for i := range listed {
-		listed[i] = canaryImage(lr, 96)
-		img, err := perceptual.DecodeImage(listed[i], 0)
+	results := map[string]any{"pairs": plan.pairs, "messages_per_pair": plan.perPair, "clientscan_threshold": visibilityThreshold}
+	for _, name := range modes.Names {
+		o.progress("visibility: mode %s", name)
+		m, err := modes.New(name, cfg)
 		if err != nil {
 			return nil, err
 		}
-		h, _ := perceptual.PDQ(img)
-		cfg.List = append(cfg.List, h)
-		cfg.Labels = append(cfg.Labels, fmt.Sprintf("listed-%d", i))
-		curatedText += h.String() + fmt.Sprintf(",listed-%d\n", i)
-	}
-	results["clientscan_threshold"] = visibilityThreshold
-	for _, m := range Modes(cfg) {
-		o.progress("visibility: mode %s", m.Name())
-		curated := observe.Evidence{Route: "hash list the curator supplies", Data: []byte(curatedText)}
-		run, err := visibilityMode(o, m, pairs, perPair, curated, listed, nil)
+		cells, run, err := auditMode(o, m, plan, planted)
 		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
-		}
-		run.hashList = planted
-		cells, err := observe.Audit(run.views, run.auditCanaries())
-		run.cleanup()
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m.Name(), err)
+			return nil, fmt.Errorf("mode %s: %w", name, err)
 		}
 		for _, c := range cells {
-			rows = append(rows, []string{m.Name(), string(c.Party), string(c.Item), formatFraction(c.Fraction()), c.Route()})
+			rows = append(rows, []string{name, string(c.Party), string(c.Item), formatFraction(c.Fraction()), c.Route()})
 		}
 		if tokens == nil {
-			for _, c := range run.canaries {
-				if c.token != "" {
-					tokens = append(tokens, c.token)
-				}
-			}
+			tokens = run.tokens()
 		}
-		results[m.Name()+"_delivered"] = run.delivered
+		results[name+"_delivered"] = run.delivered
 	}
 	if err := writeCSV(filepath.Join(dir, "visibility.csv"), []string{"mode", "party", "item", "recovered", "route"}, rows); err != nil {
 		return nil, err
@@ -136,6 +111,57 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 		return nil, err
 	}
 	return results, nil
+}
+
+// visibilityList makes the curator's list: a planted entry nobody else
+// should know, and the hashes of listed images that the first pair's sender
+// will send — one more than the threshold, so that in clientscan that
+// account crosses it. It adds those images to plan.
+func visibilityList(o Options, plan *canaryPlan) (modes.Config, perceptual.Hash, error) {
+	lr := o.rng("visibility-list")
+	planted := randomHash(lr)
+	// A roomy cuckoo table: with a handful of entries the default load
+	// drops one now and then (the protocol's false negatives), which would
+	// make this experiment's result depend on the draw.
+	cfg := modes.Config{List: []perceptual.Hash{planted}, Labels: []string{"planted"},
+		Clientscan: modes.Clientscan{Threshold: visibilityThreshold, Seed: o.Seed, TableFactor: 16}}
+	curatedText := planted.String() + ",planted\n"
+	for i := range visibilityThreshold + 1 {
+		img := canaryImage(lr, 96)
+		s, err := perceptual.ScanImage(img)
+		if err != nil {
+			return cfg, planted, err
+		}
+		plan.listed = append(plan.listed, img)
+		cfg.List = append(cfg.List, s.Hash)
+		cfg.Labels = append(cfg.Labels, fmt.Sprintf("listed-%d", i))
+		curatedText += s.Hash.String() + fmt.Sprintf(",listed-%d\n", i)
+	}
+	plan.curated = observe.Evidence{Route: "hash list the curator supplies", Data: []byte(curatedText)}
+	return cfg, planted, nil
+}
+
+// auditMode runs plan through m and audits every party's view.
+func auditMode(o Options, m scanlab.Mode, plan canaryPlan, planted perceptual.Hash) ([]observe.Cell, *visibilityRun, error) {
+	run, err := visibilityMode(o, m, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer run.cleanup()
+	run.hashList = planted
+	cells, err := observe.Audit(run.views, run.auditCanaries())
+	return cells, run, err
+}
+
+// tokens returns the planted text tokens, in the order they were sent.
+func (run *visibilityRun) tokens() []string {
+	var out []string
+	for _, c := range run.canaries {
+		if c.token != "" {
+			out = append(out, c.token)
+		}
+	}
+	return out
 }
 
 func formatFraction(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -148,87 +174,127 @@ func randomHex(r *rand.Rand, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// visibilityMode runs the canary workload through one mode over a real relay
-// and builds every party's view.
-func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList observe.Evidence, listed [][]byte, extraTexts []string) (*visibilityRun, error) {
-	// Every mode gets the same workload from the same seed, so the canary
-	// tokens are identical across modes.
-	rng := o.rng("visibility")
+// canaryPlan is what one canary run sends: pairs × perPair planted
+// messages (see plantPairs), the listed images the first pair's sender also
+// sends, and texts given by the caller (the demo), each its own canary.
+type canaryPlan struct {
+	pairs, perPair int
+	curated        observe.Evidence // the hash list as the curator supplies it
+	listed         [][]byte
+	extraTexts     []string
+}
+
+// canaryWorld is one mode's relay with everything the audit will read.
+type canaryWorld struct {
+	*harness.World
+	run                     *visibilityRun
+	rng                     *rand.Rand
+	state                   string
+	recorder                *tap.Recorder
+	providerLog             *observe.Log
+	senderLog, recipientLog *observe.Log
+}
+
+// visibilityMode runs a canary plan through one mode over a real relay and
+// builds every party's view.
+func visibilityMode(o Options, m scanlab.Mode, plan canaryPlan) (*visibilityRun, error) {
+	cw, err := newCanaryWorld(o, m)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			cw.run.cleanup()
+		}
+	}()
+	if err := cw.plant(plan); err != nil {
+		cw.Close()
+		return nil, err
+	}
+	stolen, exportPath, err := cw.breach()
+	if err != nil {
+		cw.Close()
+		return nil, err
+	}
+	if err := cw.deliverAll(); err != nil {
+		cw.Close()
+		return nil, err
+	}
+	keys, dbPath := cw.Keys(), cw.DBPath()
+	cw.Close()
+	cw.recorder.Close()
+	if err := cw.buildViews(m, plan.curated, keys, dbPath, stolen, exportPath); err != nil {
+		return nil, err
+	}
+	ok = true
+	return cw.run, nil
+}
+
+// newCanaryWorld starts a relay for m with a wire tap and the provider's
+// log. Every mode gets the same workload from the same seed, so the canary
+// tokens are identical across modes.
+func newCanaryWorld(o Options, m scanlab.Mode) (*canaryWorld, error) {
 	state, cleanup, err := stateDir(o, "visibility-"+m.Name())
 	if err != nil {
 		return nil, err
 	}
-	run := &visibilityRun{mode: m.Name(), cleanup: cleanup}
-	fail := func(err error) (*visibilityRun, error) { cleanup(); return nil, err }
+	cw := &canaryWorld{run: &visibilityRun{mode: m.Name(), cleanup: cleanup}, rng: o.rng("visibility"), state: state,
+		providerLog: &observe.Log{}, senderLog: &observe.Log{}, recipientLog: &observe.Log{}}
+	if cw.recorder, err = tap.New(state); err != nil {
+		cleanup()
+		return nil, err
+	}
+	cw.World, err = harness.New(harness.Options{Mode: m, Transport: harness.Relay, StateDir: state,
+		Tap: cw.recorder, Observe: cw.providerLog.Record, NoSync: true})
+	if err != nil {
+		cw.recorder.Close()
+		cleanup()
+		return nil, err
+	}
+	return cw, nil
+}
 
-	recorder, err := tap.New(state)
-	if err != nil {
-		return fail(err)
-	}
-	providerLog := &observe.Log{}
-	keys, err := kms.New()
-	if err != nil {
-		return fail(err)
-	}
-	dbPath := filepath.Join(state, "relay.db")
-	rl, err := relay.Start(relay.Config{DBPath: dbPath, KMS: keys, Logic: m.NewServer, Tap: recorder, Observe: providerLog.Record, NoSync: true})
-	if err != nil {
-		return fail(err)
-	}
-	closeRelay := func() { rl.Close(); recorder.Close() }
-
-	type endpoint struct {
-		client *relay.Client
-		device scanlab.Device
-		log    *observe.Log
-	}
-	eps := map[scanlab.UserID]*endpoint{}
-	connect := func(u scanlab.UserID) (*endpoint, error) {
-		c, err := relay.Dial(rl.Addr(), rl.CA().Pool(), u, nil)
-		if err != nil {
-			return nil, err
-		}
-		d, err := m.NewDevice(u, c.Directory())
-		if err != nil {
-			return nil, err
-		}
-		ep := &endpoint{client: c, device: d, log: &observe.Log{}}
-		eps[u] = ep
-		return ep, nil
-	}
-	for range pairs {
+// plant connects the pairs' devices and sends every planted message.
+func (cw *canaryWorld) plant(plan canaryPlan) error {
+	rng := cw.rng
+	for range plan.pairs {
 		p := [2]scanlab.UserID{scanlab.UserID("u-" + randomHex(rng, 6)), scanlab.UserID("u-" + randomHex(rng, 6))}
-		run.pairs = append(run.pairs, p)
+		cw.run.pairs = append(cw.run.pairs, p)
 		for _, u := range p {
-			if _, err := connect(u); err != nil {
-				closeRelay()
-				return fail(err)
+			if _, err := cw.Device(u); err != nil {
+				return err
 			}
 		}
 	}
-	senderLog, recipientLog := &observe.Log{}, &observe.Log{}
-	// sendCanary seals and sends one planted message from its sender's
-	// device and records what the sender and the auditor know of it.
-	sendCanary := func(c canaryMessage) error {
-		from := eps[c.msg.From]
-		env, err := from.device.Seal(c.msg)
-		if err != nil {
-			return fmt.Errorf("seal %s: %w", c.msg.ID, err)
-		}
-		wall := time.Now()
-		if _, err := from.client.Send(env); err != nil {
-			return fmt.Errorf("send %s: %w", c.msg.ID, err)
-		}
-		senderLog.Record("sender's own device", contentBytes(c.msg.Content), messageFields(c.msg, len(env.Body)))
-		c.bodySize, c.envSize, c.wall, c.addr = len(env.Body), len(wire.EncodeEnvelope(env)), wall, from.client.LocalAddr()
-		run.canaries = append(run.canaries, c)
-		return nil
+	if err := cw.plantPairs(plan.perPair); err != nil {
+		return err
 	}
-	for i, p := range run.pairs {
+	// The first pair's sender also sends the listed images (harmful, known
+	// to the curator); nobody reports them. Then the caller's texts.
+	p0 := cw.run.pairs[0]
+	for _, img := range plan.listed {
+		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: cw.sentTime(), Content: scanlab.Content{Kind: scanlab.Image, Image: img}}
+		if err := cw.send(canaryMessage{msg: msg, listed: true}); err != nil {
+			return err
+		}
+	}
+	for _, text := range plan.extraTexts {
+		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: cw.sentTime(), Content: scanlab.Content{Kind: scanlab.Text, Text: text}}
+		if err := cw.send(canaryMessage{msg: msg, token: text}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plantPairs sends perPair messages in each pair: the first carries a
+// flaggable phrase (and its recipient reports it), the second is an image,
+// the rest are everyday texts; every text carries a random token.
+func (cw *canaryWorld) plantPairs(perPair int) error {
+	rng := cw.rng
+	for i, p := range cw.run.pairs {
 		for j := range perPair {
-			// The first message of each pair carries a flaggable phrase (and
-			// its recipient reports it), the second is an image, the rest are
-			// everyday texts.
 			harmful := j == 0
 			c := canaryMessage{harmful: harmful}
 			content := scanlab.Content{Kind: scanlab.Text}
@@ -244,118 +310,98 @@ func visibilityMode(o Options, m scanlab.Mode, pairs, perPair int, curatorList o
 				c.token = "tok-" + randomHex(rng, 10)
 				content.Text += " " + c.token
 			}
-			now := time.Now().UTC()
-			// A random sub-second offset makes every timestamp unique.
-			sent := now.Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second))))
-			msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p[0], To: p[1], Sent: sent, Content: content}
-			c.msg = msg
-			if err := sendCanary(c); err != nil {
-				closeRelay()
-				return fail(err)
+			sent := cw.sentTime()
+			c.msg = scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p[0], To: p[1], Sent: sent, Content: content}
+			if err := cw.send(c); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	// The first pair's sender also sends the listed images (harmful, known to
-	// the curator); nobody reports them.
-	p0 := run.pairs[0]
-	sent := func() time.Time {
-		return time.Now().UTC().Truncate(time.Second).Add(time.Duration(rng.Int64N(int64(time.Second))))
-	}
-	for _, img := range listed {
-		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: sent(), Content: scanlab.Content{Kind: scanlab.Image, Image: img}}
-		if err := sendCanary(canaryMessage{msg: msg, listed: true}); err != nil {
-			closeRelay()
-			return fail(err)
-		}
-	}
-	// Texts given by the caller (the demo): each is its own canary.
-	for _, text := range extraTexts {
-		msg := scanlab.Message{ID: "msg-" + randomHex(rng, 8), From: p0[0], To: p0[1], Sent: sent(), Content: scanlab.Content{Kind: scanlab.Text, Text: text}}
-		if err := sendCanary(canaryMessage{msg: msg, token: text}); err != nil {
-			closeRelay()
-			return fail(err)
-		}
-	}
+// sentTime is now with a random sub-second offset, so that every
+// timestamp is unique.
+func (cw *canaryWorld) sentTime() time.Time {
+	return time.Now().UTC().Truncate(time.Second).Add(time.Duration(cw.rng.Int64N(int64(time.Second))))
+}
 
-	// The thief copies the database, and the provider answers a lawful
-	// request, while the messages are at rest awaiting delivery.
-	stolen := filepath.Join(state, "relay-stolen.db")
-	if err := rl.Store().CopyTo(stolen); err != nil {
-		closeRelay()
-		return fail(err)
-	}
-	export, err := rl.Export()
+// send seals and sends one planted message and records what the sender
+// and the auditor know of it.
+func (cw *canaryWorld) send(c canaryMessage) error {
+	wall := time.Now()
+	s, err := cw.Send(c.msg)
 	if err != nil {
-		closeRelay()
-		return fail(err)
+		return err
 	}
-	exportPath := filepath.Join(state, "lawful-export.json")
-	if err := relay.WriteExport(export, exportPath); err != nil {
-		closeRelay()
-		return fail(err)
-	}
+	cw.senderLog.Record("sender's own device", contentBytes(c.msg.Content), messageFields(c.msg, len(s.Envelope.Body)))
+	c.bodySize, c.envSize, c.wall, c.addr = len(s.Envelope.Body), s.EnvelopeBytes, wall, cw.LocalAddr(c.msg.From)
+	cw.run.canaries = append(cw.run.canaries, c)
+	return nil
+}
 
-	// Recipients fetch, open, acknowledge, and report what is harmful.
-	for _, p := range run.pairs {
-		to := eps[p[1]]
-		ds, err := to.client.Fetch(100)
+// breach copies the database (the thief's copy) and has the provider
+// answer a lawful request, while the messages are at rest awaiting
+// delivery.
+func (cw *canaryWorld) breach() (stolen, exportPath string, err error) {
+	stolen = filepath.Join(cw.state, "relay-stolen.db")
+	if err := cw.Relay().Store().CopyTo(stolen); err != nil {
+		return "", "", err
+	}
+	export, err := cw.Relay().Export()
+	if err != nil {
+		return "", "", err
+	}
+	exportPath = filepath.Join(cw.state, "lawful-export.json")
+	return stolen, exportPath, relay.WriteExport(export, exportPath)
+}
+
+// deliverAll has every recipient fetch, open and acknowledge, and report
+// what is harmful.
+func (cw *canaryWorld) deliverAll() error {
+	for _, p := range cw.run.pairs {
+		b, err := cw.Deliver(p[1], 100)
 		if err != nil {
-			closeRelay()
-			return fail(err)
+			return err
 		}
-		for _, d := range ds {
-			msg, err := to.device.Open(d.Envelope)
-			if err != nil {
-				closeRelay()
-				return fail(fmt.Errorf("open: %w", err))
-			}
-			recipientLog.Record("recipient's device after decryption", contentBytes(msg.Content), messageFields(msg, len(d.Envelope.Body)))
-			if _, err := to.client.Ack(d.Seq); err != nil {
-				closeRelay()
-				return fail(err)
-			}
-			run.delivered++
-			if isHarmful(run.canaries, msg.ID) {
-				rep, err := to.device.Report(msg)
-				if err != nil {
-					closeRelay()
-					return fail(fmt.Errorf("report: %w", err))
-				}
-				if _, err := to.client.Report(rep); err != nil {
-					closeRelay()
-					return fail(fmt.Errorf("report: %w", err))
+		for _, d := range b.Messages {
+			msg := d.Message
+			cw.recipientLog.Record("recipient's device after decryption", contentBytes(msg.Content), messageFields(msg, len(d.Envelope.Body)))
+			cw.run.delivered++
+			if isHarmful(cw.run.canaries, msg.ID) {
+				if _, err := cw.Report(p[1], msg); err != nil {
+					return err
 				}
 			}
 		}
 	}
-	for _, ep := range eps {
-		ep.client.Close()
-	}
-	closeRelay()
+	return nil
+}
 
+// buildViews gives each party the sources it really held.
+func (cw *canaryWorld) buildViews(m scanlab.Mode, curated observe.Evidence, keys *kms.Manager, dbPath, stolen, exportPath string) error {
 	keySet, err := kms.FromKeys(keys.Export())
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	senderSrc, recipientSrc := []observe.Source{senderLog}, []observe.Source{recipientLog}
+	senderSrc, recipientSrc := []observe.Source{cw.senderLog}, []observe.Source{cw.recipientLog}
 	if h, ok := m.(interface{ DeviceHoldings() []byte }); ok {
 		// What the app ships to every device: a blinded table, or a list.
 		held := observe.Static(observe.Evidence{Route: "matching data shipped to the device", Data: h.DeviceHoldings()})
 		senderSrc, recipientSrc = append(senderSrc, held), append(recipientSrc, held)
 	}
-	run.views = []observe.View{
+	cw.run.views = []observe.View{
 		{Party: observe.Sender, Sources: senderSrc},
 		{Party: observe.Recipient, Sources: recipientSrc},
-		{Party: observe.Provider, Sources: []observe.Source{providerLog, relay.DatabaseSource(dbPath, keySet)}},
+		{Party: observe.Provider, Sources: []observe.Source{cw.providerLog, relay.DatabaseSource(dbPath, keySet)}},
 		{Party: observe.Employee, Sources: []observe.Source{relay.DatabaseSource(stolen, keySet)}},
 		{Party: observe.LawEnforcement, Sources: []observe.Source{relay.ExportSource(exportPath)}},
-		{Party: observe.Eavesdropper, Sources: []observe.Source{recorder.Source()}},
+		{Party: observe.Eavesdropper, Sources: []observe.Source{cw.recorder.Source()}},
 		{Party: observe.DBThief, Sources: []observe.Source{observe.File(stolen, relay.RouteRawDB)}},
 		{Party: observe.DBThiefKMS, Sources: []observe.Source{relay.DatabaseSource(stolen, keySet)}},
-		{Party: observe.HashCurator, Sources: []observe.Source{observe.Static(curatorList)}},
+		{Party: observe.HashCurator, Sources: []observe.Source{observe.Static(curated)}},
 	}
-	return run, nil
+	return nil
 }
 
 func contentBytes(c scanlab.Content) []byte {

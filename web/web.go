@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"scanlab/experiments"
+	"scanlab/modes"
 	"scanlab/observe"
 )
 
@@ -63,7 +64,7 @@ func (v view) Cell(mode string, p observe.Party, it observe.Item) experiments.De
 }
 
 func newView() view {
-	return view{Parties: observe.Parties, Items: experiments.DemoItems, Min: experiments.MinDemoText, Max: experiments.MaxDemoText, Modes: experiments.ModeNames()}
+	return view{Parties: observe.Parties, Items: experiments.DemoItems, Min: experiments.MinDemoText, Max: experiments.MaxDemoText, Modes: modes.Names}
 }
 
 func (h *handler) form(w http.ResponseWriter, r *http.Request) {

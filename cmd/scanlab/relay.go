@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"scanlab"
-	"scanlab/experiments"
 	"scanlab/kms"
+	"scanlab/modes"
 	"scanlab/relay"
 )
 
@@ -51,7 +51,7 @@ func init() {
 	register(command{
 		name:    "relay",
 		summary: "run the provider's TLS relay as a standalone process",
-		usage:   fmt.Sprintf(relayUsage, strings.Join(experiments.ModeNames(), ", ")),
+		usage:   fmt.Sprintf(relayUsage, strings.Join(modes.Names, ", ")),
 		run:     runRelay,
 	})
 }
@@ -73,9 +73,9 @@ func runRelay(stdout, stderr io.Writer, args []string) error {
 	}
 	var logic func(scanlab.ServerEnv) (scanlab.ServerLogic, error)
 	if *modeName != "none" {
-		m, ok := experiments.ModeByName(*modeName, experiments.ModeConfig{})
-		if !ok {
-			return &usageError{msg: fmt.Sprintf("unknown mode %q", *modeName), hint: "modes: " + strings.Join(experiments.ModeNames(), ", ") + ", none"}
+		m, err := modes.New(*modeName, modes.Config{})
+		if err != nil {
+			return &usageError{msg: err.Error(), hint: "modes: " + strings.Join(modes.Names, ", ") + ", none"}
 		}
 		logic = m.NewServer
 	}

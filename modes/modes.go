@@ -1,0 +1,124 @@
+// Package modes is the registry of the architectures scanlab compares: it
+// builds serverscan, e2ee and clientscan from one configuration, so that the
+// command line, the experiments and the demo pick modes the same way and a
+// mode added here joins all of them.
+//
+// # Who sees what
+//
+// The configuration holds the curator's hash list, which the provider holds
+// in the clear in serverscan and clientscan (clientscan ships only a blinded
+// table to devices). Nothing here adds a party or a view.
+package modes
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+
+	"scanlab"
+	"scanlab/clientscan"
+	"scanlab/e2ee"
+	"scanlab/perceptual"
+	"scanlab/serverscan"
+)
+
+// Names lists the modes in the order results list them.
+var Names = []string{serverscan.Name, e2ee.Name, clientscan.Name}
+
+// Config is what the modes are built from.
+type Config struct {
+	// List is the hash list the curator supplies; Labels[i], if present,
+	// names entry i in detections.
+	List   []perceptual.Hash
+	Labels []string
+	// Clientscan holds clientscan's knobs.
+	Clientscan Clientscan
+}
+
+// Clientscan configures the clientscan mode beyond the list.
+type Clientscan struct {
+	// Threshold is t (0: the mode's default).
+	Threshold int
+	// Match is the PSI matching variant: "exact", "chunks=K" ("": default).
+	Match string
+	// Modified lists users whose client skips on-device scanning.
+	Modified map[scanlab.UserID]bool
+	// Seed drives the synthetic-voucher coin flips, so that runs repeat.
+	Seed uint64
+	// TableFactor is the cuckoo table's slots per list entry (0: default).
+	TableFactor float64
+}
+
+// All returns every mode built from cfg, in the order of [Names].
+func All(cfg Config) ([]scanlab.Mode, error) {
+	var out []scanlab.Mode
+	for _, n := range Names {
+		m, err := New(n, cfg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// New builds the mode called name.
+func New(name string, cfg Config) (scanlab.Mode, error) {
+	switch name {
+	case serverscan.Name:
+		return serverscan.New(serverscan.Options{Image: serverscan.NewPDQScanner(cfg.List, cfg.Labels)}), nil
+	case e2ee.Name:
+		return e2ee.New(e2ee.Options{}), nil
+	case clientscan.Name:
+		o, err := clientscanOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return clientscan.New(o), nil
+	}
+	return nil, fmt.Errorf("unknown mode %q (have: %s)", name, strings.Join(Names, ", "))
+}
+
+func clientscanOptions(cfg Config) (clientscan.Options, error) {
+	c := cfg.Clientscan
+	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: newCoins(c.Seed), TableFactor: c.TableFactor}
+	if c.Match != "" {
+		m, err := clientscan.ParseMatch(c.Match)
+		if err != nil {
+			return o, err
+		}
+		o.Match = m
+	}
+	if len(c.Modified) > 0 {
+		mod := c.Modified
+		o.Behaviour = func(u scanlab.UserID) clientscan.Behaviour {
+			if mod[u] {
+				return clientscan.SkipScan
+			}
+			return clientscan.Honest
+		}
+	}
+	return o, nil
+}
+
+// coins is a seeded, goroutine-safe source of clientscan's coin flips.
+type coins struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func (c *coins) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.r.Read(p)
+}
+
+func newCoins(seed uint64) *coins {
+	var s [32]byte
+	for i := range 8 {
+		s[i] = byte(seed >> (8 * i))
+	}
+	copy(s[8:], "scanlab synthetic coins")
+	return &coins{r: rand.NewChaCha8(s)}
+}
