@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"scanlab/audit"
 	"scanlab/modes"
 	"scanlab/observe"
 	"scanlab/perceptual"
@@ -41,18 +42,15 @@ func Demonstrate(text string, seed uint64) ([]DemoCell, error) {
 	o := Options{Seed: seed}
 	planted := randomHash(o.rng("demo-list"))
 	cfg := modes.Config{List: []perceptual.Hash{planted}, Clientscan: modes.Clientscan{Seed: seed, TableFactor: 16}}
-	plan := canaryPlan{pairs: 1, curated: observe.Evidence{Route: "hash list the curator supplies", Data: []byte(planted.String() + "\n")}, extraTexts: []string{text}}
+	plan := audit.Plan{Pairs: 1, PlantedHash: planted, Texts: []string{text},
+		Curated: observe.Evidence{Route: "hash list the curator supplies", Data: []byte(planted.String() + "\n")}}
 	var cells []DemoCell
 	for _, name := range modes.Names {
-		m, err := modes.New(name, cfg)
-		if err != nil {
-			return nil, err
-		}
-		audit, _, err := auditMode(o, m, plan, planted)
+		res, err := auditMode(o, name, cfg, plan)
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", name, err)
 		}
-		for _, c := range audit {
+		for _, c := range res.Cells {
 			for _, it := range DemoItems {
 				if c.Item == it {
 					cells = append(cells, DemoCell{Mode: name, Party: c.Party, Item: c.Item, Recovered: c.Recovered > 0, Route: c.Route()})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"scanlab"
+	"scanlab/audit"
 	"scanlab/harness"
 	"scanlab/internal/pki"
 	"scanlab/modes"
@@ -201,9 +202,9 @@ func latencyRun(o Options, m scanlab.Mode, kind scanlab.Kind, n int, ext *harnes
 	for i := range n {
 		c := scanlab.Content{Kind: kind}
 		if kind == scanlab.Text {
-			c.Text = benignCanaryTexts[i%len(benignCanaryTexts)] + " " + randomHex(rng, 8)
+			c.Text = audit.BenignTexts[i%len(audit.BenignTexts)] + " " + audit.RandomHex(rng, 8)
 		} else {
-			c.Image = canaryImage(rng, 256)
+			c.Image = audit.Image(rng, 256)
 		}
 		msg := scanlab.Message{ID: fmt.Sprintf("m-%d", i), From: alice, To: bob, Sent: time.Now().UTC(), Content: c}
 		s, err := latencyOne(w, msg)

@@ -92,14 +92,6 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 	return results, nil
 }
 
-func randomHash(r *rand.Rand) perceptual.Hash {
-	var h perceptual.Hash
-	for i := range h {
-		h[i] = byte(r.Uint32())
-	}
-	return h
-}
-
 // flipBits returns h with d distinct random bits flipped.
 func flipBits(r *rand.Rand, h perceptual.Hash, d int) perceptual.Hash {
 	for _, k := range r.Perm(8 * perceptual.Size)[:d] {

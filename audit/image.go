@@ -1,4 +1,4 @@
-package experiments
+package audit
 
 import (
 	"bytes"
@@ -9,10 +9,10 @@ import (
 	"math/rand/v2"
 )
 
-// canaryImage draws a unique photo-like test image from rng: a smooth
+// Image draws a unique photo-like test image from rng: a smooth
 // two-colour gradient with soft discs and fine noise, so its PDQ quality is
 // high and its bytes are unique. It returns PNG bytes.
-func canaryImage(rng *rand.Rand, size int) []byte {
+func Image(rng *rand.Rand, size int) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, size, size))
 	c0 := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
 	c1 := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
