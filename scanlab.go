@@ -110,7 +110,7 @@ type Report struct {
 // Pathway names how a detection reached the provider.
 type Pathway string
 
-// The detection pathways of DESIGN.md §3.
+// The detection pathways of docs/DESIGN.md §3.
 const (
 	ServerHash     Pathway = "server-hash"     // server matched an image hash against its list
 	ServerText     Pathway = "server-text"     // server classified a plaintext text as harmful
