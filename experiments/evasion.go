@@ -197,7 +197,7 @@ func newEvasionStudy(o Options) (*evasionStudy, error) {
 			ref.hashes = append(ref.hashes, h.Hash(ref.img))
 		}
 		st.refs[i] = &ref
-	})
+	}, nil)
 	return st, nil
 }
 
@@ -243,7 +243,7 @@ func (st *evasionStudy) applyTransforms() {
 			e.hashes = append(e.hashes, h.Hash(out))
 		}
 		st.edits[t][i] = e
-	})
+	}, st.o.advance)
 }
 
 // impostorStats are the distances between all pairs of distinct
@@ -412,7 +412,7 @@ func (st *evasionStudy) attackRows(summary map[string]any) [][]string {
 		}
 	}
 	results := make([]corpus.AttackResult, len(jobs))
-	evasionParallel(len(jobs), func(k int) { results[k] = st.attack(jobs[k]) })
+	evasionParallel(len(jobs), func(k int) { results[k] = st.attack(jobs[k]) }, st.o.advance)
 	var rows [][]string
 	for a, h := range evasionHashers {
 		for _, collide := range []bool{false, true} {
@@ -521,10 +521,13 @@ func evasionThornRecall(pos, neg []int, target float64) (thr int, recall, precis
 func evasionCollideTarget(i, count, n int) int { return i * n / max(count, 1) % n }
 
 // evasionParallel runs f(0..n-1) on GOMAXPROCS workers. Each call writes
-// only its own slot, so results do not depend on scheduling.
-func evasionParallel(n int, f func(i int)) {
+// only its own slot, so results do not depend on scheduling. done, if not
+// nil, hears how many calls have finished.
+func evasionParallel(n int, f func(i int), done func(finished, n int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	finished := 0
 	next := make(chan int)
 	for range workers {
 		wg.Add(1)
@@ -532,6 +535,12 @@ func evasionParallel(n int, f func(i int)) {
 			defer wg.Done()
 			for i := range next {
 				f(i)
+				if done != nil {
+					mu.Lock()
+					finished++
+					done(finished, n)
+					mu.Unlock()
+				}
 			}
 		}()
 	}

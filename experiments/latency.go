@@ -76,6 +76,7 @@ func runLatency(o Options, dir string) (map[string]any, error) {
 		}
 		for _, kind := range []scanlab.Kind{scanlab.Text, scanlab.Image} {
 			o.progress("latency: mode %s, %s messages", name, kind)
+			o.advance(len(samples), 2*n*len(modes.Names))
 			m, err := modes.New(name, cfg)
 			if err != nil {
 				return nil, err

@@ -20,7 +20,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -77,8 +76,8 @@ type Options struct {
 	Seed      uint64
 	Out       string // results directory; each experiment writes Out/NAME/
 	Scale     Scale
-	KeepState string    // if set, keep databases and wire captures here
-	Progress  io.Writer // progress lines; nil is silent
+	KeepState string   // if set, keep databases and wire captures here
+	Progress  Progress // how the run advances; nil is silent
 	// Shard runs a slice of a sweep (see [Merge]); only experiments that
 	// shard accept one.
 	Shard Shard
@@ -89,6 +88,17 @@ type Options struct {
 	Coverage CoverageOptions
 	Evasion  EvasionOptions
 	Latency  LatencyOptions
+}
+
+// Progress hears how a run advances: events worth a line in a log, and how
+// much of the current experiment's work is done (for a bar with an ETA).
+// Its methods may be called from several goroutines.
+type Progress interface {
+	// Event reports one step, e.g. "[2/5] evasion: running".
+	Event(msg string)
+	// Advance says done of total units of the current experiment's work
+	// are finished.
+	Advance(done, total int)
 }
 
 // Experiment is one named study.
@@ -201,7 +211,13 @@ func Run(names []string, o Options) error {
 
 func (o Options) progress(format string, a ...any) {
 	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "scanlab: "+format+"\n", a...)
+		o.Progress.Event(fmt.Sprintf(format, a...))
+	}
+}
+
+func (o Options) advance(done, total int) {
+	if o.Progress != nil {
+		o.Progress.Advance(done, total)
 	}
 }
 

@@ -49,7 +49,10 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 	}
 	var rows []scalingRow
 	results := map[string]any{}
+	steps, step := len(listSizes)+len(psiSizes)+len(userCounts), 0
 	for _, n := range listSizes {
+		o.advance(step, steps)
+		step++
 		o.progress("scaling: match against %d hashes", n)
 		r, agree, err := scaleMatch(o.rng(fmt.Sprintf("scaling-list-%d", n)), n, queries)
 		if err != nil {
@@ -59,6 +62,8 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 		results[fmt.Sprintf("index_agrees_with_linear_%d", n)] = agree
 	}
 	for _, n := range psiSizes {
+		o.advance(step, steps)
+		step++
 		o.progress("scaling: PSI table of %d hashes", n)
 		r, err := scalePSI(o.rng(fmt.Sprintf("scaling-psi-%d", n)), n)
 		if err != nil {
@@ -67,6 +72,8 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 		rows = append(rows, r...)
 	}
 	for i, u := range userCounts {
+		o.advance(step, steps)
+		step++
 		// Every size with fsync on each commit (durable); the largest also
 		// without, to show what durability costs.
 		for _, noSync := range []bool{false, true} {

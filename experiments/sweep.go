@@ -85,12 +85,19 @@ func runSweep(o Options, dir string, out sweepOutput, run func(k int) (map[strin
 	jobs := make(chan int)
 	errs := make([]error, len(out.names))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	finished := 0
+	o.advance(0, len(todo))
 	for range min(runtime.GOMAXPROCS(0), len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
 				errs[k] = runCell(o, cells, out, k, run)
+				mu.Lock()
+				finished++
+				o.advance(finished, len(todo))
+				mu.Unlock()
 			}
 		}()
 	}

@@ -38,8 +38,9 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 	var rows [][]string
 	var tokens []string
 	results := map[string]any{"pairs": plan.Pairs, "messages_per_pair": plan.PerPair, "clientscan_threshold": visibilityThreshold}
-	for _, name := range modes.Names {
+	for i, name := range modes.Names {
 		o.progress("visibility: mode %s", name)
+		o.advance(i, len(modes.Names))
 		res, err := auditMode(o, name, cfg, plan)
 		if err != nil {
 			return nil, err

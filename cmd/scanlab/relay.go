@@ -30,8 +30,10 @@ certificate (public) to --ca-out; devices must trust it.
 Options:
     -l, --listen ADDR    address to listen on (default "127.0.0.1:0")
     -d, --db FILE        database file (default "relay.db")
-    -m, --mode MODE      server logic to run: %s, or none (default "serverscan")
-        --ca-out FILE    where to write the CA certificate (default DB + ".ca.pem")
+    -m, --mode MODE      server logic to run: %s,
+                         or none (default "serverscan")
+        --ca-out FILE    where to write the CA certificate
+                         (default DB + ".ca.pem")
         --kms FILE       keep the key-management keys in FILE, sealed under
                          the passphrase in $SCANLAB_KMS_PASSPHRASE; without it
                          the keys live only in memory and the database is
@@ -43,8 +45,8 @@ It prints "listening on ADDR" when ready and stops on SIGINT or SIGTERM.
 
 Example:
     $ export SCANLAB_KMS_PASSPHRASE='a long passphrase'
-    $ scanlab relay --listen 127.0.0.1:7443 --db relay.db --kms relay.kms
-    scanlab relay: listening on 127.0.0.1:7443 (CA certificate in relay.db.ca.pem)
+    $ scanlab relay --listen 127.0.0.1:7443 --db r.db --kms r.kms
+    scanlab relay: listening on 127.0.0.1:7443 (CA certificate in r.db.ca.pem)
 `
 
 func init() {

@@ -31,10 +31,12 @@ Options:
         --full             the largest sizes (10^7 hashes, 10^4 users)
         --keep-state DIR   keep each run's relay database and raw wire
                            capture (files named wire*) in DIR
-        --shard i/n        run only slice i of n of each sweep (coverage);
-                           combine the slices with "scanlab merge"
+        --shard i/n        run only slice i of n of the named experiments'
+                           sweeps (those that shard: coverage); combine
+                           the slices with "scanlab merge"
         --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
-                           or $JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
+                           or $JOB_COMPLETION_INDEX (Kubernetes Indexed
+                           Job); an error when neither is set
         --config FILE      a TOML sweep file: seed, quick, out, experiments,
                            and a [coverage] table (users, days,
                            offender_share, report_rates, dm_policies,
@@ -48,13 +50,14 @@ Options:
 
 Example:
     $ scanlab run visibility --seed 1 --out out --keep-state state
-    $ grep -rlF -f out/visibility/canaries.txt state/*/relay*.db state/*/wire* || echo "no canary at rest or on the wire"
+    $ grep -rlF -f out/visibility/canaries.txt state/*/relay*.db state/*/wire* \
+        || echo "no canary at rest or on the wire"
 `
 
 func experimentList() string {
 	var b strings.Builder
 	for _, e := range experiments.All() {
-		fmt.Fprintf(&b, "    %-12s %s\n", e.Name, e.Summary)
+		b.WriteString(wrap(fmt.Sprintf("    %-12s %s", e.Name, e.Summary), 17))
 	}
 	return b.String()
 }
