@@ -40,8 +40,8 @@ const (
 // Baselines lists the exact alternatives to the index, each with the code
 // it measures; the report compares against the fastest one present.
 var Baselines = []struct{ What, Code string }{
-	{ScaleMatchPacked, "perceptual.Index.MatchLinear (packed linear scan)"},
-	{ScaleMatchReference, "perceptual.Linear (reference linear scan)"},
+	{ScaleMatchPacked, "the packed linear scan `perceptual.Index.MatchLinear`"},
+	{ScaleMatchReference, "the reference linear scan `perceptual.Linear`"},
 }
 
 // Scaling is scaling/scaling.csv.
