@@ -115,7 +115,7 @@ func (r *results) latencyTable(keys []modeKind) [][]string {
 	var rows [][]string
 	stages := inOrder(mapSlice(r.lat, func(l schema.LatencyRow) string { return l.Stage }), schema.Stages)
 	for _, st := range stages {
-		row := []string{st}
+		row := []string{stageName(st)}
 		for _, k := range keys {
 			if l, ok := r.stat(k, st); ok {
 				row = append(row, duration(l.P50))
@@ -242,13 +242,13 @@ func (r *results) stageSentences(keys []modeKind) []string {
 		}
 		switch {
 		case same && lo == hi:
-			out = append(out, fmt.Sprintf("The largest stage was %s in every design and kind, with a median of %s.", tops[0].stage, duration(lo)))
+			out = append(out, fmt.Sprintf("The largest stage was %s in every design and kind, with a median of %s.", stageName(tops[0].stage), duration(lo)))
 		case same:
-			out = append(out, fmt.Sprintf("The largest stage was %s in every design and kind, with medians from %s to %s.", tops[0].stage, duration(lo), duration(hi)))
+			out = append(out, fmt.Sprintf("The largest stage was %s in every design and kind, with medians from %s to %s.", stageName(tops[0].stage), duration(lo), duration(hi)))
 		default:
 			var parts []string
 			for _, t := range tops {
-				parts = append(parts, fmt.Sprintf("%s for %s (%s)", t.stage, t.k, duration(t.v)))
+				parts = append(parts, fmt.Sprintf("%s for %s (%s)", stageName(t.stage), t.k, duration(t.v)))
 			}
 			out = append(out, "The largest stage was "+andList(parts)+".")
 		}
@@ -373,7 +373,7 @@ func (r *results) stageBars(keys []modeKind) figure {
 		}
 		// Legend from the top of the stack down, as the bars read.
 		for i := len(legend) - 1; i >= 0; i-- {
-			p.Legend.Add(stages[i], legend[i])
+			p.Legend.Add(stageName(stages[i]), legend[i])
 		}
 		var names []string
 		for _, k := range keys {
@@ -519,4 +519,17 @@ func (r *results) bytesSentences() []string {
 		out = append(out, s+".")
 	}
 	return out
+}
+
+// stageNames are the plain names of a message's stages.
+var stageNames = map[string]string{
+	"device-seal": "sealing on the phone", "wire": "sending to the relay", "relay-logic": "provider's scanning and checks",
+	"relay-store": "storing at the relay", "fetch": "fetching", "device-open": "opening on the phone", "total": "total",
+}
+
+func stageName(s string) string {
+	if n, ok := stageNames[s]; ok {
+		return n
+	}
+	return s
 }

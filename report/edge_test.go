@@ -201,6 +201,9 @@ func bareWords() map[string]bool {
 	for m := range modeTerms {
 		bare[m] = true
 	}
+	for _, st := range schema.Stages {
+		bare[st] = st != stageName(st)
+	}
 	return bare
 }
 

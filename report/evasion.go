@@ -104,8 +104,13 @@ func (r *results) writeThornAlgo(d *doc, cs []thornCompare, algo string) {
 // recall as markers.
 func thornPlot(cs []thornCompare) figure {
 	title := "Do edited images still match? Ours at 31 bits and at Thorn's threshold vs Thorn's published"
-	return figure{name: "evasion-thorn", title: title, w: 11 * vg.Inch, h: 5.5 * vg.Inch, draw: func(c draw.Canvas) {
-		p := newPlot(title, "hash and transform (n = edited images)", "edited images still matched (95% interval)")
+	ns := distinct(mapSlice(cs, func(c thornCompare) int { return c.at31.n }))
+	xlabel := "hash and transform (n = edited images under each bar)"
+	if len(ns) == 1 {
+		xlabel = fmt.Sprintf("hash and transform (n = %s edited images per bar)", count(float64(ns[0])))
+	}
+	return figure{name: "evasion-thorn", title: title, w: 12 * vg.Inch, h: 5.5 * vg.Inch, draw: func(c draw.Canvas) {
+		p := newPlot(title, xlabel, "edited images still matched (95% interval)")
 		addGrid(p, false)
 		var ticks []string
 		b31 := &bars{width: 0.27, colour: oiVermilion}
@@ -113,14 +118,22 @@ func thornPlot(cs []thornCompare) figure {
 		var pub plotter.XYs
 		for i, cmp := range cs {
 			x := float64(i)
-			ticks = append(ticks, cmp.algo+" "+cmp.transform+"\n"+nLabel([]int{cmp.at31.n}))
+			tick := cmp.algo + " " + cmp.transform
+			if len(ns) > 1 {
+				tick += ", " + nLabel([]int{cmp.at31.n})
+			}
+			ticks = append(ticks, tick)
 			addRateBar(b31, x-0.15, cmp.at31)
 			addRateBar(bTh, x+0.15, cmp.atThorn)
 			pub = append(pub, plotter.XY{X: x + 0.15, Y: cmp.thornRecall})
 		}
 		p.Add(b31, bTh)
 		p.Legend.Add("ours at 31 bits", b31)
-		p.Legend.Add("ours at Thorn's threshold", bTh)
+		if slices.ContainsFunc(cs, func(c thornCompare) bool { return !c.atThornExact }) {
+			p.Legend.Add("ours at Thorn's pooled threshold", bTh)
+		} else {
+			p.Legend.Add("ours at Thorn's threshold", bTh)
+		}
 		if s, err := plotter.NewScatter(pub); err == nil {
 			s.Shape, s.Color, s.Radius = draw.CircleGlyph{}, oiBlack, vg.Points(3.5)
 			p.Add(s)

@@ -149,7 +149,7 @@ var (
 		"matches/query": "matches per query",
 	}
 	keyNames = map[string]string{
-		"list_size": "hash-list size (entries)",
+		"list_size": "hash-list entries",
 		"users":     "number of users",
 	}
 )
@@ -185,6 +185,13 @@ func atKey(k string, x float64) string {
 		return "at " + measure(x) + " hashes"
 	}
 	return "at " + keyName(k) + " " + measure(x)
+}
+
+// quantities name what a unit measures, for plot titles.
+var quantities = map[string]string{
+	"us/query": "the time per lookup", "us/voucher": "the time per voucher", "s": "the set-up time", "bytes": "the size",
+	"messages/s": "throughput", "us": "the send time", "messages": "the number of messages", "entries": "the number of dropped entries",
+	"matches/query": "the number of matches per lookup",
 }
 
 // axisLabel is the value axis's label for a unit.

@@ -114,7 +114,15 @@ func (g scalingGroup) logY() bool {
 
 // title asks the question the plot answers.
 func (g scalingGroup) title() string {
-	return fmt.Sprintf("How does %s grow with the %s?", unitName(g.unit), strings.TrimSuffix(strings.TrimSuffix(keyName(g.key), " (entries)"), "number of "))
+	q, ok := quantities[g.unit]
+	if !ok {
+		q = unitName(g.unit)
+	}
+	with := map[string]string{"list_size": "the hash list", "users": "the number of users"}[g.key]
+	if with == "" {
+		with = keyName(g.key)
+	}
+	return fmt.Sprintf("How does %s grow with %s?", q, with)
 }
 
 func (g scalingGroup) plot() figure {
