@@ -14,6 +14,7 @@ import (
 	"scanlab/corpus"
 	"scanlab/harness"
 	"scanlab/modes"
+	"scanlab/schema"
 )
 
 func init() {
@@ -194,12 +195,14 @@ func orDefault[T any](given, def []T) []T {
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
+// coverageHeaders are the headers of the files the coverage sweep's cells
+// write, by file name.
 var coverageHeaders = map[string][]string{
-	"coverage.csv":        {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection"},
-	"coverage-sweeps.csv": {"mode", "class", "pathway", "items", "detected", "recall", "median_messages_to_detection", "sweep", "value"},
-	"falseflag.csv":       {"t", "library", "images", "p_image", "p_account", "p_image_basis", "p_image_measured_on"},
-	"accounts.csv":        {"mode", "sweep", "value", "offenders", "offenders_flagged", "innocent", "innocent_flagged", "framed", "framed_flagged", "lookalikes", "lookalikes_flagged"},
-	"prevention.csv":      {"mode", "sweep", "value", "harmful_attempts", "harmful_prevented", "harmful_delivered", "harmful_detected", "benign_attempts", "benign_prevented"},
+	schema.Coverage.Base():       schema.Coverage.Header(),
+	schema.CoverageSweeps.Base(): schema.CoverageSweeps.Header(),
+	schema.FalseFlag.Base():      schema.FalseFlag.Header(),
+	schema.Accounts.Base():       schema.Accounts.Header(),
+	schema.Prevention.Base():     schema.Prevention.Header(),
 }
 
 func coverageSweep(o Options) sweepOutput {

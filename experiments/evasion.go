@@ -1,10 +1,10 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -13,6 +13,7 @@ import (
 
 	"scanlab/corpus"
 	"scanlab/perceptual"
+	"scanlab/schema"
 )
 
 func init() {
@@ -137,12 +138,6 @@ type evasionStudy struct {
 	edits      [][]evasionEdit // edits[t][i]: transform t of reference i
 }
 
-// Rows of evasion.csv and thorn-metric.csv.
-var (
-	evasionHeader     = []string{"algo", "transform", "strength", "threshold", "items", "matched", "recall", "psnr", "ssim", "queries", "success", "success_jpeg95"}
-	thornMetricHeader = []string{"algo", "transform", "strength", "items", "threshold", "recall", "precision", "thorn_recall", "thorn_threshold"}
-)
-
 func runEvasion(o Options, dir string) (map[string]any, error) {
 	st, err := newEvasionStudy(o)
 	if err != nil {
@@ -161,13 +156,7 @@ func runEvasion(o Options, dir string) (map[string]any, error) {
 	thornRows := st.thornMetricRows()
 	o.progress("evasion: attacks (%d evasion, %d collision per hash)", st.sizes.Attacked, st.sizes.Collisions)
 	rows = append(rows, st.attackRows(summary)...)
-	if err := writeCSV(filepath.Join(dir, "evasion.csv"), evasionHeader, rows); err != nil {
-		return nil, err
-	}
-	if err := writeCSV(filepath.Join(dir, "thorn-metric.csv"), thornMetricHeader, thornRows); err != nil {
-		return nil, err
-	}
-	return summary, nil
+	return summary, errors.Join(schema.Evasion.WriteFile(o.Out, rows), schema.ThornMetric.WriteFile(o.Out, thornRows))
 }
 
 // newEvasionStudy picks the transforms and prepares the references: photos
@@ -321,9 +310,9 @@ func (imp impostorStats) summarise(m map[string]any) {
 
 // recallRows gives, per hash, transform and threshold, how many edited
 // references still match their own reference.
-func (st *evasionStudy) recallRows(thresholds [][]int) [][]string {
+func (st *evasionStudy) recallRows(thresholds [][]int) []schema.EvasionRow {
 	n := len(st.refs)
-	var rows [][]string
+	var rows []schema.EvasionRow
 	for a, h := range evasionHashers {
 		for t, tr := range st.transforms {
 			for _, thr := range thresholds[a] {
@@ -340,12 +329,13 @@ func (st *evasionStudy) recallRows(thresholds [][]int) [][]string {
 						psnrN++
 					}
 				}
-				psnr := ""
+				psnr := math.NaN()
 				if psnrN == n {
-					psnr = evasionFloat(psnrSum/float64(n), 2)
+					psnr = psnrSum / float64(n)
 				}
-				rows = append(rows, []string{h.Name, tr.Name, evasionStrength(tr), strconv.Itoa(thr), strconv.Itoa(n), strconv.Itoa(matched),
-					evasionFloat(float64(matched)/float64(n), 4), psnr, "", "", "", ""})
+				rows = append(rows, schema.EvasionRow{Algo: h.Name, Transform: tr.Name, Strength: evasionStrength(tr), Threshold: thr,
+					Items: n, Matched: matched, Recall: float64(matched) / float64(n), PSNR: psnr,
+					SSIM: math.NaN(), Success: math.NaN(), SuccessJPEG95: math.NaN()})
 			}
 		}
 	}
@@ -355,9 +345,9 @@ func (st *evasionStudy) recallRows(thresholds [][]int) [][]string {
 // thornMetricRows computes Thorn's metric per hash and transform: each
 // edit's positive distance is to its own reference, its negative distance
 // to the nearest other reference of the same category.
-func (st *evasionStudy) thornMetricRows() [][]string {
+func (st *evasionStudy) thornMetricRows() []schema.ThornMetricRow {
 	n := len(st.refs)
-	var rows [][]string
+	var rows []schema.ThornMetricRow
 	for a, h := range evasionHashers {
 		for t, tr := range st.transforms {
 			pos, neg := make([]int, n), make([]int, n)
@@ -372,15 +362,15 @@ func (st *evasionStudy) thornMetricRows() [][]string {
 				}
 			}
 			thr, recall, prec := evasionThornRecall(pos, neg, evasionPrecision)
-			pub := [2]string{"", ""}
+			row := schema.ThornMetricRow{Algo: h.Name, Transform: tr.Name, Strength: evasionStrength(tr), Items: n,
+				Recall: recall, Precision: prec, ThornRecall: math.NaN()}
 			if p, ok := evasionThornPublished[tr.Name]; ok {
-				pub = [2]string{evasionFloat(p[2*a], 3), strconv.Itoa(int(math.Round(p[2*a+1] * perceptual.Bits)))}
+				row.ThornRecall, row.ThornThreshold = p[2*a], schema.Some(int(math.Round(p[2*a+1]*perceptual.Bits)))
 			}
-			thrS := ""
 			if thr >= 0 {
-				thrS = strconv.Itoa(thr)
+				row.Threshold = schema.Some(thr)
 			}
-			rows = append(rows, []string{h.Name, tr.Name, evasionStrength(tr), strconv.Itoa(n), thrS, evasionFloat(recall, 3), evasionFloat(prec, 3), pub[0], pub[1]})
+			rows = append(rows, row)
 		}
 	}
 	return rows
@@ -399,7 +389,7 @@ const evadePSNR, collidePSNR = 35, 20
 // attackRows runs the attacks — evasion on the first references (photos
 // first), collisions of generated benign images with list entries — and
 // summarises each (hash, attack) as a row.
-func (st *evasionStudy) attackRows(summary map[string]any) [][]string {
+func (st *evasionStudy) attackRows(summary map[string]any) []schema.EvasionRow {
 	n, sz := len(st.refs), st.sizes
 	nAtk := min(sz.Attacked, n)
 	var jobs []evasionAttack
@@ -413,7 +403,7 @@ func (st *evasionStudy) attackRows(summary map[string]any) [][]string {
 	}
 	results := make([]corpus.AttackResult, len(jobs))
 	evasionParallel(len(jobs), func(k int) { results[k] = st.attack(jobs[k]) }, st.o.advance)
-	var rows [][]string
+	var rows []schema.EvasionRow
 	for a, h := range evasionHashers {
 		for _, collide := range []bool{false, true} {
 			var rs []corpus.AttackResult
@@ -455,7 +445,7 @@ func (st *evasionStudy) attack(j evasionAttack) corpus.AttackResult {
 
 // attackRow summarises one hash's results of one attack, and returns the
 // median final distance.
-func attackRow(h corpus.Hasher, name string, floor int, collide bool, rs []corpus.AttackResult) ([]string, int) {
+func attackRow(h corpus.Hasher, name string, floor int, collide bool, rs []corpus.AttackResult) (schema.EvasionRow, int) {
 	matched, succ, succJPEG := 0, 0, 0
 	var psnr, ssim float64
 	var qs, dists []int
@@ -478,9 +468,9 @@ func attackRow(h corpus.Hasher, name string, floor int, collide bool, rs []corpu
 		dists = append(dists, r.Distance)
 	}
 	m := float64(len(rs))
-	return []string{h.Name, name, strconv.Itoa(floor), strconv.Itoa(evasionPDQThreshold), strconv.Itoa(len(rs)), strconv.Itoa(matched),
-		evasionFloat(float64(matched)/m, 4), evasionFloat(psnr/m, 2), evasionFloat(ssim/m, 4), strconv.Itoa(evasionMedian(qs)), evasionFloat(float64(succ)/m, 4),
-		evasionFloat(float64(succJPEG)/m, 4)}, evasionMedian(dists)
+	return schema.EvasionRow{Algo: h.Name, Transform: name, Strength: float64(floor), Threshold: evasionPDQThreshold,
+		Items: len(rs), Matched: matched, Recall: float64(matched) / m, PSNR: psnr / m, SSIM: ssim / m,
+		Queries: schema.Some(evasionMedian(qs)), Success: float64(succ) / m, SuccessJPEG95: float64(succJPEG) / m}, evasionMedian(dists)
 }
 
 // evasionThornRecall is Thorn's compute_threshold_recall
@@ -551,11 +541,11 @@ func evasionParallel(n int, f func(i int), done func(finished, n int)) {
 	wg.Wait()
 }
 
-func evasionStrength(t corpus.Transform) string {
+func evasionStrength(t corpus.Transform) float64 {
 	if t.Strength == 0 {
-		return ""
+		return math.NaN()
 	}
-	return strconv.FormatFloat(t.Strength, 'g', -1, 64)
+	return t.Strength
 }
 
 func evasionFloat(v float64, prec int) string {

@@ -22,7 +22,7 @@ func TestEvasionQuick(t *testing.T) {
 		if _, err := runEvasion(o, dir); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := os.ReadFile(filepath.Join(dir, "evasion.csv"))
+		raw, err := os.ReadFile(filepath.Join(dir, "evasion", "evasion.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func TestEvasionQuick(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := os.Open(filepath.Join(dir, "thorn-metric.csv"))
+		f, err := os.Open(filepath.Join(dir, "evasion", "thorn-metric.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}

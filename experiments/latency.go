@@ -1,11 +1,10 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"scanlab/harness"
 	"scanlab/internal/pki"
 	"scanlab/modes"
+	"scanlab/schema"
 )
 
 func init() {
@@ -26,7 +26,7 @@ func init() {
 }
 
 // Stages of one message's trip, in order.
-var latencyStages = []string{"device-seal", "wire", "relay-logic", "relay-store", "fetch", "device-open", "total"}
+var latencyStages = schema.Stages
 
 // latencySample is one message's measurements.
 type latencySample struct {
@@ -88,7 +88,7 @@ func runLatency(o Options, dir string) (map[string]any, error) {
 			samples = append(samples, s...)
 		}
 	}
-	if err := writeLatency(dir, samples); err != nil {
+	if err := writeLatency(o.Out, samples); err != nil {
 		return nil, err
 	}
 	where := "loopback"
@@ -119,7 +119,7 @@ func (lo LatencyOptions) external() (*harness.External, error) {
 
 // writeLatency writes the sizes (deterministic), the per-stage quantiles and
 // the raw samples (timings).
-func writeLatency(dir string, samples []latencySample) error {
+func writeLatency(out string, samples []latencySample) error {
 	type key struct{ mode, kind string }
 	var order []key
 	groups := map[key][]latencySample{}
@@ -130,7 +130,9 @@ func writeLatency(dir string, samples []latencySample) error {
 		}
 		groups[k] = append(groups[k], s)
 	}
-	var sizeRows, timeRows, rawRows [][]string
+	var sizes []schema.BytesRow
+	var times []schema.LatencyRow
+	var raw []schema.LatencySampleRow
 	for _, k := range order {
 		g := groups[k]
 		var body, up, down []int64
@@ -139,32 +141,27 @@ func writeLatency(dir string, samples []latencySample) error {
 			up = append(up, s.wireUp)
 			down = append(down, s.wireDown)
 		}
-		sizeRows = append(sizeRows, []string{k.mode, k.kind, strconv.Itoa(len(g)),
-			strconv.FormatInt(median(body), 10), strconv.FormatInt(median(up), 10), strconv.FormatInt(median(down), 10)})
+		sizes = append(sizes, schema.BytesRow{Mode: k.mode, Kind: k.kind, Messages: len(g),
+			Body: int(median(body)), WireSend: int(median(up)), WireFetch: int(median(down))})
 		for _, st := range latencyStages {
 			var v []int64
 			for _, s := range g {
 				v = append(v, s.ns[st])
 			}
-			timeRows = append(timeRows, []string{k.mode, k.kind, st, strconv.Itoa(len(v)),
-				us(quantile(v, 0.5)), us(quantile(v, 0.95)), us(quantile(v, 0.99))})
+			times = append(times, schema.LatencyRow{Mode: k.mode, Kind: k.kind, Stage: st, Messages: len(v),
+				P50: micros(quantile(v, 0.5)), P95: micros(quantile(v, 0.95)), P99: micros(quantile(v, 0.99))})
 		}
 	}
 	for i, s := range samples {
 		for _, st := range latencyStages {
-			rawRows = append(rawRows, []string{s.mode, s.kind, strconv.Itoa(i), st, strconv.FormatInt(s.ns[st], 10)})
+			raw = append(raw, schema.LatencySampleRow{Mode: s.mode, Kind: s.kind, Message: i, Stage: st, NS: s.ns[st]})
 		}
 	}
-	if err := writeCSV(filepath.Join(dir, "bytes.csv"), []string{"mode", "kind", "messages", "body_bytes_p50", "wire_bytes_send_p50", "wire_bytes_fetch_p50"}, sizeRows); err != nil {
-		return err
-	}
-	if err := writeCSV(filepath.Join(dir, "latency.csv"), []string{"mode", "kind", "stage", "messages", "p50_us", "p95_us", "p99_us"}, timeRows); err != nil {
-		return err
-	}
-	return writeCSV(filepath.Join(dir, "latency-samples.csv"), []string{"mode", "kind", "message", "stage", "ns"}, rawRows)
+	return errors.Join(schema.Bytes.WriteFile(out, sizes), schema.Latency.WriteFile(out, times), schema.LatencySamples.WriteFile(out, raw))
 }
 
-func us(ns int64) string { return strconv.FormatFloat(float64(ns)/1e3, 'f', 1, 64) }
+// micros converts nanoseconds to microseconds.
+func micros(ns int64) float64 { return float64(ns) / 1e3 }
 
 func median(v []int64) int64 { return quantile(v, 0.5) }
 

@@ -28,6 +28,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"scanlab/internal/buildinfo"
+	"scanlab/schema"
 )
 
 // Scale is how large a run is: the same experiments at three sizes.
@@ -83,7 +86,7 @@ type Options struct {
 	Shard Shard
 	// Revision names the code that ran: its version control revision and
 	// whether the tree was modified. It is recorded in every manifest.
-	Revision string
+	Revision buildinfo.Info
 
 	Coverage CoverageOptions
 	Evasion  EvasionOptions
@@ -201,7 +204,7 @@ func Run(names []string, o Options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Name, err)
 		}
-		if err := writeManifest(filepath.Join(dir, "manifest.json"), e, o, start, extra); err != nil {
+		if err := writeManifest(dir, e, o, start, extra); err != nil {
 			return err
 		}
 		o.progress("[%d/%d] %s: done in %s, results in %s", i+1, len(todo), e.Name, time.Since(start).Round(time.Millisecond), dir)
@@ -232,36 +235,16 @@ func (o Options) rng(stream string) *rand.Rand {
 	return rand.New(rand.NewPCG(o.Seed, h))
 }
 
-// Manifest describes one experiment run: what ran, on what, with which
-// settings. Merging refuses slices whose manifests disagree.
-type Manifest struct {
-	Experiment string            `json:"experiment"`
-	Seed       uint64            `json:"seed"`
-	Scale      Scale             `json:"scale"`
-	Options    json.RawMessage   `json:"options,omitempty"`
-	Revision   string            `json:"revision"`
-	Results    map[string]any    `json:"results,omitempty"`
-	GoVersion  string            `json:"go_version"`
-	OS         string            `json:"os"`
-	Arch       string            `json:"arch"`
-	CPUs       int               `json:"cpus"`
-	GOMAXPROCS int               `json:"gomaxprocs"`
-	CPUModel   string            `json:"cpu_model"`
-	Deps       map[string]string `json:"dependencies"`
-	Shard      string            `json:"shard,omitempty"`
-	Start      time.Time         `json:"start"`
-	Duration   string            `json:"duration"`
-}
-
-func newManifest(e Experiment, o Options, start time.Time, extra map[string]any) (Manifest, error) {
-	m := Manifest{
-		Experiment: e.Name, Seed: o.Seed, Scale: o.Scale, Revision: o.Revision, Results: extra,
+func newManifest(e Experiment, o Options, start time.Time, extra map[string]any) (schema.Manifest, error) {
+	m := schema.Manifest{
+		Experiment: e.Name, Seed: o.Seed, Scale: o.Scale.String(), Results: extra,
+		Revision: o.Revision.Revision, Modified: o.Revision.Modified,
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPUModel: cpuModel(),
 		Deps: map[string]string{}, Start: start.UTC(), Shard: o.Shard.String(), Duration: time.Since(start).Round(time.Millisecond).String(),
 	}
 	if m.Revision == "" {
-		m.Revision = "unknown"
+		m.Revision, m.Modified = "unknown", "unknown"
 	}
 	if e.spec != nil {
 		b, err := json.Marshal(e.spec(o))
@@ -278,29 +261,12 @@ func newManifest(e Experiment, o Options, start time.Time, extra map[string]any)
 	return m, nil
 }
 
-func writeManifest(path string, e Experiment, o Options, start time.Time, extra map[string]any) error {
+func writeManifest(dir string, e Experiment, o Options, start time.Time, extra map[string]any) error {
 	m, err := newManifest(e, o, start, extra)
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// ReadManifest reads an experiment's manifest.json.
-func ReadManifest(path string) (Manifest, error) {
-	var m Manifest
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return schema.WriteManifest(dir, m)
 }
 
 func cpuModel() string {

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"scanlab/internal/buildinfo"
+	"scanlab/schema"
 )
 
 // Shard selects a disjoint slice of a sweep: cell k runs in shard k mod N.
@@ -205,9 +208,9 @@ func Merge(experiment, out string, dirs []string) error {
 // sliceOptions reads every slice's manifest, requires them to agree on
 // what ran, and rebuilds the run's options.
 func sliceOptions(e Experiment, dirs []string) (Options, error) {
-	var first Manifest
+	var first schema.Manifest
 	for i, d := range dirs {
-		m, err := ReadManifest(filepath.Join(d, "manifest.json"))
+		m, err := schema.ReadManifest(filepath.Join(d, schema.ManifestName), filepath.Join(d, schema.ManifestName))
 		if err != nil {
 			return Options{}, fmt.Errorf("slice %s: %w", d, err)
 		}
@@ -222,7 +225,11 @@ func sliceOptions(e Experiment, dirs []string) (Options, error) {
 			return Options{}, fmt.Errorf("slices %s and %s: %w", dirs[0], d, err)
 		}
 	}
-	o := Options{Seed: first.Seed, Scale: first.Scale, Revision: first.Revision}
+	scale, err := ParseScale(first.Scale)
+	if err != nil {
+		return Options{}, fmt.Errorf("%s: %w", dirs[0], err)
+	}
+	o := Options{Seed: first.Seed, Scale: scale, Revision: buildinfo.Info{Revision: first.Revision, Modified: first.Modified}}
 	if e.setSpec != nil && len(first.Options) > 0 {
 		if err := e.setSpec(first.Options, &o); err != nil {
 			return Options{}, fmt.Errorf("%s: options: %w", dirs[0], err)
@@ -232,15 +239,16 @@ func sliceOptions(e Experiment, dirs []string) (Options, error) {
 }
 
 // sameRun reports the first field on which two slices' manifests differ.
-func sameRun(a, b Manifest) error {
+func sameRun(a, b schema.Manifest) error {
 	fields := []struct {
 		name string
 		x, y string
 	}{
 		{"seed", fmt.Sprint(a.Seed), fmt.Sprint(b.Seed)},
-		{"scale", a.Scale.String(), b.Scale.String()},
+		{"scale", a.Scale, b.Scale},
 		{"options", string(a.Options), string(b.Options)},
 		{"revision", a.Revision, b.Revision},
+		{"modified", a.Modified, b.Modified},
 	}
 	for _, f := range fields {
 		if f.x != f.y {
@@ -287,5 +295,5 @@ func mergeInto(e Experiment, o Options, dir string, dirs []string) error {
 	if err := assemble(dir, spec); err != nil {
 		return err
 	}
-	return writeManifest(filepath.Join(dir, "manifest.json"), e, o, time.Now(), map[string]any{"merged_from": dirs})
+	return writeManifest(dir, e, o, time.Now(), map[string]any{"merged_from": dirs})
 }

@@ -5,13 +5,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"scanlab/audit"
 	"scanlab/modes"
 	"scanlab/observe"
 	"scanlab/perceptual"
+	"scanlab/schema"
 )
 
 func init() {
@@ -35,7 +34,7 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rows [][]string
+	var rows []schema.VisibilityRow
 	var tokens []string
 	results := map[string]any{"pairs": plan.Pairs, "messages_per_pair": plan.PerPair, "clientscan_threshold": visibilityThreshold}
 	for i, name := range modes.Names {
@@ -46,20 +45,17 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 			return nil, err
 		}
 		for _, c := range res.Cells {
-			rows = append(rows, []string{name, string(c.Party), string(c.Item), formatFraction(c.Fraction()), c.Route()})
+			rows = append(rows, schema.VisibilityRow{Mode: name, Party: c.Party, Item: c.Item, Recovered: c.Fraction(), Route: c.Route()})
 		}
 		if tokens == nil {
 			tokens = res.Tokens
 		}
 		results[name+"_delivered"] = res.Delivered
 	}
-	if err := writeCSV(filepath.Join(dir, "visibility.csv"), []string{"mode", "party", "item", "recovered", "route"}, rows); err != nil {
+	if err := schema.Visibility.WriteFile(o.Out, rows); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "canaries.txt"), []byte(strings.Join(tokens, "\n")+"\n"), 0o644); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return results, schema.Canaries.WriteFile(o.Out, tokens)
 }
 
 // visibilityList makes the curator's list: a planted entry nobody else
@@ -105,8 +101,6 @@ func auditMode(o Options, name string, cfg modes.Config, plan audit.Plan) (audit
 	defer cleanup()
 	return audit.Run(m, plan, o.rng("visibility"), state)
 }
-
-func formatFraction(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // stateDir returns where a run keeps its database and wire capture: under
 // KeepState if set (kept), else a temporary directory removed by cleanup.

@@ -66,9 +66,9 @@ func latencyRows(modes []string, p50 float64) []schema.LatencyRow {
 	return rows
 }
 
-func manifest(t *testing.T, dir, experiment string, params map[string]string) {
+func manifest(t *testing.T, dir, experiment string, options string) {
 	t.Helper()
-	m := schema.Manifest{Experiment: experiment, Seed: 7, Quick: true, Params: params, Revision: "0123456789abcdef0123456789abcdef01234567", Modified: "false",
+	m := schema.Manifest{Experiment: experiment, Seed: 7, Scale: schema.ScaleQuick, Options: []byte(options), Revision: "0123456789abcdef0123456789abcdef01234567", Modified: "false",
 		GoVersion: "go1.26", OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "test CPU", Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Duration: "1s"}
 	must(t, schema.WriteManifest(filepath.Join(dir, experiment), m))
 }
@@ -139,7 +139,7 @@ var edgeCases = []edgeCase{
 		name: "remote-relay",
 		build: func(t *testing.T, dir string) {
 			must(t, schema.Latency.WriteFile(dir, latencyRows([]string{"serverscan"}, 20000)))
-			manifest(t, dir, "latency", map[string]string{"relay": "relay.example.org:4433", "relay-mode": "serverscan"})
+			manifest(t, dir, "latency", `{"relay":"relay.example.org:4433","relay_mode":"serverscan"}`)
 		},
 		want: []string{"It ran over TLS to a relay at relay.example.org:4433", "**Network.** The latency run measured against a relay at relay.example.org:4433",
 			"0123456789ab"},

@@ -38,7 +38,7 @@ func (r *results) writeLimitations(d *doc) error {
 func (r *results) quickExperiments() []string {
 	var quick []string
 	for _, m := range r.manifests {
-		if m.Quick {
+		if m.Scale == schema.ScaleQuick {
 			quick = append(quick, m.Experiment)
 		}
 	}

@@ -17,9 +17,9 @@ func (r *results) writeRuns(d *doc) error {
 	quick := 0
 	var rows [][]string
 	for _, m := range r.manifests {
-		scale := "default"
-		if m.Quick {
-			scale, quick = "quick", quick+1
+		scale := m.Scale
+		if scale == schema.ScaleQuick {
+			quick++
 		}
 		rows = append(rows, []string{m.Experiment, strconv.FormatUint(m.Seed, 10), scale, revision(m), m.GoVersion,
 			m.OS + "/" + m.Arch, strconv.Itoa(m.CPUs), m.CPUModel, m.Start.UTC().Format("2006-01-02 15:04:05 UTC"), m.Duration})

@@ -25,11 +25,12 @@ const maxManifestBytes = 1 << 20
 type Manifest struct {
 	Experiment string `json:"experiment"`
 	Seed       uint64 `json:"seed"`
-	Quick      bool   `json:"quick"`
-	// Params are the run's settings by name (flag values, the sweep spec).
-	// A non-empty "relay" means the latency experiment measured against a
-	// relay elsewhere, not over loopback.
-	Params map[string]string `json:"params,omitempty"`
+	// Scale is the run's size: ScaleQuick, ScaleDefault or ScaleFull.
+	Scale string `json:"scale"`
+	// Options are the experiment's own typed options, as it records them
+	// (a sweep file's table, sizes, the relay it measured against). Merging
+	// slices of a sweep requires them to be equal.
+	Options json.RawMessage `json:"options,omitempty"`
 	// Results are the experiment's own summary figures.
 	Results map[string]any `json:"results,omitempty"`
 	// Revision is the version control revision of the scanlab source and
@@ -50,9 +51,25 @@ type Manifest struct {
 	Duration string    `json:"duration"`
 }
 
-// RemoteRelay returns the address of the relay the run measured against,
-// or "" when it ran its own relay on loopback.
-func (m Manifest) RemoteRelay() string { return m.Params["relay"] }
+// The scales of a run.
+const (
+	ScaleQuick   = "quick"
+	ScaleDefault = "default"
+	ScaleFull    = "full"
+)
+
+// RemoteRelay returns the address of the relay the run measured against
+// (the "relay" option of the latency experiment), or "" when it ran its own
+// relay on loopback.
+func (m Manifest) RemoteRelay() string {
+	var o struct {
+		Relay string `json:"relay"`
+	}
+	if len(m.Options) == 0 || json.Unmarshal(m.Options, &o) != nil {
+		return ""
+	}
+	return o.Relay
+}
 
 // WriteManifest writes m to DIR/manifest.json, DIR being the experiment's
 // directory.

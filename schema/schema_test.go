@@ -334,7 +334,7 @@ func TestMissingFile(t *testing.T) {
 }
 
 func TestManifestRemoteRelay(t *testing.T) {
-	m := Manifest{Experiment: "latency", Params: map[string]string{"relay": "relay.example:4433"}, Start: time.Unix(0, 0).UTC()}
+	m := Manifest{Experiment: "latency", Options: []byte(`{"relay":"relay.example:4433"}`), Start: time.Unix(0, 0).UTC()}
 	if m.RemoteRelay() != "relay.example:4433" || (Manifest{}).RemoteRelay() != "" {
 		t.Fatalf("RemoteRelay() wrong")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"scanlab/experiments"
+	"scanlab/internal/buildinfo"
 	"scanlab/report"
 )
 
@@ -89,7 +90,7 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
-	o := experiments.Options{Seed: *seed, Out: *out, KeepState: *keep, Revision: revision()}
+	o := experiments.Options{Seed: *seed, Out: *out, KeepState: *keep, Revision: buildinfo.Read()}
 	if *quick && *full {
 		return &usageError{msg: "--quick and --full exclude each other"}
 	}
@@ -185,6 +186,3 @@ func shardOption(shard string, shards int) (experiments.Shard, error) {
 	}
 	return experiments.Shard{}, nil
 }
-
-// revision names the code that runs, for manifests.
-func revision() string { return "" }
