@@ -146,8 +146,10 @@ type KeyBundle struct {
 }
 
 // Directory is the provider's public-key directory as a device reaches it.
-// Publish replaces the user's Identity part and adds its one-time keys to
-// those not yet handed out. Fetch returns the user's bundle with at most one
+// Publish replaces the user's Identity part and, if b carries one-time keys,
+// the user's one-time keys not yet handed out (as Signal's server does on a
+// key upload; a reinstalled device must not inherit stale ones). Fetch
+// returns the user's bundle with at most one
 // one-time key, which the directory then forgets (so it is never handed out
 // twice).
 //

@@ -8,10 +8,10 @@ import (
 )
 
 // MemoryDirectory is an in-memory [scanlab.Directory] for tests, examples
-// and in-process runs: Publish replaces a user's Identity part and adds its
-// one-time prekeys, Fetch hands out each one-time prekey at most once, in
-// the order published, and Certificate asks Issuer. It is safe for
-// concurrent use.
+// and in-process runs: Publish replaces a user's Identity part and, if the
+// bundle has any, its one-time prekeys; Fetch hands out each one-time
+// prekey at most once, in the order published; Certificate asks Issuer. It
+// is safe for concurrent use.
 type MemoryDirectory struct {
 	// Issuer issues sender certificates (normally the provider's server
 	// logic, if it is a [scanlab.CertificateIssuer]); nil means the
@@ -32,17 +32,15 @@ func NewMemoryDirectory() *MemoryDirectory {
 	return &MemoryDirectory{bundles: make(map[scanlab.UserID]*scanlab.KeyBundle), Fetches: make(map[scanlab.UserID]int)}
 }
 
-// Publish replaces the user's Identity part and adds b's one-time keys
-// after those not yet handed out.
+// Publish replaces the user's Identity part and, if b carries one-time
+// keys, the one-time keys not yet handed out.
 func (d *MemoryDirectory) Publish(user scanlab.UserID, b scanlab.KeyBundle) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := d.bundles[user]
-	nb := &scanlab.KeyBundle{Identity: b.Identity}
-	if old != nil {
+	nb := &scanlab.KeyBundle{Identity: b.Identity, OneTime: append([][]byte(nil), b.OneTime...)}
+	if old := d.bundles[user]; old != nil && len(b.OneTime) == 0 {
 		nb.OneTime = old.OneTime
 	}
-	nb.OneTime = append(nb.OneTime[:len(nb.OneTime):len(nb.OneTime)], b.OneTime...)
 	d.bundles[user] = nb
 	return nil
 }
