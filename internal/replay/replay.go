@@ -31,7 +31,8 @@ import (
 )
 
 // DefaultCapacity is the number of reported messages a [Guard] remembers
-// when given no capacity: 65,536 entries, about 5 MiB.
+// when given no capacity: 65,536 entries, which hold about 12 MiB of heap
+// (measured with runtime.ReadMemStats after filling a guard, Go 1.26).
 const DefaultCapacity = 1 << 16
 
 // Errors from [Guard.Admit].
