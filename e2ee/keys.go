@@ -42,8 +42,9 @@ const (
 const (
 	// KeptSignedPrekeys is how many signed prekeys (and last-resort ML-KEM
 	// prekeys) a device keeps after rotating them, so first messages
-	// started on a recently replaced bundle still open (PQXDH §4.5 asks for
-	// a grace period before deletion; Signal keeps them for days).
+	// started on a recently replaced bundle still open (X3DH and PQXDH §3.2:
+	// Bob may keep the previous private key for a while for delayed
+	// messages, and should eventually delete it for forward secrecy).
 	KeptSignedPrekeys = 2
 	// MaxOneTimePrekeys is the most unused one-time prekey sets a device
 	// holds; publishing more forgets the oldest private keys, and a first
