@@ -180,3 +180,4 @@ func (nopDirectory) Publish(scanlab.UserID, scanlab.KeyBundle) error { return ni
 func (nopDirectory) Fetch(scanlab.UserID) (scanlab.KeyBundle, error) {
 	return scanlab.KeyBundle{}, scanlab.ErrNoKeys
 }
+func (nopDirectory) Certificate(scanlab.UserID) ([]byte, error) { return nil, scanlab.ErrNoCertificate }
