@@ -104,7 +104,13 @@ func newMemProvider(o Options) (*memProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &memProvider{logic: logic, dir: e2ee.NewMemoryDirectory(), allowSealed: o.AllowSealedSender,
+	dir := e2ee.NewMemoryDirectory()
+	// The provider issues sender certificates when its logic can, as the
+	// relay does.
+	if issuer, ok := logic.(scanlab.CertificateIssuer); ok {
+		dir.Issuer = issuer
+	}
+	return &memProvider{logic: logic, dir: dir, allowSealed: o.AllowSealedSender,
 		boxes: map[scanlab.UserID][]stored{}}, nil
 }
 
