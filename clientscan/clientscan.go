@@ -90,7 +90,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"scanlab"
 	"scanlab/clientscan/psi"
@@ -293,14 +292,11 @@ type Mode struct {
 	once     sync.Once
 	setupErr error
 	params   psi.Params
-	srv      *psi.Server // nil for the plain variant
+	prov     *psi.Provider // nil for the plain variant
 	table    *psi.Table  // the device's copy, decoded from the shipped bytes
 	shipped  []byte      // what ships to every device
 	listText []byte      // the list as the provider holds it
 	index    *perceptual.Index
-	placed   int // overfitted targets placed
-
-	instances atomic.Int64
 }
 
 // New returns the clientscan mode. The list is blinded lazily, on the first
@@ -385,19 +381,19 @@ func (m *Mode) setup() error {
 	elems := m.elements(o.List)
 	var err error
 	if len(o.Overfit) > 0 {
-		m.srv, m.placed, err = psi.NewOverfitServer(elems, m.elements(o.Overfit), m.params)
+		m.prov, err = psi.NewOverfitProvider(elems, m.elements(o.Overfit), m.params)
 	} else {
-		m.srv, err = psi.NewServer(elems, m.params)
+		m.prov, err = psi.NewProvider(elems, m.params)
 	}
 	if err != nil {
 		return fmt.Errorf("clientscan: blinding the list: %w", err)
 	}
-	if m.shipped, err = m.srv.Table().MarshalBinary(); err != nil {
+	if m.shipped, err = m.prov.Table().MarshalBinary(); err != nil {
 		return fmt.Errorf("clientscan: %w", err)
 	}
 	// Every device checks the downloaded table against the published root
 	// (psi.UnmarshalTable); the mode does it once and shares the result.
-	if m.table, err = LoadTable(m.shipped, m.srv.Root()); err != nil {
+	if m.table, err = LoadTable(m.shipped, m.prov.Root()); err != nil {
 		return err
 	}
 	return nil
@@ -486,28 +482,28 @@ func (m *Mode) TableBytes() int { return len(m.DeviceHoldings()) }
 
 // Root returns the published root of the blinded table (zero for "plain").
 func (m *Mode) Root() [32]byte {
-	if m.Setup() != nil || m.srv == nil {
+	if m.Setup() != nil || m.prov == nil {
 		return [32]byte{}
 	}
-	return m.srv.Root()
+	return m.prov.Root()
 }
 
 // Dropped returns how many PSI elements did not fit into the cuckoo table:
 // false negatives by construction (paper Remark 3).
 func (m *Mode) Dropped() int {
-	if m.Setup() != nil || m.srv == nil {
+	if m.Setup() != nil || m.prov == nil {
 		return 0
 	}
-	return m.srv.Dropped()
+	return m.prov.Dropped()
 }
 
 // OverfitPlaced returns how many of Options.Overfit's elements the
 // malicious provider placed into empty slots.
 func (m *Mode) OverfitPlaced() int {
-	if m.Setup() != nil {
+	if m.Setup() != nil || m.prov == nil {
 		return 0
 	}
-	return m.placed
+	return m.prov.Placed()
 }
 
 // Audit rebuilds the table from a claimed list with the provider's secrets,
@@ -519,10 +515,10 @@ func (m *Mode) Audit(claimed []perceptual.Hash) (bool, error) {
 	if err := m.Setup(); err != nil {
 		return false, err
 	}
-	if m.srv == nil {
+	if m.prov == nil {
 		return false, fmt.Errorf("%w: the plain variant has no blinded table", ErrOption)
 	}
-	return m.srv.Audit(m.elements(claimed))
+	return m.prov.Audit(m.elements(claimed))
 }
 
 // NewDevice makes one user's client; it publishes its e2ee keys through dir.

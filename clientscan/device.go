@@ -54,10 +54,10 @@ func (m *Mode) NewClientFromTable(user scanlab.UserID, dir scanlab.Directory, ta
 	if err := m.Setup(); err != nil {
 		return nil, err
 	}
-	if m.srv == nil {
+	if m.prov == nil {
 		return nil, fmt.Errorf("%w: the plain variant has no blinded table", ErrOption)
 	}
-	t, err := LoadTable(table, m.srv.Root())
+	t, err := LoadTable(table, m.prov.Root())
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (m *Mode) newClient(user scanlab.UserID, dir scanlab.Directory, t *psi.Tabl
 	if m.opts.Behaviour != nil {
 		d.behaviour = m.opts.Behaviour(user)
 	}
-	if m.srv != nil {
+	if m.prov != nil {
 		for range m.opts.Match.positions() {
 			a, err := psi.NewAccount(m.params)
 			if err != nil {

@@ -21,9 +21,8 @@ type Server struct {
 	e   *e2ee.Server
 	m   *Mode
 	env scanlab.ServerEnv
-	// prefix separates this server's PSI accounts from those of other
-	// servers of the same mode (psi keeps per-account state).
-	prefix string
+	// ledger is this server's own per-account voucher state.
+	ledger *psi.Server
 
 	mu       sync.Mutex
 	accounts map[scanlab.UserID]*account
@@ -66,8 +65,10 @@ func (m *Mode) NewProvider(env scanlab.ServerEnv) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{e: e, m: m, env: env, accounts: map[scanlab.UserID]*account{},
-		prefix: strconv.FormatInt(m.instances.Add(1), 10)}
+	s := &Server{e: e, m: m, env: env, accounts: map[scanlab.UserID]*account{}}
+	if m.prov != nil {
+		s.ledger = m.prov.NewServer()
+	}
 	// The provider holds the list in the clear: it blinded the table from it
 	// (or, for the plain variant, ships it as is).
 	route := RouteList
@@ -116,11 +117,11 @@ type AccountView struct {
 // Account returns what the provider knows about user's vouchers.
 func (s *Server) Account(user scanlab.UserID) AccountView {
 	var v AccountView
-	if s.m.srv == nil {
+	if s.ledger == nil {
 		return v
 	}
 	for pos := range s.m.opts.Match.positions() {
-		pv := s.m.srv.View(s.psiAccount(user, pos))
+		pv := s.ledger.View(s.psiAccount(user, pos))
 		v.Vouchers += pv.Vouchers
 		v.Matches += pv.Matches
 		v.Real += pv.Real
@@ -133,7 +134,7 @@ func (s *Server) Account(user scanlab.UserID) AccountView {
 
 // psiAccount names the PSI account of one user and position.
 func (s *Server) psiAccount(user scanlab.UserID, pos int) string {
-	return s.prefix + "/" + strconv.Itoa(pos) + "/" + string(user)
+	return strconv.Itoa(pos) + "/" + string(user)
 }
 
 func (s *Server) account(user scanlab.UserID) *account {
@@ -256,7 +257,7 @@ func (s *Server) label(entry int) string {
 
 // vouchers processes one envelope's voucher attachment.
 func (s *Server) vouchers(e *scanlab.Envelope, bundle []byte) ([]scanlab.Detection, error) {
-	if s.m.srv == nil {
+	if s.ledger == nil {
 		s.count(func(st *ServerStats) { st.Malformed++ })
 		return nil, fmt.Errorf("%w: the plain variant takes no vouchers", ErrVoucher)
 	}
@@ -288,7 +289,7 @@ func (s *Server) vouchers(e *scanlab.Envelope, bundle []byte) ([]scanlab.Detecti
 	var dets []scanlab.Detection
 	var firstErr error
 	for pos, v := range vs {
-		ok, err := s.m.srv.Process(s.psiAccount(e.From, pos), v)
+		ok, err := s.ledger.Process(s.psiAccount(e.From, pos), v)
 		switch {
 		case errors.Is(err, psi.ErrDuplicateID):
 			s.count(func(st *ServerStats) { st.Duplicates++ })
@@ -327,7 +328,7 @@ func (s *Server) vouchers(e *scanlab.Envelope, bundle []byte) ([]scanlab.Detecti
 // call: each is verified against the full list and recorded; real matches
 // raise a detection once per message. a.mu is held.
 func (s *Server) reveal(user scanlab.UserID, a *account, pos int) []scanlab.Detection {
-	opened := s.m.srv.Revealed(s.psiAccount(user, pos))
+	opened := s.ledger.Revealed(s.psiAccount(user, pos))
 	var dets []scanlab.Detection
 	for _, mt := range opened[min(a.handled[pos], len(opened)):] {
 		msg := a.message[string(mt.ID)]

@@ -172,12 +172,13 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 	}
 	params := psi.Params{Threshold: 30, SyntheticRate: 0}
 	t0 := time.Now()
-	srv, err := psi.NewServer(list, params)
+	prov, err := psi.NewProvider(list, params)
 	if err != nil {
 		return nil, err
 	}
 	setup := time.Since(t0)
-	table, err := srv.Table().MarshalBinary()
+	srv := prov.NewServer()
+	table, err := prov.Table().MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 			el = h[:]
 		}
 		t := time.Now()
-		v, err := acct.Voucher(srv.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
+		v, err := acct.Voucher(prov.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
 		dev += time.Since(t)
 		if err != nil {
 			return nil, err
@@ -214,7 +215,7 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 	p := "list_size=" + strconv.Itoa(n)
 	return []scalingRow{
 		{"psi-table-bytes", p, float64(len(table)), "bytes"},
-		{"psi-table-dropped", p, float64(srv.Dropped()), "entries"},
+		{"psi-table-dropped", p, float64(prov.Dropped()), "entries"},
 		{"psi-setup", p, setup.Seconds(), "s"},
 		{"psi-voucher-device", p, float64(dev.Microseconds()) / vouchers, "us/voucher"},
 		{"psi-voucher-server", p, float64(proc.Microseconds()) / vouchers, "us/voucher"},
