@@ -173,19 +173,34 @@ func (s *schedule) skip() (gap int, ok bool, err error) {
 	return gap, true, s.drawGap()
 }
 
+// logFactorials returns log i! for i = 0..n.
+func logFactorials(n int) []float64 {
+	out := make([]float64, n+1)
+	for i := 2; i <= n; i++ {
+		out[i] = out[i-1] + math.Log(float64(i))
+	}
+	return out
+}
+
+// logChoose returns log C(n, k) from a table of log factorials.
+func logChoose(lf []float64, n, k int) float64 { return lf[n] - lf[k] - lf[n-k] }
+
 // syntheticPMF returns P[S = j] for j = 0, 1, …: the distribution of the
 // number S of synthetic vouchers an account of n images sends under c.
 // With X ~ Binomial(n, Rate) the coins that came up and B the budget,
-// S = min(X, B).
-func syntheticPMF(n int, c Calibration) []float64 {
+// S = min(X, B). lf holds log factorials up to n.
+func syntheticPMF(n int, c Calibration, lf []float64) []float64 {
 	top := n
 	if c.Budget != BudgetNone {
 		top = min(n, c.Max)
 	}
-	if c.Rate == 0 || top < 0 {
+	if c.Rate == 0 {
 		return []float64{1}
 	}
-	x := binomialPMF(n, c.Rate)
+	x := make([]float64, n+1) // P[X = j]
+	for j := range x {
+		x[j] = math.Exp(logChoose(lf, n, j) + float64(j)*math.Log(c.Rate) + float64(n-j)*math.Log1p(-c.Rate))
+	}
 	tail := make([]float64, n+2) // tail[j] = P[X ≥ j]
 	for j := n; j >= 0; j-- {
 		tail[j] = tail[j+1] + x[j]
@@ -207,42 +222,36 @@ func syntheticPMF(n int, c Calibration) []float64 {
 	return out
 }
 
-// binomialPMF returns P[Binomial(n, p) = j] for j = 0..n, 0 < p < 1.
-func binomialPMF(n int, p float64) []float64 {
-	out := make([]float64, n+1)
-	for j := range out {
-		out[j] = math.Exp(logBinomPMF(n, j, p))
-	}
-	return out
-}
-
-// logChoose returns log C(n, k).
-func logChoose(n, k int) float64 {
-	lg := func(x int) float64 { v, _ := math.Lgamma(float64(x) + 1); return v }
-	return lg(n) - lg(k) - lg(n-k)
-}
-
 // countPMF returns the distribution of the number of matching vouchers the
 // server sees, below the threshold, for an account of n images of which k
-// are real matches: k + S − H, where S is the synthetic count
-// ([syntheticPMF]) and H ~ Hypergeometric(n, k, S) the real matches that a
-// synthetic voucher replaced (which still match, as synthetic vouchers). The
-// real matches' positions are uniform and independent of the coins, so H
-// does not depend on where the synthetic vouchers fall.
-func countPMF(n, k int, c Calibration) []float64 {
+// are real matches, given the distribution s of its synthetic count
+// ([syntheticPMF]): k + S − H, where H ~ Hypergeometric(n, k, S) counts the
+// real matches that a synthetic voucher replaced (they still match, as
+// synthetic vouchers). The real matches' positions are uniform and
+// independent of the coins, so H does not depend on where the synthetic
+// vouchers fall.
+func countPMF(s []float64, n, k int, lf []float64) []float64 {
 	k = min(max(k, 0), n)
-	s := syntheticPMF(n, c)
 	out := make([]float64, n+1)
 	for j, ps := range s {
 		if ps < 1e-300 {
 			continue
 		}
 		for h := max(0, j+k-n); h <= min(k, j); h++ {
-			ph := math.Exp(logChoose(k, h) + logChoose(n-k, j-h) - logChoose(n, j))
+			ph := math.Exp(logChoose(lf, k, h) + logChoose(lf, n-k, j-h) - logChoose(lf, n, j))
 			out[k+j-h] += ps * ph
 		}
 	}
 	return out
+}
+
+// totalVariation returns ½ Σ |a_i − b_i| for distributions of one length.
+func totalVariation(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d += math.Abs(a[i] - b[i])
+	}
+	return min(1, d/2)
 }
 
 // MatchCountDistance returns the total-variation distance between the
@@ -258,12 +267,9 @@ func MatchCountDistance(n, k int, c Calibration) float64 {
 	if k <= 0 || n <= 0 || c.check() != nil {
 		return 0
 	}
-	p0, pk := countPMF(n, 0, c), countPMF(n, k, c)
-	d := 0.0
-	for i := range p0 {
-		d += math.Abs(p0[i] - pk[i])
-	}
-	return min(1, d/2)
+	lf := logFactorials(n)
+	s := syntheticPMF(n, c, lf)
+	return totalVariation(countPMF(s, n, 0, lf), countPMF(s, n, k, lf))
 }
 
 // ExpectedSynthetic returns the expected number of synthetic vouchers an
@@ -273,7 +279,7 @@ func ExpectedSynthetic(n int, c Calibration) float64 {
 		return 0
 	}
 	e := 0.0
-	for j, p := range syntheticPMF(n, c) {
+	for j, p := range syntheticPMF(n, c, logFactorials(n)) {
 		e += float64(j) * p
 	}
 	return e

@@ -68,7 +68,8 @@ func TestCountPMF(t *testing.T) {
 					continue
 				}
 				t.Run(fmt.Sprintf("budget=%s/max=%d/rate=%g/n=%d/k=%d", c.Budget, c.Max, c.Rate, n, k), func(t *testing.T) {
-					got, want := countPMF(n, k, c), enumerate(n, k, c)
+					lf := logFactorials(n)
+					got, want := countPMF(syntheticPMF(n, c, lf), n, k, lf), enumerate(n, k, c)
 					for i := range want {
 						if math.Abs(got[i]-want[i]) > 1e-12 {
 							t.Fatalf("P[count = %d] = %.15g, brute force %.15g", i, got[i], want[i])
@@ -177,7 +178,9 @@ func TestSyntheticCalibration(t *testing.T) {
 			c := p.calibration()
 			c.Max = tc.maxSynth
 			h0, ht := hist(0), hist(tc.th)
-			p0, pt := countPMF(tc.n, 0, c), countPMF(tc.n, tc.th, c)
+			lf := logFactorials(tc.n)
+			s := syntheticPMF(tc.n, c, lf)
+			p0, pt := countPMF(s, tc.n, 0, lf), countPMF(s, tc.n, tc.th, lf)
 			// Expected TV distance of an empirical distribution from its
 			// model: about ½ Σ sqrt(2 p(1−p) / (π K)).
 			tvToModel := func(h, model []float64) (tv, expect float64) {
