@@ -186,7 +186,7 @@ func TestOverfittingProvider(t *testing.T) {
 }
 
 // published returns the mode's published part.
-func published(t testing.TB, m *Mode) *Published {
+func published(t testing.TB, m *Mode) Published {
 	t.Helper()
 	p, err := m.Published()
 	if err != nil {

@@ -392,13 +392,13 @@ func (m *Mode) setup() error {
 	return m.setupErr
 }
 
-// Published returns what the provider ships to every device, building the
-// provider's state on first use.
-func (m *Mode) Published() (*Published, error) {
+// Published returns a copy of what the provider ships to every device,
+// building the provider's state on first use.
+func (m *Mode) Published() (Published, error) {
 	if err := m.setup(); err != nil {
-		return nil, err
+		return Published{}, err
 	}
-	return m.pub, nil
+	return *m.pub, nil
 }
 
 // DeviceHoldings returns what every device of the mode holds about the list:
@@ -406,11 +406,10 @@ func (m *Mode) Published() (*Published, error) {
 // the list in the clear (hex lines) for "plain". It returns nil if the setup
 // failed (see [Mode.Published]).
 func (m *Mode) DeviceHoldings() []byte {
-	pub, err := m.Published()
-	if err != nil {
+	if m.setup() != nil {
 		return nil
 	}
-	return pub.Bytes()
+	return m.pub.Bytes()
 }
 
 // Dropped returns how many PSI elements did not fit into the cuckoo table:
@@ -450,12 +449,12 @@ func (m *Mode) Audit(claimed []perceptual.Hash) (bool, error) {
 // the account's keys; it publishes the user's e2ee keys through dir. Every
 // device of one user shares that account's PSI keys.
 func (m *Mode) NewDevice(user scanlab.UserID, dir scanlab.Directory) (scanlab.Device, error) {
-	pub, err := m.Published()
-	if err != nil {
+	if err := m.setup(); err != nil {
 		return nil, err
 	}
 	var keys *psi.Account
-	if pub.List == ListPSI {
+	if m.pub.List == ListPSI {
+		var err error
 		if keys, err = m.keys.account(user); err != nil {
 			return nil, err
 		}
@@ -468,7 +467,7 @@ func (m *Mode) NewDevice(user scanlab.UserID, dir scanlab.Directory) (scanlab.De
 	if m.opts.Behaviour != nil {
 		b = m.opts.Behaviour(user)
 	}
-	return newDevice(e, pub, keys, m.opts.DeviceText, b), nil
+	return newDevice(e, m.pub, keys, m.opts.DeviceText, b), nil
 }
 
 // NewServer makes the provider logic (a *Server), run by the relay on every

@@ -14,8 +14,8 @@ import (
 // blinded table, already checked against its root, the protocol parameters
 // and the matching variant; for the plain variant, the list itself. It
 // holds nothing of the provider's state, and a [Device] is built from it
-// and its account's keys only. A Published value is immutable and safe for
-// concurrent use.
+// and its account's keys only. [Mode.Published] hands out copies; the
+// table and the bytes they share must not be modified.
 type Published struct {
 	// Root is the published commitment to the table; zero for the plain
 	// variant.
@@ -36,10 +36,10 @@ type Published struct {
 // Bytes returns what ships to every device: the serialised blinded table,
 // or for the plain variant the list in the clear (one hex hash per line,
 // with its label after a comma). It must not be modified.
-func (p *Published) Bytes() []byte { return p.data }
+func (p Published) Bytes() []byte { return p.data }
 
 // Table returns the blinded table (nil for the plain variant).
-func (p *Published) Table() *psi.Table { return p.table }
+func (p Published) Table() *psi.Table { return p.table }
 
 // ErrTable reports a blinded table a device refuses.
 var ErrTable = errors.New("clientscan: table refused")
