@@ -101,7 +101,7 @@ func TestSyntheticVouchers(t *testing.T) {
 		w.send(t, img(benign.data[i]))
 	}
 	synth := w.alice.Synthetics()
-	if v := w.srv.Account("alice"); v.Matches != synth || v.Revealed != 0 {
+	if v := w.srv.Account("alice"); v.Matches != synth || v.Revealed {
 		t.Fatalf("after benign images: view %+v, %d synthetic", v, synth)
 	}
 	if synth == 0 {

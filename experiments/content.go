@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"scanlab"
+	"scanlab/clientscan"
 	"scanlab/corpus"
 	"scanlab/perceptual"
 )
@@ -19,6 +20,7 @@ import (
 type contentPools struct {
 	list   []perceptual.Hash
 	labels []string
+	second []perceptual.Hash // the curator's second hash of each entry
 	images map[corpus.ContentClass][][]byte
 	texts  map[bool][]string // harmful → texts
 	// attacks are the attack outputs behind the evasive and collision pools.
@@ -65,12 +67,12 @@ func buildContentPools(o Options, cfg coverageConfig) (*contentPools, error) {
 		known = append(known, img)
 		data := encodeJPEG(img, 90)
 		c.images[corpus.ClassKnownImage] = append(c.images[corpus.ClassKnownImage], data)
-		dec, err := perceptual.DecodeImage(data, 0)
+		sc, err := perceptual.ScanImage(data)
 		if err != nil {
 			return nil, err
 		}
-		h, _ := perceptual.PDQ(dec)
-		c.list = append(c.list, h)
+		c.list = append(c.list, sc.Hash)
+		c.second = append(c.second, clientscan.SecondHash(sc.Image))
 		c.labels = append(c.labels, fmt.Sprintf("known-%03d", i))
 	}
 	for range n {
@@ -101,6 +103,7 @@ func buildContentPools(o Options, cfg coverageConfig) (*contentPools, error) {
 	// The list also holds entries for images this workload never sends.
 	for range cfg.listExtra {
 		c.list = append(c.list, randomHash(r))
+		c.second = append(c.second, randomHash(r))
 		c.labels = append(c.labels, "")
 	}
 	tc := corpus.DefaultTextConfig()

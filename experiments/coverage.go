@@ -295,7 +295,7 @@ func newWorkload(o Options, cfg coverageConfig) (*workload, error) {
 	}
 	w.modeConfig = cfg.mode
 	w.modeConfig.Clientscan.Seed = o.Seed
-	w.modeConfig.List, w.modeConfig.Labels = content.list, content.labels
+	w.modeConfig.List, w.modeConfig.Labels, w.modeConfig.Second = content.list, content.labels, content.second
 	w.modeConfig.Clientscan.Modified = map[scanlab.UserID]bool{}
 	for _, u := range pop.Users {
 		if u.ModifiedClient {

@@ -160,12 +160,13 @@ func scalePSI(r *rand.Rand, n int) ([]schema.ScalingRow, error) {
 	}
 	params := psi.Params{Threshold: 30, SyntheticRate: 0}
 	t0 := time.Now()
-	srv, err := psi.NewServer(list, params)
+	prov, err := psi.NewProvider(list, params)
 	if err != nil {
 		return nil, err
 	}
 	setup := time.Since(t0)
-	table, err := srv.Table().MarshalBinary()
+	srv := prov.NewServer()
+	table, err := prov.Table().MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +184,7 @@ func scalePSI(r *rand.Rand, n int) ([]schema.ScalingRow, error) {
 			el = h[:]
 		}
 		t := time.Now()
-		v, err := acct.Voucher(srv.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
+		v, err := acct.Voucher(prov.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
 		dev += time.Since(t)
 		if err != nil {
 			return nil, err
@@ -202,7 +203,7 @@ func scalePSI(r *rand.Rand, n int) ([]schema.ScalingRow, error) {
 	key, x := "list_size", float64(n)
 	return []schema.ScalingRow{
 		{What: "psi-table-bytes", Key: key, X: x, Value: float64(len(table)), Unit: "bytes"},
-		{What: "psi-table-dropped", Key: key, X: x, Value: float64(srv.Dropped()), Unit: "entries"},
+		{What: "psi-table-dropped", Key: key, X: x, Value: float64(prov.Dropped()), Unit: "entries"},
 		{What: "psi-setup", Key: key, X: x, Value: setup.Seconds(), Unit: "s"},
 		{What: "psi-voucher-device", Key: key, X: x, Value: float64(dev.Microseconds()) / vouchers, Unit: "us/voucher"},
 		{What: "psi-voucher-server", Key: key, X: x, Value: float64(proc.Microseconds()) / vouchers, Unit: "us/voucher"},

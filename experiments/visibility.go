@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"scanlab/audit"
+	"scanlab/clientscan"
 	"scanlab/modes"
 	"scanlab/observe"
 	"scanlab/perceptual"
@@ -68,7 +69,7 @@ func visibilityList(o Options, plan *audit.Plan) (modes.Config, error) {
 	// A roomy cuckoo table: with a handful of entries the default load
 	// drops one now and then (the protocol's false negatives), which would
 	// make this experiment's result depend on the draw.
-	cfg := modes.Config{List: []perceptual.Hash{planted}, Labels: []string{"planted"},
+	cfg := modes.Config{List: []perceptual.Hash{planted}, Labels: []string{"planted"}, Second: []perceptual.Hash{randomHash(lr)},
 		Clientscan: modes.Clientscan{Threshold: visibilityThreshold, Seed: o.Seed, TableFactor: 16}}
 	curated := planted.String() + ",planted\n"
 	for i := range visibilityThreshold + 1 {
@@ -79,6 +80,7 @@ func visibilityList(o Options, plan *audit.Plan) (modes.Config, error) {
 		}
 		plan.Listed = append(plan.Listed, img)
 		cfg.List = append(cfg.List, s.Hash)
+		cfg.Second = append(cfg.Second, clientscan.SecondHash(s.Image))
 		cfg.Labels = append(cfg.Labels, fmt.Sprintf("listed-%d", i))
 		curated += s.Hash.String() + fmt.Sprintf(",listed-%d\n", i)
 	}

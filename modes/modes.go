@@ -32,6 +32,10 @@ type Config struct {
 	// names entry i in detections.
 	List   []perceptual.Hash
 	Labels []string
+	// Second, if set, holds the curator's second hash of each listed image
+	// (clientscan.SecondHash), which clientscan's provider checks after the
+	// threshold before human review; empty skips that check.
+	Second []perceptual.Hash
 	// Clientscan holds clientscan's knobs.
 	Clientscan Clientscan
 }
@@ -82,7 +86,8 @@ func New(name string, cfg Config) (scanlab.Mode, error) {
 
 func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	c := cfg.Clientscan
-	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: newCoins(c.Seed), TableFactor: c.TableFactor}
+	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: newCoins(c.Seed), TableFactor: c.TableFactor,
+		Review: clientscan.Review{Hashes: cfg.Second, Seed: c.Seed}}
 	if c.Match != "" {
 		m, err := clientscan.ParseMatch(c.Match)
 		if err != nil {
