@@ -13,6 +13,11 @@
 // of harmful messages is obfuscated the way people evade keyword filters
 // (spacing, leetspeak, homoglyphs, invisible characters, emoji).
 //
+// [HeldOutTexts] is a second text set for evaluation only: single messages
+// from templates written apart from the workload's templates and from package
+// textscan's rules, with a seed and PCG streams of their own.
+// [EvaluateHeldOut] scores a textscan classifier on it.
+//
 // The image workload ([GenerateImage], [GenerateImages]) draws photo-like
 // scenes from the seed and labels each image with one of [ImageClasses]
 // (known, transformed, evasive, novel, benign, collision, political-meme).

@@ -1,5 +1,157 @@
 package corpus
 
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"scanlab/textscan"
+)
+
+// HeldOutConfig configures [HeldOutTexts]. Defaults come from
+// [DefaultHeldOutConfig].
+type HeldOutConfig struct {
+	// Seed makes the set reproducible. Default 1001, apart from the
+	// default seed of [TextConfig] (1); the draws also use PCG streams of
+	// their own, so no seed makes the two generators share a sequence.
+	Seed uint64
+	// PerCategory is the number of harmful texts of each harm category.
+	// Default 250.
+	PerCategory int
+	// Benign is the number of benign texts. Default 1000.
+	Benign int
+	// ConfuserShare is the share of benign texts drawn from the confusers,
+	// in [0, 1]: exactly round(ConfuserShare × Benign). Default 0.5.
+	ConfuserShare float64
+	// ObfuscationShare is the share of harmful texts put through one of
+	// [Obfuscations], in [0, 1]: exactly round(ObfuscationShare × harmful
+	// texts). Default 0, so that the set measures phrasing alone.
+	ObfuscationShare float64
+}
+
+// DefaultHeldOutConfig returns the held-out set of the default study: 250
+// harmful texts of each category and 1000 benign ones, half of them
+// confusers, none obfuscated.
+func DefaultHeldOutConfig() HeldOutConfig {
+	return HeldOutConfig{Seed: 1001, PerCategory: 250, Benign: 1000, ConfuserShare: 0.5}
+}
+
+func (cfg *HeldOutConfig) check() error {
+	var errs []error
+	if cfg.PerCategory < 0 {
+		errs = append(errs, fmt.Errorf("per category %d: must not be negative", cfg.PerCategory))
+	}
+	if cfg.Benign < 0 {
+		errs = append(errs, fmt.Errorf("benign %d: must not be negative", cfg.Benign))
+	}
+	errs = append(errs, checkShares(map[string]float64{
+		"confuser share": cfg.ConfuserShare, "obfuscation share": cfg.ObfuscationShare,
+	})...)
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// PCG streams of the held-out set, apart from the text workload's.
+const (
+	heldOutStreamDraw      = 1<<40 + 1
+	heldOutStreamObfuscate = 1<<40 + 2
+)
+
+// HeldOutTexts returns the held-out text set: single messages filled from
+// templates written apart from the text workload and from package textscan's
+// rules (see the comment on the templates in this file). Each message's
+// Label says whether it is harmful, its category, whether it is a confuser,
+// and its template as "heldout/<category, benign or confuser>/<index>", the
+// unit to resample when estimating intervals: texts from one template are
+// not independent. Messages have IDs "h000001", … and no conversation or
+// accounts. Every text is synthetic ([SyntheticTexts]).
+func HeldOutTexts(cfg HeldOutConfig) ([]TextMessage, error) {
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("corpus: bad held-out config: %w", err)
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, heldOutStreamDraw))
+	var out []TextMessage
+	add := func(set string, templates []string, l TextLabel) {
+		k := r.IntN(len(templates))
+		l.Template = fmt.Sprintf("heldout/%s/%d", set, k)
+		l.Stage = "held-out"
+		out = append(out, TextMessage{Text: heldOutFill(r, templates[k]), Label: l})
+	}
+	for _, cat := range TextCategories {
+		for range cfg.PerCategory {
+			add(cat, heldOutHarmful[cat], TextLabel{Harmful: true, Category: cat})
+		}
+	}
+	nHarmful := len(out)
+	nConf := int(math.Round(cfg.ConfuserShare * float64(cfg.Benign)))
+	for i := range cfg.Benign {
+		if i < nConf {
+			add("confuser", heldOutConfusers, TextLabel{Confuser: true})
+		} else {
+			add("benign", heldOutBenign, TextLabel{})
+		}
+	}
+	or := rand.New(rand.NewPCG(cfg.Seed, heldOutStreamObfuscate))
+	nObf := int(math.Round(cfg.ObfuscationShare * float64(nHarmful)))
+	for _, k := range or.Perm(nHarmful)[:nObf] {
+		m := &out[k]
+		m.Text, m.Label.Obfuscation = textObfuscate(or, m.Text, Obfuscations)
+	}
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	for i := range out {
+		out[i].ID = fmt.Sprintf("h%06d", i+1)
+	}
+	return out, nil
+}
+
+// heldOutFill replaces every "{a|b|…}" group of t by one of its
+// alternatives. The templates are constants of this file; a test parses
+// every one of them, so a malformed template is a programmer error.
+func heldOutFill(r *rand.Rand, t string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			panic("corpus: unterminated group in held-out template " + t)
+		}
+		alts := strings.Split(t[i+1:i+j], "|")
+		b.WriteString(t[:i])
+		b.WriteString(alts[r.IntN(len(alts))])
+		t = t[i+j+1:]
+	}
+}
+
+// TextExamples converts messages to the labelled examples package textscan
+// trains and evaluates on: the text, whether it is harmful, its category.
+func TextExamples(msgs []TextMessage) []textscan.Example {
+	out := make([]textscan.Example, len(msgs))
+	for i, m := range msgs {
+		out[i] = textscan.Example{Text: m.Text, Harmful: m.Label.Harmful, Category: m.Label.Category}
+	}
+	return out
+}
+
+// EvaluateHeldOut runs c over the held-out set of cfg and returns its
+// confusion counts, overall and per category (TP, FP, FN, TN; the positives
+// of a category are TP + FN, the set's size is Examples), with the rates
+// [textscan.Evaluate] derives from them. Intervals are the caller's: resample
+// templates (see [HeldOutTexts]), not texts.
+func EvaluateHeldOut(c textscan.Classifier, cfg HeldOutConfig) (textscan.Metrics, error) {
+	msgs, err := HeldOutTexts(cfg)
+	if err != nil {
+		return textscan.Metrics{}, err
+	}
+	return textscan.Evaluate(c, TextExamples(msgs)), nil
+}
+
 // The held-out text templates below were written for evaluation only, after
 // the text workload and the rules of package textscan existed and without
 // reading either: not textscan's rules and keyword lists, not the templates
@@ -50,7 +202,7 @@ var heldOutHarmful = map[string][]string{
 		"{stop eating|don't eat} {until|till} you {disappear|are nothing}, {that's|thats} the only way {you'll|ull} be {worth anything|pretty}",
 		"{if i were you|if i was you} {i'd|i would} {have ended it|have given up on living} {long ago|ages ago}",
 		"{your family|your parents} {would be relieved|wouldn't even cry} {if you were gone|if you died}",
-		"{go|just} {hang yourself|drink bleach|jump off a bridge}",
+		"{honestly|seriously} {just|} {go hang yourself|go drink bleach|jump off a bridge} {already|and spare us}",
 		"{one less|one fewer} {loser|freak} {in the world|at school} {if you|when you} {off yourself|end it}",
 		"{stop|quit} being {dramatic|a coward} and {finish the job|actually do it} this time",
 		"{why are you|why r u} still {alive|breathing|here}? {seriously|honestly} {give up|end it}",
