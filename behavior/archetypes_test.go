@@ -3,6 +3,7 @@ package behavior_test
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -35,10 +36,10 @@ type counts struct{ n, flagged int }
 
 func (c counts) String() string { return fmt.Sprintf("%d/%d", c.flagged, c.n) }
 
-// evaluateAt runs the rules over one study-like world and counts, by group
-// (each archetype, each benign persona, "benign" for all benign adults),
-// the accounts flagged at threshold.
-func evaluateAt(t *testing.T, seed uint64, stealth, threshold float64) map[string]*counts {
+// evaluateAt runs the rules over one study-like world and counts, for each
+// threshold and by group (each archetype, each benign persona, "benign" for
+// all benign adults), the accounts flagged.
+func evaluateAt(t *testing.T, seed uint64, stealth float64, thresholds []float64) map[float64]map[string]*counts {
 	t.Helper()
 	pc, cc := archetypeStudy(seed, stealth)
 	if err := behavior.CheckApart(pc, cc); err != nil {
@@ -52,25 +53,35 @@ func evaluateAt(t *testing.T, seed uint64, stealth, threshold float64) map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := behavior.New(behavior.Config{Threshold: threshold})
+	d := behavior.New(behavior.Config{Threshold: 1})
 	behavior.ObserveWorkload(d, pop, events)
-	flagged := map[string]bool{}
-	for _, f := range d.Flagged() {
-		flagged[string(f.Account)] = true
-	}
-	out := map[string]*counts{}
-	for id, truth := range behavior.TruthOf(pop) {
-		groups := []string{strings.TrimPrefix(truth.Group, "offender/")}
-		if !truth.Offender {
-			groups = append(groups, "benign")
+	truth := behavior.TruthOf(pop)
+	out := map[float64]map[string]*counts{}
+	for _, tau := range thresholds {
+		flags, err := d.FlagsAt(tau)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, g := range groups {
-			if out[g] == nil {
-				out[g] = &counts{}
+		flagged := map[string]bool{}
+		for _, f := range flags {
+			flagged[string(f.Account)] = true
+		}
+		out[tau] = map[string]*counts{}
+		for id, tr := range truth {
+			groups := []string{strings.TrimPrefix(tr.Group, "offender/")}
+			if !tr.Offender {
+				groups = append(groups, "benign")
 			}
-			out[g].n++
-			if flagged[string(id)] {
-				out[g].flagged++
+			for _, g := range groups {
+				c := out[tau][g]
+				if c == nil {
+					c = &counts{}
+					out[tau][g] = c
+				}
+				c.n++
+				if flagged[string(id)] {
+					c.flagged++
+				}
 			}
 		}
 	}
@@ -95,39 +106,45 @@ func TestArchetypeRecall(t *testing.T) {
 		stealths = []float64{0, 0.25, 0.5, 0.75, 1}
 	}
 	tau := behavior.CalibratedThreshold
-	total := map[float64]map[string]*counts{}
-	for _, s := range stealths {
-		total[s] = map[string]*counts{}
-		for _, seed := range studySeeds(*evalSeeds) {
-			for g, c := range evaluateAt(t, seed, s, tau) {
-				if total[s][g] == nil {
-					total[s][g] = &counts{}
-				}
-				total[s][g].n += c.n
-				total[s][g].flagged += c.flagged
-			}
-		}
-		var line []string
-		for _, g := range slices.Sorted(func(yield func(string) bool) {
-			for g := range total[s] {
-				if !yield(g) {
-					return
-				}
-			}
-		}) {
-			line = append(line, g+" "+total[s][g].String())
-		}
-		t.Logf("threshold %v, stealth %v, seeds 1..%d: %s", tau, s, *evalSeeds, strings.Join(line, ", "))
+	thresholds := []float64{tau - 1, tau}
+	total := map[float64]map[float64]map[string]*counts{} // threshold, stealth, group
+	for _, th := range thresholds {
+		total[th] = map[float64]map[string]*counts{}
 	}
+	for _, s := range stealths {
+		for _, seed := range studySeeds(*evalSeeds) {
+			for th, groups := range evaluateAt(t, seed, s, thresholds) {
+				if total[th][s] == nil {
+					total[th][s] = map[string]*counts{}
+				}
+				for g, c := range groups {
+					if total[th][s][g] == nil {
+						total[th][s][g] = &counts{}
+					}
+					total[th][s][g].n += c.n
+					total[th][s][g].flagged += c.flagged
+				}
+			}
+		}
+	}
+	for _, th := range thresholds {
+		for _, s := range stealths {
+			var line []string
+			for _, g := range slices.Sorted(maps.Keys(total[th][s])) {
+				line = append(line, g+" "+total[th][s][g].String())
+			}
+			t.Logf("threshold %v, stealth %v, seeds 1..%d: %s", th, s, *evalSeeds, strings.Join(line, ", "))
+		}
+	}
+	s0, s1 := total[tau][0], total[tau][1]
 	rate := func(c *counts) float64 { return float64(c.flagged) / float64(c.n) }
-	s0, s1 := total[0], total[1]
 	for _, a := range []corpus.Archetype{corpus.ArchetypeStranger, corpus.ArchetypeSextortion} {
 		if rate(s0[string(a)]) <= rate(s1[string(a)]) || rate(s0[string(a)]) < 0.2 {
 			t.Errorf("%s: recall %v at stealth 0, %v at stealth 1", a, s0[string(a)], s1[string(a)])
 		}
 	}
 	for _, s := range stealths {
-		if ring := total[s][string(corpus.ArchetypeRing)]; ring.flagged > 1 {
+		if ring := total[tau][s][string(corpus.ArchetypeRing)]; ring.flagged > 1 {
 			t.Errorf("stealth %v: %v ring members flagged by rules that read only contacts with minors", s, ring)
 		}
 	}

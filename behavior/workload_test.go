@@ -106,9 +106,10 @@ func TestFlagsAt(t *testing.T) {
 
 // BenchmarkDetector generates study-sized workloads and runs them through
 // the rules, reporting accounts·days per second of the whole (generation
-// and detection). Run the largest with -benchtime=1x.
+// and detection): the default study (10,000 × 30), the goal (100,000 × 30)
+// and --full (100,000 × 90). Run the large ones with -benchtime=1x.
 func BenchmarkDetector(b *testing.B) {
-	for _, size := range []struct{ users, days int }{{10000, 30}, {100000, 30}} {
+	for _, size := range []struct{ users, days int }{{10000, 30}, {100000, 30}, {100000, 90}} {
 		b.Run(fmt.Sprintf("users=%d/days=%d", size.users, size.days), func(b *testing.B) {
 			pc, cc := corpus.DefaultPopulationConfig(), corpus.DefaultConversationConfig()
 			pc.Users, cc.Days = size.users, size.days
