@@ -178,10 +178,10 @@ func checkArchetypes(table []ArchetypeParams) error {
 	for _, a := range table {
 		name := "Archetypes[" + string(a.Archetype) + "]."
 		if !slices.Contains(Archetypes, a.Archetype) {
-			errs = append(errs, fmt.Errorf("Archetypes: unknown archetype %q", a.Archetype))
+			errs = append(errs, fieldError("Archetypes", ": unknown archetype %q", a.Archetype))
 		}
 		if seen[a.Archetype] {
-			errs = append(errs, fmt.Errorf("Archetypes: %q listed twice", a.Archetype))
+			errs = append(errs, fieldError("Archetypes", ": %q listed twice", a.Archetype))
 		}
 		seen[a.Archetype] = true
 		sum += a.Share
@@ -196,7 +196,7 @@ func checkArchetypes(table []ArchetypeParams) error {
 		errs = append(errs, a.checkRanges(name)...)
 	}
 	if len(table) > 0 && math.Abs(sum-1) > 1e-9 {
-		errs = append(errs, fmt.Errorf("Archetypes: shares sum to %v, want 1", sum))
+		errs = append(errs, fieldError("Archetypes", ": shares sum to %v, want 1", sum))
 	}
 	return errors.Join(errs...)
 }
@@ -292,7 +292,7 @@ func FixedStealth(s float64) StealthRange { return StealthRange{s, s} }
 
 func (s StealthRange) check() error {
 	if !(s.Lo >= 0 && s.Lo <= s.Hi && s.Hi <= 1) {
-		return fmt.Errorf("Stealth %v..%v: need 0 <= Lo <= Hi <= 1", s.Lo, s.Hi)
+		return fieldError("Stealth", "%v..%v: need 0 <= Lo <= Hi <= 1", s.Lo, s.Hi)
 	}
 	return nil
 }

@@ -280,6 +280,15 @@ func DefaultPopulationConfig() PopulationConfig {
 	}
 }
 
+// fieldError returns an error about the configuration field named field:
+// its name, then format (after a space unless format starts with ':').
+func fieldError(field, format string, args ...any) error {
+	if !strings.HasPrefix(format, ":") {
+		format = " " + format
+	}
+	return fmt.Errorf("%s"+format, append([]any{field}, args...)...)
+}
+
 // checkShares returns an error for each named value outside [0, 1].
 func checkShares(shares map[string]float64) []error {
 	var errs []error
@@ -313,7 +322,7 @@ func (cfg *PopulationConfig) counts() (minors, adults, offenders int) {
 func (cfg *PopulationConfig) check() error {
 	var errs []error
 	if cfg.Users < 2 {
-		errs = append(errs, fmt.Errorf("Users %d: need at least 2", cfg.Users))
+		errs = append(errs, fieldError("Users", "%d: need at least 2", cfg.Users))
 	}
 	errs = append(errs, checkShares(map[string]float64{
 		"MinorShare": cfg.MinorShare, "OffenderShare": cfg.OffenderShare,
@@ -324,7 +333,7 @@ func (cfg *PopulationConfig) check() error {
 	})...)
 	errs = append(errs, checkRates(map[string]float64{"LibrarySigma": cfg.LibrarySigma})...)
 	if !(cfg.LibraryMedian >= 1 && cfg.LibraryMedian < 1e7) {
-		errs = append(errs, fmt.Errorf("LibraryMedian %v outside [1, 1e7)", cfg.LibraryMedian))
+		errs = append(errs, fieldError("LibraryMedian", "%v outside [1, 1e7)", cfg.LibraryMedian))
 	}
 	for name, v := range map[string]int{
 		"ClassSize": cfg.ClassSize, "ClassesPerTeacher": cfg.ClassesPerTeacher,
@@ -335,15 +344,15 @@ func (cfg *PopulationConfig) check() error {
 		}
 	}
 	if cfg.Offenders < 0 {
-		errs = append(errs, fmt.Errorf("Offenders %d: must not be negative", cfg.Offenders))
+		errs = append(errs, fieldError("Offenders", "%d: must not be negative", cfg.Offenders))
 	} else if _, adults, off := cfg.counts(); cfg.Users >= 2 && off > adults {
-		errs = append(errs, fmt.Errorf("Offenders %d: more than the %d adults", off, adults))
+		errs = append(errs, fieldError("Offenders", "%d: more than the %d adults", off, adults))
 	}
 	if err := cfg.MinorPolicy.check(); err != nil {
-		errs = append(errs, fmt.Errorf("MinorPolicy: %w", err))
+		errs = append(errs, fieldError("MinorPolicy", ": %w", err))
 	}
 	if err := cfg.AdultPolicy.check(); err != nil {
-		errs = append(errs, fmt.Errorf("AdultPolicy: %w", err))
+		errs = append(errs, fieldError("AdultPolicy", ": %w", err))
 	}
 	if err := cfg.Stealth.check(); err != nil {
 		errs = append(errs, err)

@@ -197,7 +197,7 @@ const maxDays = 366
 func (cfg *ConversationConfig) check() error {
 	var errs []error
 	if cfg.Days < 1 || cfg.Days > maxDays {
-		errs = append(errs, fmt.Errorf("Days %d: need 1 to %d", cfg.Days, maxDays))
+		errs = append(errs, fieldError("Days", "%d: need 1 to %d", cfg.Days, maxDays))
 	}
 	errs = append(errs, checkShares(map[string]float64{
 		"ImageShare": cfg.ImageShare, "CollisionShare": cfg.CollisionShare,
