@@ -284,7 +284,11 @@ func (a *ArchetypeParams) undocumented() []string {
 //
 // Its harmful image volume per week is the archetype's at every stealth, as
 // long as it has a target; at high stealth it has fewer targets, and its
-// harm reaches only the minors a parent reaches.
+// harm reaches only the minors a parent reaches. A ring contacts no minor:
+// stealth changes only its account age, and its ring members stay extra
+// adult connections (which rules reading contacts with minors never see,
+// but a model reading all recipients may). Reports are the one signal
+// stealth cannot remove: they come from its targets.
 type StealthRange struct{ Lo, Hi float64 }
 
 // FixedStealth returns the range that gives every offender stealth s.
