@@ -40,7 +40,7 @@ Options:
         --public           allow an address other than loopback
         --terminal         narrate on the terminal instead of serving a page
     -s, --scenario NAME    the scenario to narrate (default: all, in turn):
-                           %s
+%s
         --text WORDS       the message to send, for scenarios that take one
         --step             wait for Enter after each step
         --seed N           seed of the run (default 1)
@@ -54,8 +54,8 @@ Examples:
 func init() {
 	register(command{
 		name:    "demo",
-		summary: "the educator's demo: a page on localhost, or a terminal walk-through",
-		usage:   fmt.Sprintf(demoUsage, strings.Join(scenarioNames(), ", ")),
+		summary: "the educator's demo, on a local page or the terminal",
+		usage:   fmt.Sprintf(demoUsage, listLines(scenarioNames(), 27, 80)),
 		run:     runDemo,
 	})
 }
@@ -66,6 +66,28 @@ func scenarioNames() []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// listLines lists names separated by commas, in lines of at most width
+// columns indented by indent spaces.
+func listLines(names []string, indent, width int) string {
+	pad := strings.Repeat(" ", indent)
+	var lines []string
+	line := pad
+	for i, n := range names {
+		if i < len(names)-1 {
+			n += ","
+		}
+		if line != pad && len(line)+1+len(n) > width {
+			lines = append(lines, line)
+			line = pad
+		}
+		if line != pad {
+			line += " "
+		}
+		line += n
+	}
+	return strings.Join(append(lines, line), "\n")
 }
 
 // demoStdin is where --step reads its Enter key presses.
