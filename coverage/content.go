@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"image"
 	"image/jpeg"
 	"math/rand/v2"
@@ -174,9 +173,15 @@ type item struct {
 // message ID only, so every pass and every mode draws the same content for
 // the same message, in any order.
 func (p *Pools) pick(seed uint64, ev *corpus.MessageEvent) item {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%s", seed, ev.ID)
-	return item{ev.Class, int(h.Sum64() % uint64(p.poolSize(ev.Class)))}
+	// FNV-1a of the seed's 8 bytes and the ID.
+	h := uint64(14695981039346656037)
+	for i := range 8 {
+		h = (h ^ (seed >> (8 * i) & 0xff)) * 1099511628211
+	}
+	for i := 0; i < len(ev.ID); i++ {
+		h = (h ^ uint64(ev.ID[i])) * 1099511628211
+	}
+	return item{ev.Class, int(h % uint64(p.poolSize(ev.Class)))}
 }
 
 func (p *Pools) poolSize(c corpus.ContentClass) int {

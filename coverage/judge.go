@@ -64,10 +64,57 @@ type benignHit struct {
 // With full true every admitted message goes through the mode: the
 // reference the cheap path is tested against.
 func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, error) {
-	w := meta.w
-	j := &Judgment{Mode: name, harmful: map[string]map[scanlab.Pathway]time.Time{}, benignFlagged: map[string]*benignHit{},
+	js, err := JudgeAll(meta, []ModeSpec{{name, c}}, full)
+	if err != nil {
+		return nil, err
+	}
+	return js[0], nil
+}
+
+// ModeSpec names a mode to judge with, and clientscan's settings.
+type ModeSpec struct {
+	Name       string
+	Clientscan modes.Clientscan
+}
+
+// JudgeAll runs [Judge] for several modes in one pass over the workload's
+// messages.
+func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
+	passes := make([]*pass, len(specs))
+	for i, sp := range specs {
+		p, err := newPass(meta, sp, full)
+		if err != nil {
+			return nil, err
+		}
+		defer p.close()
+		passes[i] = p
+	}
+	events, err := meta.w.events()
+	if err != nil {
+		return nil, err
+	}
+	for ev := range events {
+		if !meta.w.admits(ev.From, ev.To) {
+			continue
+		}
+		for _, p := range passes {
+			if err := p.handle(&ev); err != nil {
+				return nil, fmt.Errorf("coverage: %s, %s: %w", p.j.Mode, ev.ID, err)
+			}
+		}
+	}
+	out := make([]*Judgment, len(passes))
+	for i, p := range passes {
+		out[i] = p.j
+	}
+	return out, nil
+}
+
+// newPass starts one mode's content pass.
+func newPass(meta *Meta, sp ModeSpec, full bool) (*pass, error) {
+	j := &Judgment{Mode: sp.Name, harmful: map[string]map[scanlab.Pathway]time.Time{}, benignFlagged: map[string]*benignHit{},
 		firstContent: map[scanlab.UserID]time.Time{}, firstReport: map[scanlab.UserID]time.Time{}, postFlag: map[string]benignItem{}}
-	m, err := modes.New(name, w.ModeConfig(c))
+	m, err := modes.New(sp.Name, meta.w.ModeConfig(sp.Clientscan))
 	if err != nil {
 		return nil, err
 	}
@@ -75,17 +122,14 @@ func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, e
 	if err := p.prepare(m); err != nil {
 		return nil, err
 	}
-	defer p.world.Close()
-	events, err := w.events()
-	if err != nil {
-		return nil, err
+	return p, nil
+}
+
+func (p *pass) close() {
+	p.world.Close()
+	if p.probe != nil {
+		p.probe.Close()
 	}
-	for ev := range events {
-		if err := p.handle(&ev); err != nil {
-			return nil, fmt.Errorf("coverage: %s, %s: %w", name, ev.ID, err)
-		}
-	}
-	return j, nil
 }
 
 // pass is one content pass in progress.
@@ -137,12 +181,9 @@ func (p *pass) prepare(m scanlab.Mode) error {
 	return nil
 }
 
-// handle takes one message through the pass.
+// handle takes one admitted message through the pass.
 func (p *pass) handle(ev *corpus.MessageEvent) error {
 	w := p.meta.w
-	if !w.admits(ev.From, ev.To) {
-		return nil
-	}
 	p.countPostFlag(ev)
 	real := p.full || ev.Reported || (ev.Class.Image() && p.matchers[ev.From])
 	if !real {

@@ -141,6 +141,14 @@ func (r Result) rate(row *schema.CoverageRow, bySender map[scanlab.UserID]*stats
 		return nil
 	}
 	row.Recall = float64(row.Detected) / float64(row.Items)
+	if row.Detected == 0 || row.Detected == row.Items {
+		// Resampling cannot move a rate of 0 or 1: the bootstrap
+		// interval would be a point. The exact interval over items says
+		// how far the rate could be from it.
+		iv, err := stats.ClopperPearson(row.Detected, row.Items, stats.Level95)
+		row.RecallLo, row.RecallHi = iv.Lo, iv.Hi
+		return err
+	}
 	senders := make([]scanlab.UserID, 0, len(bySender))
 	for u := range bySender {
 		senders = append(senders, u)

@@ -152,7 +152,10 @@ func (w *Workload) Metadata() (*Meta, error) {
 
 // count records one message in the tallies.
 func (m *Meta) count(ev *corpus.MessageEvent, admitted bool) {
-	it := m.w.pools.pick(m.w.cfg.Seed, ev)
+	var it item
+	if ev.Harmful || ev.Class.Image() {
+		it = m.w.pools.pick(m.w.cfg.Seed, ev)
+	}
 	if admitted && ev.Class.Image() {
 		set := m.images[ev.From]
 		if set == nil {

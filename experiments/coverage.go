@@ -315,18 +315,21 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 	if err != nil {
 		return nil, err
 	}
-	files := map[string][][]string{}
+	var specs []coverage.ModeSpec
 	for _, name := range modes.Names {
-		if cell.modes != nil && !slices.Contains(cell.modes, name) {
-			continue
+		if cell.modes == nil || slices.Contains(cell.modes, name) {
+			specs = append(specs, coverage.ModeSpec{Name: name, Clientscan: cell.clients})
 		}
-		j, err := coverage.Judge(meta, name, cell.clients, false)
-		if err != nil {
-			return nil, err
-		}
+	}
+	judgments, err := coverage.JudgeAll(meta, specs, false)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][][]string{}
+	for _, j := range judgments {
 		res := coverage.Result{Meta: meta, Judgment: j, Key: cell.Sweep + "=" + cell.Value, Bootstrap: stats.Bootstrap{Seed: o.Seed}}
 		if err := tabulateCell(files, res, cell); err != nil {
-			return nil, fmt.Errorf("mode %s: %w", name, err)
+			return nil, fmt.Errorf("mode %s: %w", j.Mode, err)
 		}
 	}
 	if cell.Variant == schema.BaseVariant {
