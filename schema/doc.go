@@ -72,6 +72,7 @@ func Files() []Spec {
 		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity, Texts,
 		Evasion, ThornMetric,
 		Latency, LatencySamples, Bytes,
+		BelowThreshold,
 		Scaling,
 		Visibility, Canaries,
 		manifestSpec{},

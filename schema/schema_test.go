@@ -84,6 +84,12 @@ func codecs() []codec {
 			{What: ScaleMatchPacked, Key: "list_size", X: 1e6, Value: 3012.5, Unit: "us/query"},
 			{What: "psi-table-bytes", Key: "list_size", X: 1e5, Value: 7.26013e6, Unit: "bytes"},
 		}),
+		csvCodec(BelowThreshold, []BelowThresholdRow{
+			{Calibration: "about-t", Rate: 0.05, Budget: "uniform", BudgetMax: Some(60), Library: 100_000, K: 1, T: 30,
+				MeanSynthetic: 30, ClosedForm: 0.016393, Simulated: -0.0035, SimulatedLo: -0.0398, SimulatedHi: 0.032948, Trials: 1000},
+			{Calibration: "proportional", Rate: 0.05, Budget: "none", Library: 100, K: 30, T: 30,
+				MeanSynthetic: 4.999, ClosedForm: 1, Simulated: 1, SimulatedLo: 0.996176, SimulatedHi: 1, Trials: 1000},
+		}),
 		csvCodec(Visibility, []VisibilityRow{
 			{"e2ee", observe.Provider, observe.MatchVerdict, 2.0 / 3, "relay memory; database file"},
 			{"e2ee", observe.DBThief, observe.ListedImage, 0, ""},
@@ -256,6 +262,18 @@ func TestMalformedOtherFiles(t *testing.T) {
 			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0,0\n"), "prevention.csv")
 			return err
 		}},
+		{"below-threshold-k-above-t", "below-threshold.csv:2: k (31) outside [1, t = 30]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,31,30,30,0.5,0.5,0.4,0.6,100")
+		}},
+		{"below-threshold-outside-interval", "below-threshold.csv:2: simulated 0.7 outside its interval [0.4, 0.6]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,5,30,30,0.5,0.7,0.4,0.6,100")
+		}},
+		{"below-threshold-advantage-range", "below-threshold.csv:2: column simulated_lo: -1.5 is outside [-1, 1]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,5,30,30,0.5,0.5,-1.5,0.6,100")
+		}},
+		{"below-threshold-bound-without-budget", `below-threshold.csv:2: budget "none" with budget_max`, func() error {
+			return readBelowThreshold("proportional,0.05,none,60,1000,5,30,30,0.5,0.5,0.4,0.6,100")
+		}},
 		{"canaries-empty-line", "canaries.txt:2: empty line", func() error {
 			_, err := Canaries.Read(strings.NewReader("a\n\nb\n"), "canaries.txt")
 			return err
@@ -285,6 +303,12 @@ func TestMalformedOtherFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readBelowThreshold reads one data line of privacy/below-threshold.csv.
+func readBelowThreshold(line string) error {
+	_, err := BelowThreshold.Read(strings.NewReader(strings.Join(BelowThreshold.Header(), ",")+"\n"+line+"\n"), "below-threshold.csv")
+	return err
 }
 
 // TestTooLong checks the size bound with a reader that never ends.
