@@ -295,10 +295,11 @@ type Options struct {
 	// TableFactor is the cuckoo table's slots per element; zero means the
 	// psi default.
 	TableFactor float64
-	// Coins supplies the randomness of the accounts' synthetic schedules
-	// (reproducible runs); nil means crypto/rand. It must be safe for
-	// concurrent use.
-	Coins io.Reader
+	// Coins, if set, gives each account its own source of randomness for
+	// its synthetic-voucher schedule (reproducible runs): an account's
+	// schedule then depends on its own traffic only, never on the order in
+	// which other accounts send. Nil means crypto/rand.
+	Coins func(account scanlab.UserID) io.Reader
 	// Behaviour, if set, gives each new device its behaviour (modified
 	// clients); nil means Honest for everyone. Device.SetBehaviour changes
 	// it later.

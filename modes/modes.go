@@ -11,10 +11,12 @@
 package modes
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"scanlab"
 	"scanlab/clientscan"
@@ -98,7 +100,7 @@ func Hybrid(cfg Config, encrypt hybrid.Choose, sealed bool) *hybrid.Mode {
 
 func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	c := cfg.Clientscan
-	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: newCoins(c.Seed), TableFactor: c.TableFactor,
+	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: coinsFor(c.Seed), TableFactor: c.TableFactor,
 		Review: clientscan.Review{Hashes: cfg.Second, Seed: c.Seed}}
 	if c.Match != "" {
 		m, err := clientscan.ParseMatch(c.Match)
@@ -119,23 +121,15 @@ func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	return o, nil
 }
 
-// coins is a seeded, goroutine-safe source of clientscan's coin flips.
-type coins struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func (c *coins) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.r.Read(p)
-}
-
-func newCoins(seed uint64) *coins {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
+// coinsFor gives each account its own seeded stream of clientscan's coin
+// flips (ChaCha8 keyed by the seed and the account), so that runs repeat and
+// an account's synthetic vouchers do not depend on other accounts' traffic.
+func coinsFor(seed uint64) func(scanlab.UserID) io.Reader {
+	return func(u scanlab.UserID) io.Reader {
+		var key [32]byte
+		binary.LittleEndian.PutUint64(key[:8], seed)
+		h := sha256.Sum256([]byte("scanlab synthetic coins\x00" + string(u)))
+		copy(key[8:], h[:24])
+		return rand.NewChaCha8(key)
 	}
-	copy(s[8:], "scanlab synthetic coins")
-	return &coins{r: rand.NewChaCha8(s)}
 }
