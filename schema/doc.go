@@ -74,6 +74,7 @@ func Files() []Spec {
 		Latency, LatencySamples, Bytes,
 		Scaling,
 		Visibility, Canaries,
+		Platforms, PlatformTimings,
 		manifestSpec{},
 	}
 }
