@@ -47,18 +47,27 @@ var nan = math.NaN()
 // column: absent optional values, fractions at both ends, large and small
 // numbers.
 func codecs() []codec {
-	cov := CoverageRow{Mode: "serverscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 48, Detected: 48, Recall: 1, MedianToDetection: Some(1)}
-	none := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: AnyPathway, Items: 0, Detected: 0, Recall: 0}
+	cov := CoverageRow{Mode: "serverscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 48, Detected: 48, Recall: 1, MedianToDetection: Some(1),
+		Distinct: 12, Senders: 9, RecallLo: 0.95, RecallHi: 1}
+	none := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: AnyPathway, Items: 0, Detected: 0, Recall: 0, RecallLo: nan, RecallHi: nan}
+	meta := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: scanlab.ServerMetadata, Items: 77, Detected: 37, Recall: 37.0 / 77,
+		MedianToDetection: Some(1), Distinct: 65, Senders: 17, RecallLo: 0.2, RecallHi: 0.73, PreventedAfterFlag: 30, FlaggedUnseen: 7}
 	return []codec{
-		csvCodec(Coverage, []CoverageRow{cov, none}),
+		csvCodec(Coverage, []CoverageRow{cov, none, meta}),
 		csvCodec(CoverageSweeps, []CoverageSweepRow{{cov, BaseVariant}, {none, Variant{"modified-clients", "0.05;t=5"}}}),
 		csvCodec(FalseFlag, []FalseFlagRow{
 			{T: 1, Library: 2024, Images: 100, PImage: 0.003, PAccount: 0.036702, Basis: BasisUpperBound, MeasuredOn: 1000},
 			{T: 30, Library: 2024, Images: 100, PImage: 1.5e-4, PAccount: 3.39531e-53, Basis: BasisMeasured, MeasuredOn: 20000},
 		}),
-		csvCodec(Accounts, []AccountsRow{{"clientscan", BaseVariant, 15, 12, 385, 0, 1, 0, 13, 0}}),
-		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448}}),
-		csvCodec(Sensitivity, []SensitivityRow{{"e2ee", "groomer", 0.5, 3, 0.8, 0.75, 0.6, 0.86, 0.001, 0.004}}),
+		csvCodec(Accounts, []AccountsRow{
+			{Mode: "clientscan", Variant: BaseVariant, Group: GroupOffender, Accounts: 375, Flagged: 300, FlaggedLo: 0.755, FlaggedHi: 0.84,
+				FlaggedMetadata: 250, FlaggedContent: 120, Reported: 20, MedianDaysToFlag: 3.25, MedianMessagesToFlag: Some(2)},
+			{Mode: "e2ee", Variant: Variant{"stealth", "1"}, Group: GroupLookalike, Accounts: 800, Flagged: 0, FlaggedLo: 0, FlaggedHi: 0.0046,
+				MedianDaysToFlag: nan},
+		}),
+		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448, 12}}),
+		csvCodec(Sensitivity, []SensitivityRow{{"e2ee", "groomer", 0.5, 3, 0.8, 0.75, 0.6, 0.86, 0.001, 0.004, 30, 200, 7000, 0.61, 0.91}}),
+		csvCodec(Texts, []TextsRow{{Set: "held-out", Category: "grooming", Items: 250, Templates: 20, Flagged: 95, Rate: 0.38, Lo: 0.2, Hi: 0.55}}),
 		csvCodec(Evasion, []EvasionRow{
 			{Algo: "pdq", Transform: "crop0.05", Strength: 0.05, Threshold: 31, Items: 411, Matched: 0, Recall: 0, PSNR: nan, SSIM: nan, Success: nan, SuccessJPEG95: nan},
 			{Algo: "pdq", Transform: "noop", Strength: nan, Threshold: 31, Items: 411, Matched: 411, Recall: 1, PSNR: math.Inf(1), SSIM: nan, Success: nan, SuccessJPEG95: nan},
@@ -144,9 +153,6 @@ func TestExperimentsOutput(t *testing.T) {
 	src := filepath.Join("testdata", "written")
 	for _, c := range codecs() {
 		t.Run("file="+c.spec.Name(), func(t *testing.T) {
-			if c.spec == Sensitivity {
-				t.Skip("no experiment writes sensitivity.csv yet")
-			}
 			if c.spec == Platforms || c.spec == PlatformTimings {
 				t.Skip("platforms files are newer than the written sample")
 			}
@@ -256,7 +262,7 @@ func TestMalformedOtherFiles(t *testing.T) {
 			return err
 		}},
 		{"prevention-sum", "prevention.csv:2: harmful_prevented (1) + harmful_delivered (1) ≠ harmful_attempts (3)", func() error {
-			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0\n"), "prevention.csv")
+			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0,0\n"), "prevention.csv")
 			return err
 		}},
 		{"canaries-empty-line", "canaries.txt:2: empty line", func() error {
