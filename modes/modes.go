@@ -21,6 +21,7 @@ import (
 	"scanlab"
 	"scanlab/clientscan"
 	"scanlab/e2ee"
+	"scanlab/hybrid"
 	"scanlab/perceptual"
 	"scanlab/serverscan"
 )
@@ -84,6 +85,17 @@ func New(name string, cfg Config) (scanlab.Mode, error) {
 		return clientscan.New(o), nil
 	}
 	return nil, fmt.Errorf("unknown mode %q (have: %s)", name, strings.Join(Names, ", "))
+}
+
+// Hybrid builds the opt-in mode of package hybrid: conversations encrypt
+// chooses are end-to-end encrypted as in e2ee (with sealed sender if
+// sealed), the rest go to a serverscan server that matches images against
+// cfg's list. It is not one of [Names]: experiments that compare the three
+// modes never see it; the platforms experiment asks for it by this
+// constructor.
+func Hybrid(cfg Config, encrypt hybrid.Choose, sealed bool) *hybrid.Mode {
+	return hybrid.New(hybrid.Options{Encrypt: encrypt, E2EE: e2ee.Options{SealedSender: sealed},
+		Serverscan: serverscan.Options{Image: serverscan.NewPDQScanner(cfg.List, cfg.Labels)}})
 }
 
 func clientscanOptions(cfg Config) (clientscan.Options, error) {

@@ -75,6 +75,7 @@ func Files() []Spec {
 		BelowThreshold,
 		Scaling,
 		Visibility, Canaries,
+		Platforms, PlatformTimings,
 		manifestSpec{},
 	}
 }
