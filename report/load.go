@@ -18,6 +18,8 @@ type results struct {
 	sweeps      []schema.CoverageSweepRow
 	accounts    []schema.AccountsRow
 	prevention  []schema.PreventionRow
+	sens        []schema.SensitivityRow
+	texts       []schema.TextsRow
 	falseFlag   []schema.FalseFlagRow
 	eva         []schema.EvasionRow
 	thornMetric []schema.ThornMetricRow
@@ -59,6 +61,8 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.CoverageSweeps, &r.sweeps) },
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },
 		func() error { return input(r, dir, schema.Prevention, &r.prevention) },
+		func() error { return input(r, dir, schema.Sensitivity, &r.sens) },
+		func() error { return input(r, dir, schema.Texts, &r.texts) },
 		func() error { return input(r, dir, schema.FalseFlag, &r.falseFlag) },
 		func() error { return input(r, dir, schema.Evasion, &r.eva) },
 		func() error { return input(r, dir, schema.ThornMetric, &r.thornMetric) },
