@@ -262,17 +262,11 @@ func (r *results) coverageTable(classes []corpus.ContentClass, modes []string) [
 // writeModePathways shows one design's detections by pathway.
 func (r *results) writeModePathways(d *doc, m string, classes []corpus.ContentClass) {
 	d.h(4, modeName(m)+", by pathway")
-	var pathways []scanlab.Pathway
-	for _, c := range r.cov {
-		if c.Mode == m && !slices.Contains(pathways, c.Pathway) {
-			pathways = append(pathways, c.Pathway)
-		}
-	}
-	pathways = inOrder(pathways, schema.Pathways)
+	pathways := modePathways(r.cov, m)
 	d.figure(coverageBars("coverage-"+fileName(m), "Which pathway catches what in "+modeName(m)+"?", classes, pathways,
 		func(pw scanlab.Pathway, cl corpus.ContentClass) (rate, bool) { return coverageRate(r.cov, m, cl, pw) },
 		pathwayName, func(_ int, pw scanlab.Pathway) color.Color { return pathwayColour(pw) }),
-		"Share of items each pathway caught in "+modeName(m)+", per content class")
+		"Share of items each pathway caught in "+modeName(m)+", per content class; pathways that caught nothing in this design are left out, except behaviour signals and user reports, which every design has")
 	var rows [][]string
 	for _, cl := range classes {
 		row := []string{className(cl)}
@@ -286,6 +280,23 @@ func (r *results) writeModePathways(d *doc, m string, classes []corpus.ContentCl
 		rows = append(rows, row)
 	}
 	d.table(append([]string{"class \\ pathway"}, mapStrings(pathways, pathwayName)...), rows)
+}
+
+// alwaysShown are the pathways every design has, shown even when they
+// caught nothing, and the total.
+var alwaysShown = []scanlab.Pathway{scanlab.ServerMetadata, scanlab.UserReport, schema.AnyPathway}
+
+// modePathways lists the pathways worth a bar in one design: those every
+// design has and those that caught at least one item there (the file
+// lists every pathway for every design, most of them with nothing).
+func modePathways(rows []schema.CoverageRow, m string) []scanlab.Pathway {
+	var pws []scanlab.Pathway
+	for _, c := range rows {
+		if c.Mode == m && !slices.Contains(pws, c.Pathway) && (c.Detected > 0 || slices.Contains(alwaysShown, c.Pathway)) {
+			pws = append(pws, c.Pathway)
+		}
+	}
+	return inOrder(pws, schema.Pathways)
 }
 
 // writeFlagOutcomes shows what the metadata detector's flags led to in

@@ -367,3 +367,19 @@ func TestSensitivity(t *testing.T) {
 		t.Errorf("equal rates compared: %q", s)
 	}
 }
+
+func TestModePathways(t *testing.T) {
+	rows := []schema.CoverageRow{
+		{Mode: "clientscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 10},
+		{Mode: "clientscan", Class: corpus.ClassKnownImage, Pathway: scanlab.DeviceHash, Items: 10, Detected: 4},
+		{Mode: "clientscan", Class: corpus.ClassKnownImage, Pathway: scanlab.UserReport, Items: 10},
+		{Mode: "clientscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerMetadata, Items: 10},
+		{Mode: "clientscan", Class: corpus.ClassKnownImage, Pathway: schema.AnyPathway, Items: 10, Detected: 4},
+		{Mode: "serverscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 10, Detected: 9},
+	}
+	got := modePathways(rows, "clientscan")
+	want := []scanlab.Pathway{scanlab.ServerMetadata, scanlab.DeviceHash, scanlab.UserReport, schema.AnyPathway}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("modePathways = %v, want %v (server image match caught nothing here)", got, want)
+	}
+}
