@@ -89,7 +89,9 @@ func (r *results) coverageIntro() string {
 		"It counts, per content class and detection pathway, the share of delivered harmful items caught; for harmless classes that share is a false-alarm rate over harmless senders. "+
 		"*Any pathway* counts an item once if at least one pathway caught it. "+
 		"Every interval is 95%% and comes from the result files: for items, a bootstrap over sender accounts (the items of one account are not independent), "+
-		"or Clopper–Pearson over items where a rate is 0 or 1; for accounts, Clopper–Pearson over accounts. Tables give items, distinct pieces of content and sender accounts beside each rate.",
+		"or Clopper–Pearson over items where a rate is 0 or 1; for accounts, Clopper–Pearson over accounts. "+
+		"The files write item intervals with four decimals, too few for false-alarm rates of a few in a hundred thousand; such an interval is shown as the widest the rounding allows (\"within 0.005–0.015%%\"). "+
+		"Tables give items, distinct pieces of content and sender accounts beside each rate.",
 		pop, schema.Coverage.Path, sample)
 }
 

@@ -44,6 +44,8 @@ func TestRateFormat(t *testing.T) {
 	}{
 		{"file-interval", fileRate(257, 300, 0.7649, 0.9414), "86% (95% CI 76–94%; 257 of 300)"},
 		{"rounded-to-zero-upper-end", fileRate(0, 86238, 0, 0), "0% (95% CI 0–<0.005%; 0 of 86,238)"},
+		{"rounding-hides-the-interval", fileRate(90, 929952, 0.0001, 0.0001), "0.0097% (95% CI within 0.005–0.015%; 90 of 929,952)"},
+		{"six-decimals-resolve-it", fileRateAt(0, 7125, 0, 0.000518, sixDecimals), "0% (95% CI 0–0.052%; 0 of 7,125)"},
 		{"narrow-interval-gets-a-decimal", fileRate(5501, 106804, 0.0502, 0.0528), "5.2% (95% CI 5.0–5.3%; 5,501 of 106,804)"},
 		{"no-data", fileRate(0, 0, 0, 0), "no data (0 items)"},
 	} {

@@ -57,7 +57,7 @@ func accountRow(rows []schema.AccountsRow, mode, group string) (schema.AccountsR
 // accountRate is the share of a group's accounts flagged, with the file's
 // Clopper–Pearson interval.
 func accountRate(a schema.AccountsRow) rate {
-	return fileRate(a.Flagged, a.Accounts, a.FlaggedLo, a.FlaggedHi)
+	return fileRateAt(a.Flagged, a.Accounts, a.FlaggedLo, a.FlaggedHi, sixDecimals)
 }
 
 // groupRates returns one group's flagged share per mode, in mode order.

@@ -17,14 +17,27 @@ import (
 type rate struct {
 	k, n   int
 	lo, hi float64
+	// prec is the rounding step of a file's interval (1e-4 for four
+	// decimals), 0 for an interval computed here.
+	prec float64
 }
 
-// fileRate is k of n with the interval the file gives.
-func fileRate(k, n int, lo, hi float64) rate {
+// Rounding steps of the result files' interval columns.
+const (
+	fourDecimals = 1e-4
+	sixDecimals  = 1e-6
+)
+
+// fileRate is k of n with the interval the file gives, written with four
+// decimals.
+func fileRate(k, n int, lo, hi float64) rate { return fileRateAt(k, n, lo, hi, fourDecimals) }
+
+// fileRateAt is k of n with the interval the file gives, rounded to prec.
+func fileRateAt(k, n int, lo, hi, prec float64) rate {
 	if n <= 0 {
 		return rate{k: k, n: n, lo: 0, hi: 1}
 	}
-	return rate{k: k, n: n, lo: lo, hi: hi}
+	return rate{k: k, n: n, lo: lo, hi: hi, prec: prec}
 }
 
 // countOf recovers the count behind a rate a file wrote with four
@@ -76,13 +89,19 @@ func (r rate) cell() string {
 	return fmt.Sprintf("%s (%s) %d/%d", r.est(), r.interval(), r.k, r.n)
 }
 
-// interval formats the interval: "73–87%". An upper end that a file
-// rounded to zero (four decimals) is shown as below half the last digit.
+// interval formats the interval: "73–87%". Where a file's rounding hides
+// the interval (its ends less than two rounding steps apart, as for
+// false-alarm rates of a few in a hundred thousand), it shows the widest
+// interval the rounded ends allow, "within 0.005–0.015%", which contains
+// the true one; an upper end rounded to zero shows as "0–<0.005%".
 func (r rate) interval() string {
-	if r.hi == 0 {
-		return "0–<0.005%"
+	if r.prec == 0 || r.hi-r.lo >= 2*r.prec {
+		return pctRange(r.lo, r.hi)
 	}
-	return pctRange(r.lo, r.hi)
+	if r.hi == 0 {
+		return "0–<" + pct(r.prec/2)
+	}
+	return "within " + pctRange(math.Max(0, r.lo-r.prec/2), r.hi+r.prec/2)
 }
 
 // pctRange formats an interval of fractions: "73–87%", with a decimal
