@@ -39,7 +39,7 @@ func (r *results) writeSensitivity(d *doc) {
 		for _, s := range sensSentences(r.sens, m, op) {
 			d.p("%s", s)
 		}
-		caption := []string{"Left: share of harmful items caught against the detector's threshold; middle: share of offender accounts flagged; right: items caught against the share of benign adults flagged, one point per threshold (the numbers on the stealth-0 line are the thresholds)."}
+		caption := []string{"Top left: share of harmful items caught against the detector's threshold; top right: share of offender accounts flagged; bottom left: items caught against the share of benign adults flagged, one point per threshold (the numbers on the stealth-0 line are the thresholds)."}
 		if len(g) > 1 {
 			verb, all := "gives", "both"
 			if len(g) > 2 {
@@ -210,7 +210,7 @@ func sensPlot(rows []schema.SensitivityRow, mode string, group []string, op floa
 			}
 		}
 	}
-	return figure{name: "coverage-sensitivity-" + fileName(mode), title: title, w: 13 * vg.Inch, h: 5 * vg.Inch, draw: func(c draw.Canvas) {
+	return figure{name: "coverage-sensitivity-" + fileName(mode), title: title, w: 10 * vg.Inch, h: 8.5 * vg.Inch, draw: func(c draw.Canvas) {
 		c = drawTitle(c, title)
 		items := newPlot("harmful items caught", "detector threshold (points)", "share of harmful items caught")
 		offenders := newPlot("offenders flagged", "detector threshold (points)", "share of offender accounts flagged")
@@ -237,8 +237,24 @@ func sensPlot(rows []schema.SensitivityRow, mode string, group []string, op floa
 		}
 		trade.X.Min = 0
 		trade.X.Scale, trade.X.Tick.Marker = sqrtScale{}, sqrtTicks{}
-		drawPanels([]*plot.Plot{items, offenders, trade}, c)
+		drawGrid([]*plot.Plot{items, offenders, trade}, c)
 	}}
+}
+
+// drawGrid draws up to three plots in a two-by-two grid, left to right and
+// top to bottom, with the first plot's legend in the fourth cell.
+func drawGrid(plots []*plot.Plot, c draw.Canvas) {
+	lg := plots[0].Legend
+	for _, p := range plots {
+		p.Legend = plot.NewLegend()
+	}
+	t := draw.Tiles{Cols: 2, Rows: 2, PadX: vg.Points(24), PadY: vg.Points(18)}
+	for i, p := range plots {
+		p.Draw(t.At(c, i%2, i/2))
+	}
+	cell := t.At(c, 1, 1)
+	lg.Left, lg.Top = true, true
+	lg.Draw(draw.Crop(cell, vg.Points(24), 0, 0, -vg.Points(24)))
 }
 
 // stealthName names a stealth level in a legend, its ends in words.
