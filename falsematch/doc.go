@@ -20,7 +20,7 @@
 //   - p(image): the share of benign images whose nearest entry is within
 //     perceptual.MatchThreshold (31 bits), both hashes of quality ≥ 50,
 //     with the exact Clopper–Pearson interval and one-sided 95% bound;
-//   - separately labelled, tail fits of the per-pair distance (four
+//   - separately labelled, tail fits of the per-pair distance (five
 //     models, see [Models]) extrapolated to lists of 10³ to 10⁶ entries;
 //   - the account-level curve: P[account revealed] for per-image
 //     probabilities from 1e−9 to 1e−2, every threshold t from 1 to 50 and

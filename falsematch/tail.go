@@ -33,10 +33,18 @@ const (
 	// lower half on a probit scale (a normal probability plot), so it
 	// follows the tail rather than the centre.
 	ModelLowerTail = "lower-tail"
+	// ModelExponential is ln P[D ≤ d] linear in d, fitted by least squares
+	// to the lowest percent of the observed pairs: a tail that thins
+	// geometrically rather than like a normal's, the most cautious of the
+	// five.
+	ModelExponential = "exponential"
 )
 
+// expTailShare is the share of pairs the exponential model is fitted to.
+const expTailShare = 0.01
+
 // Models lists the tail models in the order rows report them.
-var Models = []string{ModelHypergeometric, ModelNormal, ModelBinomial, ModelLowerTail}
+var Models = []string{ModelHypergeometric, ModelNormal, ModelBinomial, ModelLowerTail, ModelExponential}
 
 // minTailCount is the fewest pairs at or below a distance for that
 // distance to enter the lower-tail fit.
@@ -75,6 +83,7 @@ type TailCheckRow struct {
 	Normal         float64 // ModelNormal's P[D ≤ Distance]
 	Binomial       float64 // ModelBinomial's P[D ≤ Distance]
 	LowerTail      float64 // ModelLowerTail's P[D ≤ Distance]
+	Exponential    float64 // ModelExponential's P[D ≤ Distance] (0 when too few pairs to fit)
 	Count          int64   // pairs at distance ≤ Distance
 }
 
@@ -87,6 +96,9 @@ type tailModel struct {
 	// regressed on d + 0.5 over the distances at or below the median with
 	// at least minTailCount pairs at or below them.
 	tailMean, tailSD float64
+	// expA and expB are the exponential tail ln F(d) = expA + expB·d
+	// (expB = 0 when there are too few points to fit).
+	expA, expB float64
 }
 
 func fitTail(h *histogram) tailModel {
@@ -99,40 +111,70 @@ func fitTail(h *histogram) tailModel {
 	if mu, s, ok := probitFit(h); ok {
 		t.tailMean, t.tailSD = mu, s
 	}
+	t.expA, t.expB = expFit(h)
 	return t
+}
+
+// lowerTailPoints returns the even distances d ≤ the median at which at
+// least minTailCount pairs lie at or below d, and F(d) there, keeping only
+// F(d) ≤ maxShare.
+func lowerTailPoints(h *histogram, maxShare float64) (ds, fs []float64) {
+	n := float64(h.n())
+	for d := 0; d <= h.quantile(0.5); d += 2 {
+		c := h.atMost(d)
+		if c < minTailCount || float64(c) >= n || float64(c) > maxShare*n {
+			continue
+		}
+		ds = append(ds, float64(d))
+		fs = append(fs, float64(c)/n)
+	}
+	return ds, fs
+}
+
+// lineFit returns the least-squares line y = a + b·x.
+func lineFit(xs, ys []float64) (a, b float64) {
+	var mx, my, sxx, sxy float64
+	for i := range xs {
+		mx += xs[i] / float64(len(xs))
+		my += ys[i] / float64(len(xs))
+	}
+	for i := range xs {
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+		sxy += (xs[i] - mx) * (ys[i] - my)
+	}
+	b = sxy / sxx
+	return my - b*mx, b
+}
+
+// expFit fits ln F(d) = a + b·d to the lowest expTailShare of the pairs.
+func expFit(h *histogram) (a, b float64) {
+	ds, fs := lowerTailPoints(h, expTailShare)
+	if len(ds) < 3 {
+		return 0, 0
+	}
+	for i := range fs {
+		fs[i] = math.Log(fs[i])
+	}
+	return lineFit(ds, fs)
 }
 
 // probitFit fits F(d) = Φ((d + 1 − μ)/σ) at even d to the observed lower
 // half by least squares on the probit scale, the straight line of a normal
 // probability plot. It needs three distances with enough pairs.
 func probitFit(h *histogram) (mu, sigma float64, ok bool) {
-	n := float64(h.n())
-	var xs, zs []float64
-	for d := 0; d <= h.quantile(0.5); d += 2 {
-		c := h.atMost(d)
-		if c < minTailCount || float64(c) >= n {
-			continue
-		}
-		xs = append(xs, float64(d)+1)
-		zs = append(zs, distuv.UnitNormal.Quantile(float64(c)/n))
-	}
-	if len(xs) < 3 {
+	ds, fs := lowerTailPoints(h, 1)
+	if len(ds) < 3 {
 		return 0, 0, false
 	}
-	var mx, mz, sxx, sxz float64
-	for i := range xs {
-		mx += xs[i] / float64(len(xs))
-		mz += zs[i] / float64(len(xs))
+	for i := range ds {
+		ds[i]++ // the continuity correction of the step of 2
+		fs[i] = distuv.UnitNormal.Quantile(fs[i])
 	}
-	for i := range xs {
-		sxx += (xs[i] - mx) * (xs[i] - mx)
-		sxz += (xs[i] - mx) * (zs[i] - mz)
-	}
-	slope := sxz / sxx
+	a, slope := lineFit(ds, fs)
 	if !(slope > 0) {
 		return 0, 0, false
 	}
-	return mx - mz/slope, 1 / slope, true
+	return -a / slope, 1 / slope, true
 }
 
 // logCDF returns ln P[D ≤ d] under the model, for 0 ≤ d ≤ 256.
@@ -145,11 +187,25 @@ func (t tailModel) logCDF(model string, d int) float64 {
 		return logPhi((float64(even) + 1 - t.mean) / t.sd)
 	case ModelLowerTail:
 		return logPhi((float64(even) + 1 - t.tailMean) / t.tailSD)
+	case ModelExponential:
+		if t.expB <= 0 {
+			return math.NaN()
+		}
+		return min(0, t.expA+t.expB*float64(even))
 	}
 	// D/2 = 128·X/m with X ~ Binomial(m, q): D ≤ d ⇔ X ≤ ⌊(even/2)·m/128⌋,
 	// and P[X ≤ k] = P[m − X > m − k − 1] with m − X ~ Binomial(m, 1 − q).
 	k := int(math.Floor(float64(even/2) * float64(t.m) / (perceptual.Bits / 2)))
 	return stats.LogBinomialSurvival(t.m, 1-t.q, t.m-k-1)
+}
+
+// cdf returns P[D ≤ d] under the model, 0 for a model that was not fitted.
+func (t tailModel) cdf(model string, d int) float64 {
+	l := t.logCDF(model, d)
+	if math.IsNaN(l) {
+		return 0
+	}
+	return math.Exp(l)
 }
 
 // logHypergeometricUpper returns ln P[K ≥ k] for K ~ Hypergeometric(256
@@ -213,6 +269,9 @@ func tailRows(set string, h *histogram, listSize int) ([]TailFitRow, []TailCheck
 	var fits []TailFitRow
 	for _, model := range Models {
 		lnP := t.logCDF(model, perceptual.MatchThreshold)
+		if math.IsNaN(lnP) {
+			continue // too few pairs in the tail to fit this model
+		}
 		bits, mean, sd := 0, t.mean, t.sd
 		switch model {
 		case ModelHypergeometric:
@@ -233,9 +292,9 @@ func tailRows(set string, h *histogram, listSize int) ([]TailFitRow, []TailCheck
 	for d := perceptual.MatchThreshold + 1; d <= int(t.mean); d += 2 { // even distances only
 		c := h.atMost(d)
 		checks = append(checks, TailCheckRow{Pairs: set, Distance: d, Observed: float64(c) / n, Count: c,
-			Hypergeometric: math.Exp(t.logCDF(ModelHypergeometric, d)),
-			Normal:         math.Exp(t.logCDF(ModelNormal, d)), Binomial: math.Exp(t.logCDF(ModelBinomial, d)),
-			LowerTail: math.Exp(t.logCDF(ModelLowerTail, d))})
+			Hypergeometric: t.cdf(ModelHypergeometric, d),
+			Normal:         t.cdf(ModelNormal, d), Binomial: t.cdf(ModelBinomial, d),
+			LowerTail: t.cdf(ModelLowerTail, d), Exponential: t.cdf(ModelExponential, d)})
 	}
 	return fits, checks
 }
