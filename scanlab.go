@@ -110,7 +110,7 @@ type Report struct {
 // Pathway names how a detection reached the provider.
 type Pathway string
 
-// The detection pathways of DESIGN.md §3.
+// The detection pathways of docs/DESIGN.md §3.
 const (
 	ServerHash     Pathway = "server-hash"     // server matched an image hash against its list
 	ServerText     Pathway = "server-text"     // server classified a plaintext text as harmful
@@ -146,15 +146,40 @@ type KeyBundle struct {
 }
 
 // Directory is the provider's public-key directory as a device reaches it.
-// Fetch returns the user's bundle with at most one one-time key, which the
-// directory then forgets (so it is never handed out twice).
+// Publish replaces the user's Identity part and, if b carries one-time keys,
+// the user's one-time keys not yet handed out (as Signal's server does on a
+// key upload; a reinstalled device must not inherit stale ones). Fetch
+// returns the user's bundle with at most one
+// one-time key, which the directory then forgets (so it is never handed out
+// twice).
+//
+// Certificate returns a sender certificate for the user's own device: the
+// provider's signed, short-lived statement that the account holds the
+// identity in its published bundle, in the mode's own encoding (Signal's
+// sealed sender carries one inside every sealed envelope). A directory asks
+// the provider's server logic for it through [CertificateIssuer]; one whose
+// provider issues none returns [ErrNoCertificate].
 type Directory interface {
 	Publish(user UserID, b KeyBundle) error
 	Fetch(user UserID) (KeyBundle, error)
+	Certificate(user UserID) ([]byte, error)
 }
 
 // ErrNoKeys is returned by a [Directory] that holds no bundle for a user.
 var ErrNoKeys = errors.New("scanlab: no key bundle published for user")
+
+// ErrNoCertificate is returned by [Directory.Certificate] when the provider
+// issues no sender certificates (its server logic is no [CertificateIssuer]).
+var ErrNoCertificate = errors.New("scanlab: provider issues no sender certificates")
+
+// CertificateIssuer is implemented by server logic that issues sender
+// certificates. identity is the Identity part of the bundle the account
+// published, in the mode's encoding; the logic checks it, binds it to user
+// and signs. Callers must pass only the authenticated account's own user
+// and bundle: a certificate is the provider vouching for that binding.
+type CertificateIssuer interface {
+	IssueCertificate(user UserID, identity []byte) ([]byte, error)
+}
 
 // Mode is one architecture under test: it makes the device side and the
 // provider side.

@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type Config struct {
 	// 30 days.
 	NewAccount time.Duration
 	// Threshold is the rule score at which an account is flagged. Default
-	// 5 (see the package comment for how it was chosen).
+	// [CalibratedThreshold] (see [Calibrate] for how it was chosen).
 	Threshold float64
 	// Model, when not nil, replaces the rules: an account is flagged when
 	// the model's probability reaches ModelThreshold.
@@ -63,7 +64,7 @@ func DefaultConfig() Config {
 	return Config{
 		BurstWindow:    time.Hour,
 		NewAccount:     30 * 24 * time.Hour,
-		Threshold:      5,
+		Threshold:      CalibratedThreshold,
 		ModelThreshold: 0.5,
 	}
 }
@@ -129,12 +130,21 @@ const (
 // Score applies the rules of the package comment to f and returns the score
 // and the names of the rules that fired, in the order of the rule table.
 func Score(f Features) (float64, []string) {
-	var score float64
 	var reasons []string
+	score := rulePoints(f, func(name string) { reasons = append(reasons, name) })
+	return score, reasons
+}
+
+// rulePoints returns the rule score of f, calling fired (when not nil) with
+// the name of each rule that adds points, in table order.
+func rulePoints(f Features, fired func(string)) float64 {
+	var score float64
 	add := func(ok bool, points float64, name string) {
 		if ok {
 			score += points
-			reasons = append(reasons, name)
+			if fired != nil {
+				fired(name)
+			}
 		}
 	}
 	add(f.StrangerMinors >= 5, 2, RuleStrangerMinors)
@@ -143,25 +153,35 @@ func Score(f Features) (float64, []string) {
 	add(f.MaxBurst >= 3, 1, RuleBurst)
 	add(f.NewAccount && f.StrangerMinors >= 2, 1, RuleNewAccount)
 	add(f.Reports >= 1, float64(min(f.Reports, 2)), RuleReported)
-	return score, reasons
+	return score
 }
 
 // account is the detector's state about one sender.
 type account struct {
 	f          Features
-	recipients map[scanlab.UserID]struct{}
+	recipients []int32     // interned IDs of accounts messaged, sorted
 	contacts   []time.Time // stranger-minor first contacts, sorted
-	flag       *Flag
+	flag       *Flag       // the flag at the configured threshold
+	// peaks records each rise of the rule score: the score, the rules
+	// behind it and the event's time (rules only; see [Detector.FlagsAt]).
+	peaks []Flag
 }
 
 // Detector flags suspicious accounts from a stream of [Event]s, observed in
 // the order the provider receives them. A Detector is not safe for
 // concurrent use; its results depend only on the events, their order and
 // the configuration.
+//
+// Its memory is one entry per account, per distinct pair of accounts that
+// exchanged a message (8 bytes of key), per recipient of each adult sender
+// and per stranger-minor first contact: about 60 MB for a 100,000-account
+// month of the default workload.
 type Detector struct {
 	cfg      Config
-	accounts map[scanlab.UserID]*account
-	pairs    map[[2]scanlab.UserID]struct{}
+	ids      map[scanlab.UserID]int32 // interned account IDs
+	names    []scanlab.UserID
+	accounts []*account // by interned ID; nil for accounts not scored
+	pairs    map[uint64]struct{}
 	flags    []*Flag
 }
 
@@ -182,20 +202,33 @@ func New(cfg Config) *Detector {
 		cfg.ModelThreshold = def.ModelThreshold
 	}
 	return &Detector{
-		cfg:      cfg,
-		accounts: map[scanlab.UserID]*account{},
-		pairs:    map[[2]scanlab.UserID]struct{}{},
+		cfg:   cfg,
+		ids:   map[scanlab.UserID]int32{},
+		pairs: map[uint64]struct{}{},
 	}
 }
 
 // Config returns the detector's configuration with defaults filled in.
 func (d *Detector) Config() Config { return d.cfg }
 
+// intern returns the interned ID of account id.
+func (d *Detector) intern(id scanlab.UserID) int32 {
+	k, ok := d.ids[id]
+	if !ok {
+		k = int32(len(d.names))
+		d.ids[id] = k
+		d.names = append(d.names, id)
+		d.accounts = append(d.accounts, nil)
+	}
+	return k
+}
+
 // Observe takes one message event. Events should arrive in time order, as
 // the provider receives them; an event out of order is still counted, and
 // burst sizes stay exact, but first contacts are decided in arrival order.
 func (d *Detector) Observe(e Event) {
-	pair := [2]scanlab.UserID{min(e.From, e.To), max(e.From, e.To)}
+	from, to := d.intern(e.From), d.intern(e.To)
+	pair := uint64(min(from, to))<<32 | uint64(max(from, to))
 	_, seen := d.pairs[pair]
 	if !seen {
 		d.pairs[pair] = struct{}{}
@@ -203,14 +236,38 @@ func (d *Detector) Observe(e Event) {
 	if e.FromMinor {
 		return // minors' accounts are not scored
 	}
-	a := d.accounts[e.From]
+	a := d.accounts[from]
 	if a == nil {
-		a = &account{recipients: map[scanlab.UserID]struct{}{}}
-		d.accounts[e.From] = a
+		a = &account{}
+		d.accounts[from] = a
 	}
+	d.count(a, e, to, seen)
+	if d.cfg.Model != nil {
+		if a.flag == nil {
+			if p := d.cfg.Model.Prob(a.f); p >= d.cfg.ModelThreshold {
+				d.raise(a, Flag{Account: e.From, Score: p, Reasons: []string{RuleModel}, At: e.At})
+			}
+		}
+		return
+	}
+	points := rulePoints(a.f, nil)
+	if len(a.peaks) > 0 && points <= a.peaks[len(a.peaks)-1].Score {
+		return
+	}
+	score, reasons := Score(a.f)
+	peak := Flag{Account: e.From, Score: score, Reasons: reasons, At: e.At}
+	a.peaks = append(a.peaks, peak)
+	if a.flag == nil && score >= d.cfg.Threshold {
+		d.raise(a, peak)
+	}
+}
+
+// count updates a's features with event e to interned account to; seen
+// says whether the pair had exchanged a message before.
+func (d *Detector) count(a *account, e Event, to int32, seen bool) {
 	f := &a.f
-	if _, ok := a.recipients[e.To]; !ok {
-		a.recipients[e.To] = struct{}{}
+	if k, ok := slices.BinarySearch(a.recipients, to); !ok {
+		a.recipients = slices.Insert(a.recipients, k, to)
 		f.Recipients++
 		if e.ToMinor {
 			f.MinorRecipients++
@@ -218,75 +275,117 @@ func (d *Detector) Observe(e Event) {
 	}
 	if !seen {
 		f.FirstContacts++
-		if !e.Connected {
-			if !e.ToMinor {
-				f.StrangerAdults++
-			} else {
-				f.StrangerMinors++
-				if e.Hops >= 3 {
-					f.DistantMinors++
-				}
-				k, _ := slices.BinarySearchFunc(a.contacts, e.At, time.Time.Compare)
-				a.contacts = slices.Insert(a.contacts, k, e.At)
-				f.MaxBurst = max(f.MaxBurst, maxInWindow(a.contacts, d.cfg.BurstWindow))
+		switch {
+		case e.Connected:
+		case !e.ToMinor:
+			f.StrangerAdults++
+		default:
+			f.StrangerMinors++
+			if e.Hops >= 3 {
+				f.DistantMinors++
 			}
+			k, _ := slices.BinarySearchFunc(a.contacts, e.At, time.Time.Compare)
+			a.contacts = slices.Insert(a.contacts, k, e.At)
+			f.MaxBurst = max(f.MaxBurst, maxInWindow(a.contacts, d.cfg.BurstWindow))
 		}
 	}
 	if e.Reported {
 		f.Reports++
 	}
 	f.NewAccount = !e.FromCreated.IsZero() && e.At.Sub(e.FromCreated) < d.cfg.NewAccount
-
-	if a.flag != nil {
-		return
-	}
-	score, reasons, threshold := d.score(*f)
-	if score >= threshold {
-		a.flag = &Flag{Account: e.From, Score: score, Reasons: reasons, At: e.At}
-		d.flags = append(d.flags, a.flag)
-	}
 }
 
-func (d *Detector) score(f Features) (float64, []string, float64) {
-	if d.cfg.Model != nil {
-		return d.cfg.Model.Prob(f), []string{RuleModel}, d.cfg.ModelThreshold
-	}
-	s, r := Score(f)
-	return s, r, d.cfg.Threshold
+// raise records a's flag at the configured threshold.
+func (d *Detector) raise(a *account, f Flag) {
+	f.Reasons = slices.Clone(f.Reasons)
+	a.flag = &f
+	d.flags = append(d.flags, a.flag)
 }
 
 // Features returns the counters of an account, and false if the detector
 // has seen no message from it (or only as a declared minor).
-func (d *Detector) Features(account scanlab.UserID) (Features, bool) {
-	a := d.accounts[account]
-	if a == nil {
-		return Features{}, false
+func (d *Detector) Features(id scanlab.UserID) (Features, bool) {
+	if a := d.account(id); a != nil {
+		return a.f, true
 	}
-	return a.f, true
+	return Features{}, false
+}
+
+func (d *Detector) account(id scanlab.UserID) *account {
+	k, ok := d.ids[id]
+	if !ok {
+		return nil
+	}
+	return d.accounts[k]
+}
+
+// PeakScore returns the highest rule score the account reached, and false
+// if the detector has not scored it. With a [Model] it returns 0.
+func (d *Detector) PeakScore(id scanlab.UserID) (float64, bool) {
+	a := d.account(id)
+	if a == nil {
+		return 0, false
+	}
+	if len(a.peaks) == 0 {
+		return 0, true
+	}
+	return a.peaks[len(a.peaks)-1].Score, true
 }
 
 // Accounts returns the scored accounts the detector has seen, sorted.
 func (d *Detector) Accounts() []scanlab.UserID {
-	out := make([]scanlab.UserID, 0, len(d.accounts))
-	for id := range d.accounts {
-		out = append(out, id)
+	var out []scanlab.UserID
+	for k, a := range d.accounts {
+		if a != nil {
+			out = append(out, d.names[k])
+		}
 	}
 	slices.Sort(out)
 	return out
 }
 
-// Flagged returns the flags raised so far, in the order they were raised
-// (by time, then account).
+// Flagged returns the flags raised so far at the configured threshold, in
+// the order they were raised (by time, then account).
 func (d *Detector) Flagged() []Flag {
 	out := make([]Flag, len(d.flags))
 	for i, f := range d.flags {
 		out[i] = *f
 		out[i].Reasons = slices.Clone(f.Reasons)
 	}
-	slices.SortStableFunc(out, func(a, b Flag) int {
+	sortFlags(out)
+	return out
+}
+
+// FlagsAt returns the flags the rules would have raised at threshold
+// instead of the configured one: for each account whose score reached it,
+// the first event at which it did. One pass over the events thus gives the
+// whole curve of recall against false flags. It returns an error for a
+// detector that scores with a [Model].
+func (d *Detector) FlagsAt(threshold float64) ([]Flag, error) {
+	if d.cfg.Model != nil {
+		return nil, errors.New("behavior: FlagsAt needs the rules, not a model")
+	}
+	var out []Flag
+	for _, a := range d.accounts {
+		if a == nil {
+			continue
+		}
+		for _, p := range a.peaks {
+			if p.Score >= threshold {
+				p.Reasons = slices.Clone(p.Reasons)
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	sortFlags(out)
+	return out, nil
+}
+
+func sortFlags(fs []Flag) {
+	slices.SortStableFunc(fs, func(a, b Flag) int {
 		return cmp.Or(a.At.Compare(b.At), strings.Compare(string(a.Account), string(b.Account)))
 	})
-	return out
 }
 
 // Detections returns the flags as account-level detections on the pathway

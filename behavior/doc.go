@@ -12,7 +12,8 @@
 // refs/metadata.md). No provider has published its model; this package is a
 // transparent stand-in that the experiments can measure.
 //
-// A [Detector] observes message [Event]s in time order and keeps, for each
+// A [Detector] observes message [Event]s in time order ([Observed] and
+// [ObserveWorkload] make them from the study's workload) and keeps, for each
 // account that declared itself an adult, a few counters (see [Features]):
 // distinct minors it first contacted while not connected to them, how many of
 // them were three or more hops away in the social graph, the share of its
@@ -24,7 +25,8 @@
 //
 // The default scorer is a set of rules, each adding points to the account's
 // score; an account is flagged the first time its score reaches
-// [Config.Threshold] (default 5), at the time of the event that made it so.
+// [Config.Threshold] (default [CalibratedThreshold], 6), at the time of the
+// event that made it so.
 //
 //	rule               condition                                              points
 //	stranger-minors    ≥ 5 distinct unconnected minors first-contacted        2
@@ -35,20 +37,45 @@
 //	                   and ≥ 2 unconnected minors first-contacted             1
 //	reported           ≥ 1 report received (≥ 2 reports: 2 points)            1–2
 //
-// The rules and their conditions are the study's choices, not a provider's:
-// they encode the pattern the safety literature describes (many unknown
-// minors, no mutual friends, bursts, new profiles) and were written before
-// measuring. The threshold was not: it was first 3, and on the default
-// synthetic population (package corpus, seeds 1–8) a threshold of 3 flagged
-// 1.3–2.1% of benign adults (mostly parents who message their children's
-// friends, and between a tenth and a third of teachers and coaches), 4
-// flagged 0.35–0.8%, and 5 flagged at most 0.05% at an offender recall of
-// 0.84–0.97 (the calibration test in this package prints these figures). The default is 5;
-// experiments should sweep it and show the curve, since every lower setting
-// buys recall with false flags on benign adults with many young contacts,
-// which [Evaluate] reports beside recall. The synthetic offenders behave as
-// the rules expect, so all these figures are upper bounds on what the rules
-// would achieve on real traffic.
+// What the rules detect is one pattern: an adult account that first-contacts
+// several minors it is not connected to, far from them in the graph, in
+// bursts, from a new profile, or that draws reports. It reads nothing about
+// contacts between adults, so an adult ring trading images among its members
+// is invisible to it, and an offender who reaches minors the way parents,
+// teachers and coaches do (few strangers, spread out, through friends of
+// friends, from an old account) looks like one of them. It does not see
+// friend requests, the signal Messenger's notices name first, because the
+// workload has none. The rules and their conditions are the study's
+// choices, not a provider's, written before measuring.
+//
+// # Calibration
+//
+// The threshold is the output of a procedure, [Calibrate], not a choice: on
+// populations generated for the calibration alone, it is the lowest score at
+// which at most [CalibrationTarget] (0.1%) of benign adults are flagged,
+// pooled. The calibration has its own seeds ([CalibrationSeeds],
+// 1,000,001–1,000,004), its own generator settings
+// ([CalibrationPopulation]: 10,000 accounts, 30 days, offenders 5% of
+// adults, half of them of the stranger archetype and three tenths
+// sextortion, each offender's stealth uniform in [0, 0.5]), and its table
+// is committed in testdata/calibration.golden: at threshold 5 it flagged
+// 40 of 28,500 benign adults (0.14%), at 6 one; a test fails if the
+// procedure no longer gives 6. [CheckApart] refuses a study configuration
+// that shares a seed, the archetype table or the stealth distribution with
+// the calibration; every evaluation must pass it.
+//
+// Offenders play no part in choosing the threshold, but the rules were
+// written for the stranger and sextortion archetypes at low stealth. Recall
+// on those archetypes, and any figure measured on offenders that behave as
+// the rules expect, is an upper bound on what the rules would achieve on
+// real traffic. On study-like seeds (1, default archetypes, 10,000
+// accounts, 30 days) at threshold 6 the rules flag about a third of
+// stranger offenders and three fifths of sextortion offenders at stealth 0,
+// no groomer or ring member, and no offender of any archetype at stealth 1;
+// see TestArchetypeRecall for the counts. [Detector.FlagsAt] gives the flags
+// at any other threshold from the same pass, so experiments can sweep it
+// and show recall against false flags, which [Evaluate] reports beside
+// each other.
 //
 // Instead of the rules a [Model] (logistic regression over the same
 // features, fitted by [Train] on accounts disjoint from those evaluated; see

@@ -10,26 +10,35 @@ import (
 	"scanlab/perceptual"
 )
 
-// TestModifiedClient: a client that skips scanning, or sends only synthetic
-// vouchers, is never detected however many listed images it sends. The
-// second is visible as an account whose every voucher matches.
+// TestModifiedClient: each modification of the client hides its listed
+// images from the provider while it lasts; each case checks what the
+// provider sees meanwhile, and what happens when the same account then
+// sends listed images honestly. Skip-scan leaves no trace and is caught
+// once honest; synthetic-only within an honest account's synthetic budget
+// looks like an unlucky honest account and is caught once honest; beyond
+// the budget it shows as an Excess account and hides even the honest
+// matches that follow.
 func TestModifiedClient(t *testing.T) {
 	const th = 2
-	f := newFixture(t, seeds(1, th+3)...)
+	s := psi.DefaultSyntheticFactor * th // the synthetic budget's bound
+	f := newFixture(t, seeds(1, th+1)...)
 	for _, c := range []struct {
-		name string
-		b    Behaviour
-		set  bool // switch with SetBehaviour rather than Options.Behaviour
+		name        string
+		b           Behaviour
+		match       MatchVariant
+		set         bool // switch with SetBehaviour rather than Options.Behaviour
+		images      int  // listed images sent while modified
+		vouchers    int  // vouchers the provider sees meanwhile
+		excess      bool
+		caughtAfter bool // detected once it sends t+1 listed images honestly
 	}{
-		{"skip-scan", SkipScan, false},
-		{"synthetic-only", SyntheticOnly, true},
-		{"synthetic-only/chunks", SyntheticOnly, false},
+		{name: "skip-scan", b: SkipScan, images: 5, vouchers: 0, caughtAfter: true},
+		{name: "synthetic-only/within-budget", b: SyntheticOnly, set: true, images: 3, vouchers: 3, caughtAfter: true},
+		{name: "synthetic-only/chunks=4", b: SyntheticOnly, match: MatchVariant{Chunks: 4}, images: 3, vouchers: 3, caughtAfter: true},
+		{name: "synthetic-only/beyond-budget", b: SyntheticOnly, images: th + s + 2, vouchers: th + s + 2, excess: true},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			o := Options{List: f.hashes, Threshold: th, SyntheticRate: -1}
-			if c.name == "synthetic-only/chunks" {
-				o.Match = MatchVariant{Chunks: 4}
-			}
+		t.Run("modification="+c.name, func(t *testing.T) {
+			o := Options{List: f.hashes, Threshold: th, SyntheticRate: -1, Match: c.match}
 			if !c.set {
 				o.Behaviour = func(u scanlab.UserID) Behaviour {
 					if u == "alice" {
@@ -42,8 +51,8 @@ func TestModifiedClient(t *testing.T) {
 			if c.set {
 				w.alice.SetBehaviour(c.b)
 			}
-			for i := range f.data {
-				w.send(t, img(f.data[i]))
+			for i := range c.images {
+				w.send(t, img(f.data[i%len(f.data)]))
 			}
 			if d := hashDetections(w.r); len(d) != 0 {
 				t.Fatalf("modified client detected: %v", d)
@@ -54,26 +63,22 @@ func TestModifiedClient(t *testing.T) {
 				}
 			}
 			v := w.srv.Account("alice")
-			n := len(f.data) * o.Match.positions()
-			switch c.b {
-			case SkipScan:
-				if v.Vouchers != 0 || w.alice.Stats().Vouchers != 0 {
-					t.Fatalf("skip-scan sent vouchers: %+v", v)
-				}
-			case SyntheticOnly:
-				// Every voucher matches: far more than an honest account's
-				// synthetic rate allows, which the provider can notice.
-				if v.Vouchers != n || v.Matches != n || v.Revealed != 0 {
-					t.Fatalf("synthetic-only view %+v", v)
-				}
+			// Synthetic vouchers all match: the provider sees an account
+			// whose every voucher matches, and, past t + 1 + s, an account
+			// no honest client could be.
+			if v.Vouchers != c.vouchers || v.Matches != c.vouchers || v.Revealed || v.Excess != c.excess {
+				t.Fatalf("view while modified %+v, want %d vouchers, all matching, excess %v", v, c.vouchers, c.excess)
 			}
-			// The same images from an honest client are detected.
 			w.alice.SetBehaviour(Honest)
 			for i := range th + 1 {
 				w.send(t, img(f.data[i]))
 			}
-			if c.b == SkipScan && len(hashDetections(w.r)) != th+1 {
-				t.Fatalf("honest sends after skip-scan: %d detections", len(hashDetections(w.r)))
+			dets, v := hashDetections(w.r), w.srv.Account("alice")
+			if caught := len(dets) == th+1 && v.Revealed; caught != c.caughtAfter {
+				t.Fatalf("after t+1 honest sends: %d detections, view %+v; want caught %v", len(dets), v, c.caughtAfter)
+			}
+			if !c.caughtAfter && !v.Excess {
+				t.Fatalf("an account hiding past its budget is not marked: %+v", v)
 			}
 		})
 	}
@@ -97,10 +102,11 @@ func TestScopeCreep(t *testing.T) {
 
 	honest := fullMode(t, Options{List: honestList, Threshold: th, SyntheticRate: -1})
 	creeping := fullMode(t, Options{List: crept, Labels: labels, Threshold: th, SyntheticRate: -1})
-	if honest.Root() == creeping.Root() {
+	hp, cp := published(t, honest), published(t, creeping)
+	if hp.Root == cp.Root {
 		t.Fatal("root unchanged by the added target")
 	}
-	if honest.TableBytes() == creeping.TableBytes() {
+	if len(hp.Bytes()) == len(cp.Bytes()) {
 		t.Log("table size unchanged (slot rounding)")
 	}
 	if ok, err := creeping.Audit(crept); err != nil || !ok {
@@ -154,18 +160,18 @@ func TestOverfittingProvider(t *testing.T) {
 	if ok, err := m.Audit(claimed.hashes); err != nil || ok {
 		t.Fatalf("audit of an overfitted table passed: %v %v", ok, err)
 	}
-	honest := NewMode(Options{List: claimed.hashes, Threshold: th, SyntheticRate: -1, TableFactor: 10})
+	honest := New(Options{List: claimed.hashes, Threshold: th, SyntheticRate: -1, TableFactor: 10})
 	if ok, err := honest.Audit(claimed.hashes); err != nil || !ok {
 		t.Fatalf("audit of an honest table failed: %v %v", ok, err)
 	}
-	if _, err := LoadTable(m.DeviceHoldings(), m.Root()); err != nil {
+	if _, err := LoadTable(m.DeviceHoldings(), published(t, m).Root); err != nil {
 		t.Fatalf("a device refuses the overfitted table: %v", err)
 	}
 	w := newWorld(t, m)
 	for range th + 1 {
 		w.send(t, img(target.data[0]))
 	}
-	if v := w.srv.Account("alice"); v.Matches != th+1 || v.Revealed != 1 {
+	if v := w.srv.Account("alice"); v.Matches != th+1 || !v.Revealed {
 		t.Fatalf("account view %+v", v)
 	}
 	ev := w.view.holds(t, target.derivative[0])
@@ -177,6 +183,16 @@ func TestOverfittingProvider(t *testing.T) {
 			t.Fatalf("route %q", e.Route)
 		}
 	}
+}
+
+// published returns the mode's published part.
+func published(t testing.TB, m *Mode) Published {
+	t.Helper()
+	p, err := m.Published()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestAccountFalseFlag(t *testing.T) {
@@ -194,9 +210,13 @@ func TestAccountFalseFlag(t *testing.T) {
 	if got := AccountFalseFlag(10, 0.5, 3); math.Abs(got-(1-176.0/1024)) > 1e-9 {
 		t.Fatalf("binomial tail %g", got)
 	}
-	// Chunk candidate rate: 32-bit chunks, 2^20 entries → about 2^-12.
+	// Chunk candidate rate: 32-bit chunks, 2^20 entries → about 2^-12;
+	// chunks of 85 and 86 bits (K = 3) average the two rates.
 	if got := ChunkCandidateRate(1<<20, 8); math.Abs(got-1.0/4096)/(1.0/4096) > 0.01 {
 		t.Fatalf("ChunkCandidateRate = %g", got)
+	}
+	if got, want := ChunkCandidateRate(1<<20, 3), (2*math.Ldexp(1, 20-85)+math.Ldexp(1, 20-86))/3; math.Abs(got-want)/want > 1e-6 {
+		t.Fatalf("ChunkCandidateRate(K=3) = %g, want %g", got, want)
 	}
 	if ChunkCandidateRate(10, 0) != 0 {
 		t.Fatal("exact has no chunk candidates")

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"maps"
@@ -33,20 +34,24 @@ func newBench(t testing.TB, o Options) *bench {
 	m := fullMode(t, o)
 	dir := e2ee.NewMemoryDirectory()
 	b := &bench{m: m, log: &observe.Log{}}
-	var err error
-	if b.alice, err = m.NewClient("alice", dir); err != nil {
-		t.Fatal(err)
-	}
-	if b.bob, err = m.NewClient("bob", dir); err != nil {
-		t.Fatal(err)
-	}
+	b.alice, b.bob = deviceOf(t, m, "alice", dir), deviceOf(t, m, "bob", dir)
+	b.srv = serverOf(t, m, b.log)
+	return b
+}
+
+// serverOf makes a server of the mode outside a relay, recording into log.
+func serverOf(t testing.TB, m *Mode, log *observe.Log) *Server {
+	t.Helper()
 	key := bytes.Repeat([]byte{7}, 32)
-	b.srv, err = m.NewProvider(scanlab.ServerEnv{Now: time.Now, Record: b.log.Record,
-		Secret: func(string) ([]byte, error) { return key, nil }})
+	env := scanlab.ServerEnv{Now: time.Now, Secret: func(string) ([]byte, error) { return key, nil }}
+	if log != nil {
+		env.Record = log.Record
+	}
+	l, err := m.NewServer(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return l.(*Server)
 }
 
 func (b *bench) seal(t testing.TB, c scanlab.Content) scanlab.Envelope {
@@ -73,32 +78,33 @@ func TestBadVouchers(t *testing.T) {
 	b := newBench(t, Options{List: f.hashes[:1], Threshold: 2, SyntheticRate: -1})
 	good := b.seal(t, img(f.data[0]))
 	other := b.seal(t, img(f.data[1]))
-	bundle := good.Attach[AttachVoucher]
-	mut := func(fn func([]byte) []byte) []byte { return fn(bytes.Clone(bundle)) }
+	voucher := good.Attach[AttachVoucher]
+	mut := func(fn func([]byte) []byte) []byte { return fn(bytes.Clone(voucher)) }
+	// Offsets in a serialised voucher: version, id length, 16-byte id, Q1.
+	const q1 = 2 + 16
+	rctLen := q1 + 2*(psi.PointSize+92)
 	cases := []struct {
-		name   string
-		bundle []byte
+		name    string
+		voucher []byte
 	}{
 		{"empty", nil},
 		{"bad-version", mut(func(x []byte) []byte { x[0] = 9; return x })},
-		{"wrong-count", mut(func(x []byte) []byte { x[1] = 2; return x })},
 		{"truncated", mut(func(x []byte) []byte { return x[:len(x)-10] })},
 		{"trailing", mut(func(x []byte) []byte { return append(x, 0) })},
-		{"huge-length", mut(func(x []byte) []byte { binary.BigEndian.PutUint32(x[2:], 0xffffffff); return x })},
-		{"zero-length", mut(func(x []byte) []byte { binary.BigEndian.PutUint32(x[2:], 0); return x })},
-		{"not-a-voucher", mut(func(x []byte) []byte { x[6] = 0x7f; return x })},
-		{"bad-point", mut(func(x []byte) []byte { x[6+2+16] = 0x05; return x })},
+		{"huge", make([]byte, psi.MaxVoucherSize+1)},
+		{"id-length", mut(func(x []byte) []byte { x[1] = 0; return x })},
+		{"bad-point", mut(func(x []byte) []byte { x[q1] = 0x05; return x })},
 		{"short-ciphertext", mut(func(x []byte) []byte {
-			binary.BigEndian.PutUint32(x[2:], binary.BigEndian.Uint32(x[2:])-1)
+			binary.BigEndian.PutUint32(x[rctLen:], binary.BigEndian.Uint32(x[rctLen:])-1)
 			return x[:len(x)-1]
 		})},
 		{"foreign-id", other.Attach[AttachVoucher]},
 	}
 	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run("case="+c.name, func(t *testing.T) {
 			e := good
 			e.Attach = maps.Clone(good.Attach)
-			e.Attach[AttachVoucher] = c.bundle
+			e.Attach[AttachVoucher] = c.voucher
 			_, err := b.accept(e)
 			if !errors.Is(err, ErrVoucher) {
 				t.Fatalf("err = %v, want ErrVoucher", err)
@@ -112,7 +118,7 @@ func TestBadVouchers(t *testing.T) {
 		})
 	}
 	// Nothing was lost: the genuine envelope is processed, and its retry
-	// (same ID, same vouchers) is accepted and counted once.
+	// (same ID, same voucher) is accepted and counted once.
 	for range 2 {
 		if _, err := b.accept(good); err != nil {
 			t.Fatal(err)
@@ -149,7 +155,7 @@ func TestBadAttachments(t *testing.T) {
 		{"plain-report-in-psi-mode", func() scanlab.Envelope {
 			e := text
 			e.Attach = maps.Clone(text.Attach)
-			e.Attach[AttachPlainMatch] = make([]byte, plainReportSize)
+			e.Attach[AttachPlainMatch] = make([]byte, adSize)
 			return e
 		}, ErrPlainReport},
 		{"voucher-without-sender", func() scanlab.Envelope { e := image; e.Attach = maps.Clone(image.Attach); e.From = ""; return e }, ErrNoAccount},
@@ -167,12 +173,11 @@ func TestBadAttachments(t *testing.T) {
 }
 
 // TestUndecodableImages: the device still sends an image it cannot decode
-// (or one over the pixel limit, or below the quality gate), with a voucher
-// of the same size as any other, which never matches.
+// (or one over perceptual's pixel limit, or below its quality gate), with a
+// voucher of the same size as any other, which never matches.
 func TestUndecodableImages(t *testing.T) {
 	f := newFixture(t, 1)
 	b := newBench(t, Options{List: f.hashes, Threshold: 2, SyntheticRate: -1})
-	small := newBench(t, Options{List: f.hashes, Threshold: 2, SyntheticRate: -1, MaxPixels: 1000})
 	flat := testImageFlat()
 	normal := len(b.seal(t, img(f.data[0])).Attach[AttachVoucher])
 	cases := []struct {
@@ -183,7 +188,7 @@ func TestUndecodableImages(t *testing.T) {
 	}{
 		{"not-an-image", b, []byte("definitely not an image"), func(s DeviceStats) int { return s.Undecodable }},
 		{"truncated-png", b, f.data[0][:len(f.data[0])/2], func(s DeviceStats) int { return s.Undecodable }},
-		{"over-pixel-limit", small, f.data[0], func(s DeviceStats) int { return s.Undecodable }},
+		{"over-pixel-limit", b, pngDeclaring(20_000, 20_000), func(s DeviceStats) int { return s.Undecodable }},
 		{"flat-low-quality", b, flat, func(s DeviceStats) int { return s.LowQuality }},
 	}
 	for _, c := range cases {
@@ -205,9 +210,23 @@ func TestUndecodableImages(t *testing.T) {
 			}
 		})
 	}
-	if v := b.srv.Account("alice"); v.Vouchers != 3 || v.Matches != 0 {
+	if v := b.srv.Account("alice"); v.Vouchers != 4 || v.Matches != 0 {
 		t.Fatalf("undecodable images matched: %+v", v)
 	}
+}
+
+// pngDeclaring returns a small PNG whose header declares w×h pixels: a
+// 1×1 image with its IHDR rewritten (and its checksum recomputed), which
+// perceptual refuses before decoding anything.
+func pngDeclaring(w, h uint32) []byte {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	const ihdr = 8 // after the signature: length (4), "IHDR" (4), data (13), CRC (4)
+	binary.BigEndian.PutUint32(b[ihdr+8:], w)
+	binary.BigEndian.PutUint32(b[ihdr+12:], h)
+	binary.BigEndian.PutUint32(b[ihdr+21:], crc32.ChecksumIEEE(b[ihdr+4:ihdr+21]))
+	return b
 }
 
 // testImageFlat is a featureless image: PDQ quality 0.
@@ -262,13 +281,13 @@ func TestBadAssociatedData(t *testing.T) {
 	b := newBench(t, Options{List: f.hashes, Threshold: th, SyntheticRate: -1})
 	for i := range th + 1 {
 		id := fmt.Sprintf("bad-ad-%d", i)
-		v, err := b.alice.accounts[0].Voucher(b.alice.table, voucherID(id, 0), f.hashes[0][:], []byte("short"))
+		v, err := b.alice.keys.Voucher(b.alice.pub.table, voucherID(id), f.hashes[0][:], []byte("short"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		vb, _ := v.MarshalBinary()
 		e, err := b.alice.E2EE().SealWith(scanlab.Message{ID: id, From: "alice", To: "bob", Content: img(f.data[0])},
-			map[string][]byte{AttachVoucher: encodeBundle([][]byte{vb})})
+			map[string][]byte{AttachVoucher: vb})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,63 +301,52 @@ func TestBadAssociatedData(t *testing.T) {
 }
 
 // TestBadTable: a device refuses a table that does not decode or does not
-// match the published root.
+// match the published root, including a table whose root a provider
+// computed over bad points.
 func TestBadTable(t *testing.T) {
 	f := newFixture(t, 1, 2)
-	m := NewMode(Options{List: f.hashes})
-	otherMode := NewMode(Options{List: f.hashes[:1]})
-	good := m.DeviceHoldings()
-	dir := e2ee.NewMemoryDirectory()
-	cases := []struct {
-		name  string
-		table []byte
-		want  error
-	}{
-		{"empty", nil, psi.ErrBadTable},
-		{"truncated", good[:len(good)-5], psi.ErrBadTable},
-		{"flipped-point", func() []byte { x := bytes.Clone(good); x[len(x)-1] ^= 1; return x }(), psi.ErrTableRoot},
-		{"other-table", otherMode.DeviceHoldings(), psi.ErrTableRoot},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := m.NewClientFromTable("carol", dir, c.table)
-			if !errors.Is(err, ErrTable) || !errors.Is(err, c.want) {
-				t.Fatalf("err = %v", err)
-			}
-		})
-	}
-	// A provider that publishes the root of a bad table: the device still
-	// refuses it.
+	m := New(Options{List: f.hashes})
+	good, root := m.DeviceHoldings(), published(t, m).Root
 	last := len(good) - psi.PointSize
 	badPoint := bytes.Clone(good)
 	badPoint[last] = 0x05
 	repeated := bytes.Clone(good)
 	copy(repeated[last:], good[last-psi.PointSize:last])
-	for _, c := range []struct {
+	cases := []struct {
 		name  string
 		table []byte
+		root  [32]byte
 		want  error
-	}{{"bad-point", badPoint, psi.ErrBadPoint}, {"repeated-point", repeated, psi.ErrRepeatedPoint}} {
-		t.Run(c.name, func(t *testing.T) {
-			if _, err := LoadTable(c.table, rootOf(c.table)); !errors.Is(err, ErrTable) || !errors.Is(err, c.want) {
+	}{
+		{"empty", nil, root, psi.ErrBadTable},
+		{"truncated", good[:len(good)-5], root, psi.ErrBadTable},
+		{"flipped-point", func() []byte { x := bytes.Clone(good); x[len(x)-1] ^= 1; return x }(), root, psi.ErrTableRoot},
+		{"other-table", New(Options{List: f.hashes[:1]}).DeviceHoldings(), root, psi.ErrTableRoot},
+		{"bad-point", badPoint, rootOf(badPoint), psi.ErrBadPoint},
+		{"repeated-point", repeated, rootOf(repeated), psi.ErrRepeatedPoint},
+	}
+	for _, c := range cases {
+		t.Run("case="+c.name, func(t *testing.T) {
+			if _, err := LoadTable(c.table, c.root); !errors.Is(err, ErrTable) || !errors.Is(err, c.want) {
 				t.Fatalf("err = %v", err)
 			}
 		})
 	}
-	if _, err := m.NewClientFromTable("dave", dir, good); err != nil {
+	if _, err := LoadTable(good, root); err != nil {
 		t.Fatalf("good table refused: %v", err)
 	}
 }
 
 // FuzzAccept hands the provider arbitrary voucher, verdict and plain-report
 // attachments on a genuine envelope: it must refuse or accept, never panic,
-// and never count a refused voucher.
+// and never count a refused voucher. Seeds come from testdata (see
+// TestSeeds) and from a live envelope.
 func FuzzAccept(f *testing.F) {
 	fx := newFixture(f, 1)
 	b := newBench(f, Options{List: fx.hashes, Threshold: 2, SyntheticRate: -1})
 	e := b.seal(f, img(fx.data[0]))
 	f.Add(e.Attach[AttachVoucher], []byte{1}, []byte(nil))
-	f.Add([]byte{1, 1, 0, 0, 0, 4, 1, 2, 3, 4}, []byte(nil), make([]byte, plainReportSize))
+	f.Add(readSeed(f, "voucher.bin"), []byte(nil), readSeed(f, "plain-report.bin"))
 	f.Fuzz(func(t *testing.T, voucher, verdict, plain []byte) {
 		env := e
 		env.Attach = maps.Clone(e.Attach)
@@ -357,17 +365,22 @@ func FuzzAccept(f *testing.F) {
 	})
 }
 
-func FuzzDecodeBundle(f *testing.F) {
-	f.Add(encodeBundle([][]byte{{1, 2, 3}}), 1)
-	f.Add(encodeBundle([][]byte{{1}, {2, 3}}), 2)
-	f.Fuzz(func(t *testing.T, b []byte, n int) {
-		n = n & 0x7f
-		vs, err := decodeBundle(b, n)
-		if err != nil {
-			return
-		}
-		if len(vs) != n || !bytes.Equal(encodeBundle(vs), b) {
-			t.Fatalf("round trip differs")
+// FuzzPlainReport hands the plain variant's provider arbitrary match
+// reports: a report of the wrong size is refused with ErrPlainReport, any
+// other is judged, and nothing panics.
+func FuzzPlainReport(f *testing.F) {
+	fx := newFixture(f, 1)
+	b := newBench(f, Options{List: fx.hashes, ListVariant: ListPlain})
+	f.Add(readSeed(f, "plain-report.bin"))
+	f.Add(make([]byte, adSize-1))
+	e := b.seal(f, txt("hello"))
+	f.Fuzz(func(t *testing.T, report []byte) {
+		env := e
+		env.Attach = maps.Clone(e.Attach)
+		env.Attach[AttachPlainMatch] = report
+		_, err := b.accept(env)
+		if (err != nil) != (len(report) != adSize) || err != nil && !errors.Is(err, ErrPlainReport) {
+			t.Fatalf("report of %d bytes: %v", len(report), err)
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"sync/atomic"
 	"testing"
 
 	"scanlab"
@@ -47,18 +46,15 @@ func randomList(n int) []perceptual.Hash {
 var benchVariants = []MatchVariant{{}, {Chunks: 8}, {Chunks: 16}}
 
 // BenchmarkDeviceImage is the device's cost per image message, scan plus
-// vouchers (decode a 512×512 PNG, PDQ, visual derivative, one voucher per PSI
-// position), without the e2ee encryption; "vouchers-only" leaves out
-// decoding and hashing.
+// voucher (decode a 512×512 PNG, PDQ, visual derivative, one voucher),
+// without the e2ee encryption; "vouchers-only" leaves out decoding and
+// hashing.
 func BenchmarkDeviceImage(b *testing.B) {
 	data := photo(1, 512)
 	for _, v := range benchVariants {
-		m := NewMode(Options{List: randomList(1000), Match: v, SyntheticRate: -1})
-		d, err := m.NewClient("alice", nopDirectory{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(v.String(), func(b *testing.B) {
+		m := New(Options{List: randomList(1000), Match: v, SyntheticRate: -1})
+		d := deviceOf(b, m, "alice", nopDirectory{})
+		b.Run("match="+v.String(), func(b *testing.B) {
 			var size int
 			for i := 0; b.Loop(); i++ {
 				att, err := d.scanImage(scanlab.Message{ID: fmt.Sprint(i), Content: img(data)}, Honest)
@@ -69,19 +65,13 @@ func BenchmarkDeviceImage(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "attach-bytes/image")
 		})
-		b.Run(v.String()+"/vouchers-only", func(b *testing.B) {
+		b.Run("match="+v.String()+"/vouchers-only", func(b *testing.B) {
 			var h perceptual.Hash
 			rand.Read(h[:])
 			ad := encodeAD(h, make([]byte, DerivativeSize))
 			for i := 0; b.Loop(); i++ {
-				for pos, a := range d.accounts {
-					elem := h[:]
-					if v.Chunks > 0 {
-						elem = chunkElement(h, pos, v.Chunks)
-					}
-					if _, err := a.Voucher(d.table, voucherID(fmt.Sprint(i), pos), elem, ad); err != nil {
-						b.Fatal(err)
-					}
+				if _, err := d.voucher(fmt.Sprint(i), h, ad, Honest); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
@@ -89,50 +79,47 @@ func BenchmarkDeviceImage(b *testing.B) {
 }
 
 // BenchmarkServerVoucher is the provider's cost per voucher (psi Process
-// with α only, plus this package's bookkeeping), for vouchers that do not
-// match and for real matches below the threshold, with the voucher size and
-// the table size for a list of 1000 entries.
+// with α, plus this package's bookkeeping and records), for vouchers that
+// do not match and for real matches below the threshold, with the voucher
+// size and the table size for a list of 1000 entries.
 func BenchmarkServerVoucher(b *testing.B) {
 	list := randomList(1000)
 	for _, v := range benchVariants {
-		m := NewMode(Options{List: list, Match: v, SyntheticRate: -1, Threshold: 30})
-		d, err := m.NewClient("alice", nopDirectory{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		m := New(Options{List: list, Match: v, SyntheticRate: -1, Threshold: 30})
+		d := deviceOf(b, m, "alice", nopDirectory{})
 		for _, match := range []bool{false, true} {
-			name := v.String() + "/nonmatch"
-			if match {
-				name = v.String() + "/match"
-			}
-			b.Run(name, func(b *testing.B) {
-				// A pool of vouchers, replayed under a fresh account each
-				// round so that none is a duplicate.
-				const pool = 64
-				var vs [][]byte
+			b.Run(fmt.Sprintf("match=%s/member=%v", v, match), func(b *testing.B) {
+				// A pool of envelopes, each accepted by a fresh server
+				// after every 30, so that no account passes the threshold
+				// and no identifier repeats on one server.
+				const pool = 30
+				var envs []scanlab.Envelope
 				for i := range pool {
 					var h perceptual.Hash
 					rand.Read(h[:])
 					if match {
 						h = list[i]
 					}
-					vb, err := d.accounts[0].Voucher(d.table, voucherID(fmt.Sprint(i), 0), m.elements([]perceptual.Hash{h})[0], encodeAD(h, make([]byte, DerivativeSize)))
+					vb, err := d.voucher(fmt.Sprint(i), h, encodeAD(h, make([]byte, DerivativeSize)), Honest)
 					if err != nil {
 						b.Fatal(err)
 					}
-					enc, _ := vb.MarshalBinary()
-					vs = append(vs, enc)
+					envs = append(envs, scanlab.Envelope{ID: fmt.Sprint(i), From: "alice", To: "bob", Attach: map[string][]byte{AttachVoucher: vb}})
 				}
-				run := benchRuns.Add(1)
+				var srv *Server
 				for i := 0; b.Loop(); i++ {
-					// Below the threshold: at most 30 matches per account.
-					acct := fmt.Sprintf("bench/%d/%d", run, i/30)
-					if _, err := m.srv.Process(acct, vs[i%pool]); err != nil {
+					if i%pool == 0 {
+						b.StopTimer()
+						srv = serverOf(b, m, nil)
+						b.StartTimer()
+					}
+					e := envs[i%pool]
+					if _, err := srv.voucher(&e, e.Attach[AttachVoucher]); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(len(vs[0])), "bytes/voucher")
-				b.ReportMetric(float64(m.TableBytes()), "table-bytes")
+				b.ReportMetric(float64(len(envs[0].Attach[AttachVoucher])), "bytes/voucher")
+				b.ReportMetric(float64(len(m.DeviceHoldings())), "table-bytes")
 			})
 		}
 	}
@@ -144,14 +131,10 @@ func BenchmarkTableSetup(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		list := randomList(n)
 		for _, v := range []MatchVariant{{}, {Chunks: 8}} {
-			b.Run(fmt.Sprintf("n=%d/%s", n, v), func(b *testing.B) {
+			b.Run(fmt.Sprintf("n=%d/match=%s", n, v), func(b *testing.B) {
 				var size int
 				for b.Loop() {
-					m := NewMode(Options{List: list, Match: v})
-					if err := m.Setup(); err != nil {
-						b.Fatal(err)
-					}
-					size = m.TableBytes()
+					size = len(New(Options{List: list, Match: v}).DeviceHoldings())
 				}
 				b.ReportMetric(float64(size), "table-bytes")
 			})
@@ -170,9 +153,6 @@ func BenchmarkVisualDerivative(b *testing.B) {
 	}
 }
 
-// benchRuns numbers benchmark runs, so that each uses fresh PSI accounts.
-var benchRuns atomic.Int64
-
 // nopDirectory is a directory for devices that never start a session.
 type nopDirectory struct{}
 
@@ -180,3 +160,4 @@ func (nopDirectory) Publish(scanlab.UserID, scanlab.KeyBundle) error { return ni
 func (nopDirectory) Fetch(scanlab.UserID) (scanlab.KeyBundle, error) {
 	return scanlab.KeyBundle{}, scanlab.ErrNoKeys
 }
+func (nopDirectory) Certificate(scanlab.UserID) ([]byte, error) { return nil, scanlab.ErrNoCertificate }

@@ -5,25 +5,56 @@
 // 2021; Apple, "CSAM Detection Technical Summary", 2021), and optionally an
 // on-device text classifier whose verdict bit travels beside the ciphertext.
 //
+// # Who holds what
+//
+// The mode is split the way the design splits its parties. What the
+// provider publishes with the app ([Published]: the blinded table, its
+// root, the protocol parameters, the matching variant) is all a device gets
+// from the provider; the provider's own state (the blinding secret α inside
+// a psi.Provider, the list in the clear, the second hashes) stays with the
+// Mode and the [Server]s it makes, and each Server keeps its own per-account
+// voucher state. An account's PSI keys (psi.Account: the Shamir polynomial,
+// the PRF and detectable-hash keys, the synthetic budget) are shared by all
+// of that account's devices, as Apple's are through the user's keychain;
+// the provider never holds them. A [Device] holds its e2ee device, the
+// Published value and its account's keys, and nothing that reaches the
+// provider's state (TestDeviceHoldsOnlyPublished walks it).
+//
 // # How an image is scanned
 //
-// The device decodes the image (with a pixel limit), computes its PDQ hash
-// and a 32×32 grey "visual derivative" ([VisualDerivative]), and builds the
-// voucher with psi.Account.Voucher: the set element is the hash (or its
-// chunks, see [MatchVariant]), the associated data is the hash followed by
-// the derivative. The envelope then goes out through e2ee.Device.SealWith
-// with the voucher in the "voucher" attachment. The provider processes the
-// voucher with its secret α only (psi.Server.Process); it strips provider-only
-// attachments before the envelope is stored, so recipients never receive them.
+// The device decodes and hashes the image with perceptual.ScanImage (the
+// pixel limit and quality gate every scanner of scanlab applies), computes
+// a 32×32 grey "visual derivative" ([VisualDerivative]) and builds one
+// voucher with psi.Account.Voucher: the set element is the hash (or one of
+// its chunks, see [MatchVariant]), the associated data is the hash followed
+// by the derivative. The envelope goes out through e2ee.Device.SealWith with
+// the voucher in the "voucher" attachment. The provider processes it with
+// α (psi.Server.Process) and strips provider-only attachments before the
+// envelope is stored, so recipients never receive them.
 //
-// Threshold. The psi package reveals an account once it holds more than t real
-// matches (t+1 Shamir shares of a degree-t polynomial). So an account that
-// sent t matching images raises nothing and the provider can open nothing;
-// the (t+1)-th matching image reveals the associated data of all its real
-// matches, and every later real match is opened as it arrives. The provider
-// then checks the full PDQ distance of each opened hash against its own list
-// (Options.VerifyDistance, default 31) and raises a scanlab.DeviceHash
-// detection only for the matches that pass, with that distance.
+// Threshold. The psi package reveals an account once it holds more than t
+// real matches (t+1 Shamir shares of a degree-t polynomial). An account that
+// sent t matching images raises nothing and the provider opens nothing; the
+// (t+1)-th reveals the associated data of all its real matches, and every
+// later real match is opened as it arrives.
+//
+// After the threshold, before a detection (Apple's Technical Summary and
+// Threat Model Review): each opened match passes three checks. (1) The full
+// PDQ distance to the nearest list entry is at most Options.VerifyDistance
+// (31), or the match is a false candidate and dropped. (2) A second,
+// independent perceptual hash ([SecondHash]: dHash of the visual
+// derivative) is within Review.Threshold (70 bits of 256) of the curator's
+// second hash of that entry ([DefaultSecondThreshold] says how it was
+// chosen). Measured on a corpus it was not chosen on (corpus seed 11,
+// TestSecondHashAgreement): it accepts 224 of the 228 near-duplicates PDQ
+// matched (98.2%, 95% interval 95.6–99.3%), 0 of 4,000 unrelated pairs
+// (below 0.075% at 95%), and rejects all 5 PDQ collisions crafted against
+// listed images that succeeded (second-hash distances 94 to 117), which
+// pHash of the derivative, a DCT hash like PDQ, let through at 44 to 66.
+// Without Review.Hashes from the curator the step is skipped and counted.
+// (3) A human reviewer looks at the derivative and is wrong with
+// probability Review.ErrorRate (default 0.01: an assumption; no figure is
+// published). Only then is a scanlab.DeviceHash detection raised.
 //
 // # Matching variants
 //
@@ -31,25 +62,22 @@
 // list entry bit for bit, so any re-encoding that flips one bit evades it.
 //
 // "chunks=K" splits the 256 PDQ bits into K consecutive chunks (chunk i holds
-// bits ⌊256·i/K⌋ to ⌊256·(i+1)/K⌋−1); every list entry is inserted K times,
-// once per chunk, each prefixed with K and its chunk index, and the device
-// makes K vouchers per image, one per chunk. The exact guarantee is the
-// pigeonhole principle: a hash at Hamming distance d ≤ K−1 from a list entry
-// differs from it in at most d chunks, so at least K−d of its chunks equal
-// the entry's and at least one of its vouchers matches. At distance d ≥ K
-// there is no guarantee (all K chunks may differ), and a hash far from every
-// entry can still share a chunk by chance: such false candidate matches are
-// indistinguishable from real ones until the reveal, when the provider sees
-// the full hash, measures the distance and drops them. They do count towards
-// the threshold, so they can reveal an account (and the derivatives of its
-// candidates) that holds no real match; see [ChunkCandidateRate].
-//
-// Each chunk position has its own PSI account (its own Shamir polynomial), so
-// one image adds at most one share per position: an account with at most t
-// matching images is never revealed, exactly as in "exact". An account with
-// t+1 exact duplicates is revealed in every position; near-duplicates reveal
-// once more than t of them match in the same position, which takes between
-// t+1 and K·t+1 matching images.
+// bits ⌊256·i/K⌋ to ⌊256·(i+1)/K⌋−1) and inserts every list entry K times,
+// once per chunk, each element prefixed with K and its chunk index. The
+// device still sends one voucher per image, for one chunk it picks with its
+// account's PRF key from the voucher identifier (psi.Account.Choose): the
+// provider sees one match bit per image, as in "exact", hidden among
+// synthetic matches below the threshold, and an account with at most t
+// matching images is never revealed. Testing all K chunks would show the
+// provider how many chunks of each image matched, which tells listed images
+// (all K) from synthetic vouchers (one) before any reveal; no voucher can
+// fold an OR of K DH tests into one bit, so the device samples instead. The
+// price: a hash at Hamming distance d from a list entry differs in at most d
+// chunks, so each image matches with probability at least (K−d)/K (1 for an
+// exact copy), and an account needs more than t matching images in
+// expectation. A hash far from every entry can share the tested chunk by
+// chance ([ChunkCandidateRate]): such false candidates count towards the
+// threshold and are opened, and dropped by the full PDQ distance.
 //
 // # List variants
 //
@@ -63,23 +91,29 @@
 //
 // # Who sees what
 //
-// Sender and recipient: as in e2ee. The provider: everything e2ee's provider
-// sees, plus each image message's vouchers (opaque bytes; their presence tells
-// it the message is an image, as the padded size mostly does anyway), whether
-// each voucher matched (a real or a synthetic match: indistinguishable below
-// the threshold), the account's voucher and match counts, the list in the
-// clear (it blinds the table from it), and, once an account passes the
-// threshold, the PDQ hash and visual derivative of each of that account's real
-// (or false-candidate) matches, never of a non-matching image. With
-// device-text, the provider also learns every text's verdict bit, in the
-// clear. With "plain", every device holds the list, and the provider learns
-// each match at once. Everything the server logic learns is passed to
-// ServerEnv.Record with the routes listed in the Route* constants.
+// Sender and recipient: as in e2ee, plus every device holds the published
+// table (or, for "plain", the list). The provider: everything e2ee's
+// provider sees, plus each image message's voucher (opaque bytes; its
+// presence tells it the message is an image, as the padded size mostly does
+// anyway), whether each voucher matched (a real or a synthetic match,
+// indistinguishable below the threshold), the account's voucher and match
+// counts, the list in the clear (it blinds the table from it), and, once an
+// account passes the threshold, the PDQ hash and visual derivative of each
+// of that account's real (or false-candidate) matches, never of a
+// non-matching image. How well the count hides the real count below the
+// threshold depends on the synthetic calibration and the library size
+// (psi.BelowThreshold). The human reviewer sees the derivatives of the
+// matches that pass the two hashes. With device-text, the provider also
+// learns every text's verdict bit, in the clear. With "plain", every device
+// holds the list, and the provider learns each match at once. Everything the
+// server logic learns is passed to ServerEnv.Record with the routes listed
+// in the Route* constants.
 //
 // Correctness against a modified client is not guaranteed (paper §4.4): a
 // client can skip scanning or send only synthetic vouchers ([Behaviour]) and
 // is never detected by this pathway; the second shows as an account whose
-// vouchers nearly all match.
+// vouchers nearly all match, and once it holds more matches than an honest
+// account can without being revealed, as [AccountView].Excess.
 package clientscan
 
 import (
@@ -87,10 +121,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"scanlab"
 	"scanlab/clientscan/psi"
@@ -108,16 +142,13 @@ const (
 	// Model Review, 2021): an account is revealed at its 31st real match.
 	DefaultThreshold = 30
 	// DefaultSyntheticRate is the probability that a voucher is replaced
-	// by a synthetic one. Apple did not publish its rate; with the psi
-	// package's cap of 3·t synthetic vouchers per account, 0.05 gives an
-	// account of a few hundred images a synthetic count of the order of t,
-	// the paper's calibration.
+	// by a synthetic one while the account's synthetic budget lasts (the
+	// budget is uniform on {0, …, 2t}: about t synthetic vouchers per
+	// account, this project's calibration; Apple published no rate).
 	DefaultSyntheticRate = 0.05
 	// DefaultVerifyDistance is the largest full PDQ distance the provider
 	// accepts after opening a voucher: Meta's match threshold.
 	DefaultVerifyDistance = perceptual.MatchThreshold
-	// DefaultMaxPixels bounds the images the device decodes.
-	DefaultMaxPixels = 50_000_000
 	// MaxChunks bounds K in "chunks=K" (chunks of at least 4 bits).
 	MaxChunks = 64
 )
@@ -125,7 +156,7 @@ const (
 // Attachment names the mode adds to envelopes. The provider reads and strips
 // them; recipients never receive them.
 const (
-	AttachVoucher     = "voucher"      // the image's safety voucher(s)
+	AttachVoucher     = "voucher"      // the image's safety voucher
 	AttachTextVerdict = "text-verdict" // device-text: one byte, 0 or 1
 	AttachPlainMatch  = "plain-match"  // plain list: a match report
 )
@@ -143,7 +174,7 @@ const (
 )
 
 // MatchVariant says how the PSI matches hashes: exact equality (K = 0) or
-// any of K chunks.
+// one of K chunks.
 type MatchVariant struct {
 	// Chunks is K for "chunks=K"; 0 means "exact".
 	Chunks int
@@ -156,9 +187,6 @@ func (v MatchVariant) String() string {
 	}
 	return "chunks=" + strconv.Itoa(v.Chunks)
 }
-
-// positions is the number of vouchers per image.
-func (v MatchVariant) positions() int { return max(1, v.Chunks) }
 
 // ErrOption reports an invalid option.
 var ErrOption = errors.New("clientscan: invalid option")
@@ -204,7 +232,7 @@ type Behaviour int
 
 // The device behaviours.
 const (
-	// Honest scans every image and attaches its vouchers.
+	// Honest scans every image and attaches its voucher.
 	Honest Behaviour = iota
 	// SkipScan attaches no voucher and no text verdict: the envelope looks
 	// like an e2ee one.
@@ -240,11 +268,12 @@ type Options struct {
 	// means DefaultThreshold.
 	Threshold int
 	// SyntheticRate is the probability that a device replaces a voucher by
-	// a synthetic one. Zero means DefaultSyntheticRate; a negative value
-	// turns synthetic vouchers off.
+	// a synthetic one while its account's budget lasts. Zero means
+	// DefaultSyntheticRate; a negative value turns synthetic vouchers off.
 	SyntheticRate float64
-	// MaxSynthetic caps the synthetic vouchers per account (and PSI
-	// position); zero means the psi default, 3·t.
+	// MaxSynthetic is s, the bound of each account's synthetic budget
+	// (drawn uniformly from {0, …, s}) and of the detectable hash; zero
+	// means the psi default, 2t.
 	MaxSynthetic int
 	// Match is the matching variant (see [ParseMatch]).
 	Match MatchVariant
@@ -258,23 +287,20 @@ type Options struct {
 	// after opening a voucher (or reading a plain match report); ≤ 0 means
 	// DefaultVerifyDistance.
 	VerifyDistance int
-	// MinQuality: images whose PDQ quality is below it are not matched
-	// (their vouchers carry a random element, as for an undecodable image),
-	// as serverscan drops them. Zero means perceptual.MinQuality; negative
-	// turns the gate off.
-	MinQuality int
-	// MaxPixels bounds the images a device decodes; zero means
-	// DefaultMaxPixels.
-	MaxPixels int
+	// Review configures the second hash and the human review that follow
+	// the PDQ check.
+	Review Review
 	// Overfit makes the provider malicious (paper Remark 5): it places these
 	// extra targets into empty slots of the table built from List.
 	Overfit []perceptual.Hash
 	// TableFactor is the cuckoo table's slots per element; zero means the
 	// psi default.
 	TableFactor float64
-	// Coins supplies the synthetic-voucher coin flips (reproducible runs);
-	// nil means crypto/rand. It must be safe for concurrent use.
-	Coins io.Reader
+	// Coins, if set, gives each account its own source of randomness for
+	// its synthetic-voucher schedule (reproducible runs): an account's
+	// schedule then depends on its own traffic only, never on the order in
+	// which other accounts send. Nil means crypto/rand.
+	Coins func(account scanlab.UserID) io.Reader
 	// Behaviour, if set, gives each new device its behaviour (modified
 	// clients); nil means Honest for everyone. Device.SetBehaviour changes
 	// it later.
@@ -284,33 +310,8 @@ type Options struct {
 	E2EE e2ee.Options
 }
 
-// Mode is the clientscan architecture. The provider's list, PSI secrets and
-// blinded table are built once, on first use (the database version that
-// ships with the app); every device of the mode holds the same table.
-type Mode struct {
-	opts Options
-
-	once     sync.Once
-	setupErr error
-	params   psi.Params
-	srv      *psi.Server // nil for the plain variant
-	table    *psi.Table  // the device's copy, decoded from the shipped bytes
-	shipped  []byte      // what ships to every device
-	listText []byte      // the list as the provider holds it
-	index    *perceptual.Index
-	placed   int // overfitted targets placed
-
-	instances atomic.Int64
-}
-
-// New returns the clientscan mode. The list is blinded lazily, on the first
-// call that needs it; [Mode.Setup] forces it and returns its error.
-func New(opts Options) scanlab.Mode { return NewMode(opts) }
-
-// NewMode is [New] with the concrete type, for callers that need
-// [Mode.DeviceHoldings], [Mode.Audit] and the like.
-func NewMode(opts Options) *Mode {
-	o := opts
+// withDefaults fills in the defaults.
+func (o Options) withDefaults() Options {
 	if o.Threshold == 0 {
 		o.Threshold = DefaultThreshold
 	}
@@ -326,16 +327,52 @@ func NewMode(opts Options) *Mode {
 	if o.VerifyDistance <= 0 {
 		o.VerifyDistance = DefaultVerifyDistance
 	}
+	o.Review = o.Review.withDefaults()
+	return o
+}
+
+// check refuses inconsistent options.
+func (o Options) check() error {
 	switch {
-	case o.MinQuality == 0:
-		o.MinQuality = perceptual.MinQuality
-	case o.MinQuality < 0:
-		o.MinQuality = 0
+	case o.E2EE.SealedSender:
+		return fmt.Errorf("%w: sealed sender hides the account vouchers are counted for", ErrOption)
+	case o.Match.Chunks != 0 && (o.Match.Chunks < 2 || o.Match.Chunks > MaxChunks):
+		return fmt.Errorf("%w: chunks=%d", ErrOption, o.Match.Chunks)
+	case o.ListVariant != ListPSI && o.ListVariant != ListPlain:
+		return fmt.Errorf("%w: list variant %q", ErrOption, o.ListVariant)
+	case o.SyntheticRate < 0 || o.SyntheticRate >= 1:
+		return fmt.Errorf("%w: synthetic rate %g", ErrOption, o.SyntheticRate)
+	case len(o.Review.Hashes) != 0 && len(o.Review.Hashes) != len(o.List):
+		return fmt.Errorf("%w: %d second hashes for %d list entries", ErrOption, len(o.Review.Hashes), len(o.List))
+	case o.Review.ErrorRate < 0 || o.Review.ErrorRate > 1:
+		return fmt.Errorf("%w: review error rate %g", ErrOption, o.Review.ErrorRate)
 	}
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	return &Mode{opts: o}
+	return nil
+}
+
+// Mode is the clientscan architecture. The provider's state and what it
+// publishes are built once, on first use (the database version that ships
+// with the app); every device of the mode holds the same [Published] value,
+// and every account's devices share that account's keys.
+type Mode struct {
+	opts Options
+
+	once     sync.Once
+	setupErr error
+	pub      *Published
+	prov     *provider
+	keys     *keychain
+
+	elemsOnce sync.Once
+	elems     map[string]bool // the PSI set's elements, for MayMatch
+}
+
+var _ scanlab.Mode = (*Mode)(nil)
+
+// New returns the clientscan mode. The list is blinded lazily, on the first
+// call that needs it; [Mode.Published] forces it and returns its error.
+func New(opts Options) *Mode {
+	return &Mode{opts: opts.withDefaults()}
 }
 
 // Name returns "clientscan".
@@ -344,197 +381,137 @@ func (m *Mode) Name() string { return Name }
 // Options returns the mode's options with defaults filled in.
 func (m *Mode) Options() Options { return m.opts }
 
-// adSize is the associated data of a voucher: PDQ hash ‖ visual derivative.
-const adSize = perceptual.Size + DerivativeSize
-
-// Setup blinds the list and builds the table if that was not done yet, and
-// returns the error it met, if any.
-func (m *Mode) Setup() error {
-	m.once.Do(func() { m.setupErr = m.setup() })
+// setup builds the provider's state and the published part once.
+func (m *Mode) setup() error {
+	m.once.Do(func() {
+		if m.setupErr = m.opts.check(); m.setupErr != nil {
+			return
+		}
+		m.prov, m.setupErr = newProvider(m.opts)
+		if m.setupErr != nil {
+			return
+		}
+		m.pub, m.setupErr = m.prov.publish()
+		m.keys = newKeychain(m.opts)
+	})
 	return m.setupErr
 }
 
-func (m *Mode) setup() error {
-	o := m.opts
-	if o.E2EE.SealedSender {
-		return fmt.Errorf("%w: sealed sender hides the account vouchers are counted for", ErrOption)
+// Published returns a copy of what the provider ships to every device,
+// building the provider's state on first use.
+func (m *Mode) Published() (Published, error) {
+	if err := m.setup(); err != nil {
+		return Published{}, err
 	}
-	if o.Match.Chunks != 0 && (o.Match.Chunks < 2 || o.Match.Chunks > MaxChunks) {
-		return fmt.Errorf("%w: chunks=%d", ErrOption, o.Match.Chunks)
-	}
-	if o.ListVariant != ListPSI && o.ListVariant != ListPlain {
-		return fmt.Errorf("%w: list variant %q", ErrOption, o.ListVariant)
-	}
-	if o.SyntheticRate < 0 || o.SyntheticRate >= 1 {
-		return fmt.Errorf("%w: synthetic rate %g", ErrOption, o.SyntheticRate)
-	}
-	m.listText = listText(o.List, o.Labels)
-	m.index = perceptual.NewIndex(o.List)
-	if o.ListVariant == ListPlain {
-		m.shipped = m.listText
-		return nil
-	}
-	m.params = psi.Params{
-		Threshold:     o.Threshold,
-		SyntheticRate: o.SyntheticRate,
-		MaxSynthetic:  o.MaxSynthetic,
-		ADSize:        adSize,
-		TableFactor:   o.TableFactor,
-		Coins:         o.Coins,
-	}
-	elems := m.elements(o.List)
-	var err error
-	if len(o.Overfit) > 0 {
-		m.srv, m.placed, err = psi.NewOverfitServer(elems, m.elements(o.Overfit), m.params)
-	} else {
-		m.srv, err = psi.NewServer(elems, m.params)
-	}
-	if err != nil {
-		return fmt.Errorf("clientscan: blinding the list: %w", err)
-	}
-	if m.shipped, err = m.srv.Table().MarshalBinary(); err != nil {
-		return fmt.Errorf("clientscan: %w", err)
-	}
-	// Every device checks the downloaded table against the published root
-	// (psi.UnmarshalTable); the mode does it once and shares the result.
-	if m.table, err = LoadTable(m.shipped, m.srv.Root()); err != nil {
-		return err
-	}
-	return nil
-}
-
-// ErrTable reports a blinded table a device refuses.
-var ErrTable = errors.New("clientscan: table refused")
-
-// LoadTable decodes a downloaded table as a device does: it must parse, hold
-// only valid and distinct points, and match the published root.
-func LoadTable(data []byte, root [32]byte) (*psi.Table, error) {
-	t, err := psi.UnmarshalTable(data, root)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTable, err)
-	}
-	return t, nil
-}
-
-// elements turns hashes into PSI set elements for the matching variant.
-func (m *Mode) elements(list []perceptual.Hash) [][]byte {
-	k := m.opts.Match.Chunks
-	out := make([][]byte, 0, len(list)*m.opts.Match.positions())
-	for _, h := range list {
-		if k == 0 {
-			out = append(out, append([]byte(nil), h[:]...))
-			continue
-		}
-		for i := range k {
-			out = append(out, chunkElement(h, i, k))
-		}
-	}
-	return out
-}
-
-// chunkElement is the set element of chunk i of k of h: 'c', k, i, then the
-// chunk's bits packed most significant first (bit j of h is bit 7−j%8 of
-// byte j/8).
-func chunkElement(h perceptual.Hash, i, k int) []byte {
-	lo, hi := perceptual.Bits*i/k, perceptual.Bits*(i+1)/k
-	out := make([]byte, 3, 3+(hi-lo+7)/8)
-	out[0], out[1], out[2] = 'c', byte(k), byte(i)
-	var cur byte
-	n := 0
-	for j := lo; j < hi; j++ {
-		cur = cur<<1 | (h[j/8]>>(7-j%8))&1
-		if n++; n == 8 {
-			out = append(out, cur)
-			cur, n = 0, 0
-		}
-	}
-	if n > 0 {
-		out = append(out, cur<<(8-n))
-	}
-	return out
-}
-
-// listText is the list as the provider holds it: one hex hash per line, with
-// its label after a comma when there is one.
-func listText(list []perceptual.Hash, labels []string) []byte {
-	var b strings.Builder
-	for i, h := range list {
-		b.WriteString(h.String())
-		if i < len(labels) && labels[i] != "" {
-			b.WriteByte(',')
-			b.WriteString(labels[i])
-		}
-		b.WriteByte('\n')
-	}
-	return []byte(b.String())
+	return *m.pub, nil
 }
 
 // DeviceHoldings returns what every device of the mode holds about the list:
 // the serialised blinded table for "psi" (no list entry recoverable from it),
 // the list in the clear (hex lines) for "plain". It returns nil if the setup
-// failed (see [Mode.Setup]).
+// failed (see [Mode.Published]).
 func (m *Mode) DeviceHoldings() []byte {
-	if m.Setup() != nil {
+	if m.setup() != nil {
 		return nil
 	}
-	return m.shipped
-}
-
-// TableBytes returns the size in bytes of what ships to every device (the
-// blinded table, or the plain list).
-func (m *Mode) TableBytes() int { return len(m.DeviceHoldings()) }
-
-// Root returns the published root of the blinded table (zero for "plain").
-func (m *Mode) Root() [32]byte {
-	if m.Setup() != nil || m.srv == nil {
-		return [32]byte{}
-	}
-	return m.srv.Root()
+	return m.pub.Bytes()
 }
 
 // Dropped returns how many PSI elements did not fit into the cuckoo table:
 // false negatives by construction (paper Remark 3).
 func (m *Mode) Dropped() int {
-	if m.Setup() != nil || m.srv == nil {
+	if m.setup() != nil || m.prov.psi == nil {
 		return 0
 	}
-	return m.srv.Dropped()
+	return m.prov.psi.Dropped()
 }
 
 // OverfitPlaced returns how many of Options.Overfit's elements the
 // malicious provider placed into empty slots.
 func (m *Mode) OverfitPlaced() int {
-	if m.Setup() != nil {
+	if m.setup() != nil || m.prov.psi == nil {
 		return 0
 	}
-	return m.placed
+	return m.prov.psi.Placed()
+}
+
+// MayMatch reports whether an image with PDQ hash h could give a matching
+// voucher against the provider's list: h is on the list ("exact"), or some
+// chunk of h equals the same chunk of a list entry ("chunks=K", whichever
+// chunk a device happens to test). An image for which it is false can never
+// count towards any threshold. It is an oracle for measurement harnesses,
+// which decide with it which images can matter; it reads the list, which no
+// device holds.
+func (m *Mode) MayMatch(h perceptual.Hash) bool {
+	if m.setup() != nil {
+		return false
+	}
+	if m.opts.ListVariant == ListPlain {
+		_, ok := m.prov.matcher.Nearest(perceptual.MatchThreshold, h)
+		return ok
+	}
+	m.elemsOnce.Do(func() {
+		m.elems = map[string]bool{}
+		for _, e := range elements(append(slices.Clone(m.opts.List), m.opts.Overfit...), m.opts.Match) {
+			m.elems[string(e)] = true
+		}
+	})
+	for _, x := range elements([]perceptual.Hash{h}, m.opts.Match) {
+		if m.elems[string(x)] {
+			return true
+		}
+	}
+	return false
 }
 
 // Audit rebuilds the table from a claimed list with the provider's secrets,
 // as Apple's auditor would, and reports whether its root equals the
-// published one (psi.Server.Audit). It tells an overfitted table from an
+// published one (psi.Provider.Audit). It tells an overfitted table from an
 // honest one; it cannot tell whether the claimed list itself holds only
 // abuse material.
 func (m *Mode) Audit(claimed []perceptual.Hash) (bool, error) {
-	if err := m.Setup(); err != nil {
+	if err := m.setup(); err != nil {
 		return false, err
 	}
-	if m.srv == nil {
+	if m.prov.psi == nil {
 		return false, fmt.Errorf("%w: the plain variant has no blinded table", ErrOption)
 	}
-	return m.srv.Audit(m.elements(claimed))
+	return m.prov.psi.Audit(elements(claimed, m.opts.Match))
 }
 
-// NewDevice makes one user's client; it publishes its e2ee keys through dir.
+// NewDevice makes one user's client (a *Device) from the published part and
+// the account's keys; it publishes the user's e2ee keys through dir. Every
+// device of one user shares that account's PSI keys.
 func (m *Mode) NewDevice(user scanlab.UserID, dir scanlab.Directory) (scanlab.Device, error) {
-	return m.NewClient(user, dir)
+	if err := m.setup(); err != nil {
+		return nil, err
+	}
+	var keys *psi.Account
+	if m.pub.List == ListPSI {
+		var err error
+		if keys, err = m.keys.account(user); err != nil {
+			return nil, err
+		}
+	}
+	e, err := e2ee.NewDevice(m.opts.E2EE, user, dir)
+	if err != nil {
+		return nil, err
+	}
+	b := Honest
+	if m.opts.Behaviour != nil {
+		b = m.opts.Behaviour(user)
+	}
+	return newDevice(e, m.pub, keys, m.opts.DeviceText, b), nil
 }
 
-// NewServer makes the provider logic, run by the relay on every envelope
-// and report. Each call keeps its own per-account voucher state, so two
-// relays of one mode do not share counts.
+// NewServer makes the provider logic (a *Server), run by the relay on every
+// envelope and report. Each server keeps its own per-account voucher state,
+// so two relays of one mode do not share counts.
 func (m *Mode) NewServer(env scanlab.ServerEnv) (scanlab.ServerLogic, error) {
-	return m.NewProvider(env)
+	if err := m.setup(); err != nil {
+		return nil, err
+	}
+	return newServer(m.prov, env)
 }
 
 // AccountFalseFlag returns the probability that an account with n images,
@@ -545,19 +522,20 @@ func AccountFalseFlag(n int, p float64, t int) float64 {
 }
 
 // ChunkCandidateRate returns the probability that a uniformly random PDQ
-// hash shares chunk position i with at least one of n uniformly random list
-// entries under "chunks=K", for the smallest chunk (⌊256/K⌋ bits): the
-// per-image, per-position false-candidate rate that feeds [AccountFalseFlag].
-// Real PDQ hashes are not uniform, so measured rates are higher.
+// hash shares the chunk a device tests with at least one of n uniformly
+// random list entries under "chunks=K": the per-image false-candidate rate
+// that feeds [AccountFalseFlag], averaged over the K chunks (which the
+// device picks uniformly). Real PDQ hashes are not uniform, so measured
+// rates are higher.
 func ChunkCandidateRate(n, k int) float64 {
 	if k < 2 {
 		return 0
 	}
-	bits := perceptual.Bits / k
-	p := 1.0
-	for range bits {
-		p /= 2
+	sum := 0.0
+	for i := range k {
+		bits := perceptual.Bits*(i+1)/k - perceptual.Bits*i/k
+		p := math.Ldexp(1, -bits)
+		sum += -math.Expm1(float64(n) * math.Log1p(-p)) // 1 − (1 − p)^n
 	}
-	// 1 − (1 − p)^n, accurately for small p.
-	return -math.Expm1(float64(n) * math.Log1p(-p))
+	return sum / float64(k)
 }

@@ -9,17 +9,19 @@ import (
 	"scanlab/clientscan/psi"
 	"scanlab/e2ee"
 	"scanlab/perceptual"
+	"scanlab/textscan"
 )
 
 // Device is one user's clientscan client: an e2ee.Device plus the on-device
-// scanner. It holds the account's PSI keys (one psi.Account per PSI
-// position: one for "exact", K for "chunks=K") and the mode's table. It is
-// safe for concurrent use.
+// scanner. It holds what the provider published ([Published]) and its
+// account's PSI keys (shared with the account's other devices), and nothing
+// of the provider's: no code path from a Device reaches the blinding
+// secret. It is safe for concurrent use.
 type Device struct {
-	e        *e2ee.Device
-	m        *Mode
-	accounts []*psi.Account
-	table    *psi.Table
+	e    *e2ee.Device
+	pub  *Published
+	keys *psi.Account // nil for the plain variant
+	text textscan.Classifier
 
 	mu        sync.Mutex
 	behaviour Behaviour
@@ -37,57 +39,15 @@ type DeviceStats struct {
 	Harmful     int // of which harmful
 }
 
-// NewClient makes one user's client with the mode's table; it publishes the
-// user's e2ee keys through dir.
-func (m *Mode) NewClient(user scanlab.UserID, dir scanlab.Directory) (*Device, error) {
-	if err := m.Setup(); err != nil {
-		return nil, err
-	}
-	return m.newClient(user, dir, m.table)
-}
-
-// NewClientFromTable makes a client from a table it downloaded itself:
-// the bytes must decode and match the mode's published root, as a device
-// checks an update before using it. A table that fails gives an error
-// wrapping ErrTable (and psi's reason).
-func (m *Mode) NewClientFromTable(user scanlab.UserID, dir scanlab.Directory, table []byte) (*Device, error) {
-	if err := m.Setup(); err != nil {
-		return nil, err
-	}
-	if m.srv == nil {
-		return nil, fmt.Errorf("%w: the plain variant has no blinded table", ErrOption)
-	}
-	t, err := LoadTable(table, m.srv.Root())
-	if err != nil {
-		return nil, err
-	}
-	return m.newClient(user, dir, t)
-}
-
-func (m *Mode) newClient(user scanlab.UserID, dir scanlab.Directory, t *psi.Table) (*Device, error) {
-	e, err := e2ee.NewDevice(m.opts.E2EE, user, dir)
-	if err != nil {
-		return nil, err
-	}
-	d := &Device{e: e, m: m, table: t}
-	if m.opts.Behaviour != nil {
-		d.behaviour = m.opts.Behaviour(user)
-	}
-	if m.srv != nil {
-		for range m.opts.Match.positions() {
-			a, err := psi.NewAccount(m.params)
-			if err != nil {
-				return nil, err
-			}
-			d.accounts = append(d.accounts, a)
-		}
-	}
-	return d, nil
+// newDevice makes a device from its e2ee device, the published part and its
+// account's keys.
+func newDevice(e *e2ee.Device, pub *Published, keys *psi.Account, text textscan.Classifier, b Behaviour) *Device {
+	return &Device{e: e, pub: pub, keys: keys, text: text, behaviour: b}
 }
 
 // String describes the device without its keys.
 func (d *Device) String() string {
-	return fmt.Sprintf("clientscan.Device{user: %s, positions: %d}", d.e.User(), len(d.accounts))
+	return fmt.Sprintf("clientscan.Device{user: %s, match: %s, list: %s}", d.e.User(), d.pub.Match, d.pub.List)
 }
 
 // GoString is String, for %#v.
@@ -113,21 +73,26 @@ func (d *Device) Stats() DeviceStats {
 	return d.stats
 }
 
-// Synthetics returns how many synthetic vouchers the device's accounts sent
-// in place of real ones (honest behaviour only).
+// Synthetics returns how many synthetic vouchers the device's account (all
+// its devices) sent in place of real ones (honest behaviour only).
 func (d *Device) Synthetics() int {
-	n := 0
-	for _, a := range d.accounts {
-		n += a.Synthetics()
+	if d.keys == nil {
+		return 0
 	}
-	return n
+	return d.keys.Synthetics()
+}
+
+func (d *Device) count(f func(*DeviceStats)) {
+	d.mu.Lock()
+	f(&d.stats)
+	d.mu.Unlock()
 }
 
 // Seal scans the message and encrypts it end to end. An image gets its
-// voucher(s) (or, for the plain list, a match report when it matched); a
-// text gets the device-text verdict when that is on. An image the device
-// cannot decode, or whose PDQ quality is below the gate, is still sent, with
-// vouchers for a random element: exactly what a non-matching image gets, so
+// voucher (or, for the plain list, a match report when it matched); a text
+// gets the device-text verdict when that is on. An image the device cannot
+// decode, or whose PDQ quality is below the gate, is still sent, with a
+// voucher for a random element: exactly what a non-matching image gets, so
 // the provider cannot tell.
 func (d *Device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
 	d.mu.Lock()
@@ -139,18 +104,8 @@ func (d *Device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
 	case b == SkipScan:
 	case m.Content.Kind == scanlab.Image:
 		extra, err = d.scanImage(m, b)
-	case m.Content.Kind == scanlab.Text && d.m.opts.DeviceText != nil:
-		bit := byte(0)
-		// A synthetic-only client looks compliant: it attaches a verdict,
-		// always "harmless".
-		if b == Honest && d.m.opts.DeviceText.Classify(m.Content.Text).Harmful {
-			bit = 1
-		}
-		d.mu.Lock()
-		d.stats.Verdicts++
-		d.stats.Harmful += int(bit)
-		d.mu.Unlock()
-		extra = map[string][]byte{AttachTextVerdict: {bit}}
+	case m.Content.Kind == scanlab.Text && d.text != nil:
+		extra = d.textVerdict(m.Content.Text, b)
 	}
 	if err != nil {
 		return scanlab.Envelope{}, err
@@ -158,82 +113,90 @@ func (d *Device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
 	return d.e.SealWith(m, extra)
 }
 
+// textVerdict classifies a text and returns its verdict attachment. A
+// synthetic-only client looks compliant: it attaches a verdict, always
+// "harmless".
+func (d *Device) textVerdict(text string, b Behaviour) map[string][]byte {
+	bit := byte(0)
+	if b == Honest && d.text.Classify(text).Harmful {
+		bit = 1
+	}
+	d.count(func(s *DeviceStats) { s.Verdicts++; s.Harmful += int(bit) })
+	return map[string][]byte{AttachTextVerdict: {bit}}
+}
+
 // scanImage builds the provider-facing attachment of one image.
 func (d *Device) scanImage(m scanlab.Message, b Behaviour) (map[string][]byte, error) {
-	o := d.m.opts
-	var h perceptual.Hash
-	var derivative []byte
-	usable := false
 	d.count(func(s *DeviceStats) { s.Images++ })
+	var sc perceptual.Scan
+	usable := false
 	if b == Honest {
-		img, err := perceptual.DecodeImage(m.Content.Image, o.MaxPixels)
+		var err error
+		sc, err = perceptual.ScanImage(m.Content.Image)
 		switch {
 		case err != nil:
 			d.count(func(s *DeviceStats) { s.Undecodable++ })
+		case !sc.Usable():
+			d.count(func(s *DeviceStats) { s.LowQuality++ })
 		default:
-			var q int
-			h, q = perceptual.PDQ(img)
-			if q < o.MinQuality {
-				d.count(func(s *DeviceStats) { s.LowQuality++ })
-			} else {
-				derivative, usable = VisualDerivative(img), true
-			}
+			usable = true
 		}
 	}
-	if o.ListVariant == ListPlain {
-		if !usable {
-			return nil, nil
-		}
-		best, dist := -1, perceptual.MatchThreshold+1
-		for _, mt := range d.m.index.Match(h, perceptual.MatchThreshold) {
-			if mt.Distance < dist {
-				best, dist = mt.Entry, mt.Distance
-			}
-		}
-		if best < 0 {
-			return nil, nil
-		}
-		d.count(func(s *DeviceStats) { s.PlainHits++ })
-		return map[string][]byte{AttachPlainMatch: encodePlainReport(best, dist, h, derivative)}, nil
+	if d.pub.List == ListPlain {
+		return d.plainMatch(sc, usable), nil
 	}
-	var ad []byte
+	h, ad := sc.Hash, []byte(nil)
 	if usable {
-		ad = encodeAD(h, derivative)
+		ad = encodeAD(h, VisualDerivative(sc.Image))
 	} else {
 		// A random element matches nothing; the voucher looks like any
 		// non-matching image's.
 		rand.Read(h[:])
 	}
-	k := o.Match.Chunks
-	vs := make([][]byte, len(d.accounts))
-	for pos, a := range d.accounts {
-		elem := h[:]
-		if k > 0 {
-			elem = chunkElement(h, pos, k)
-		}
-		id := voucherID(m.ID, pos)
-		var v *psi.Voucher
-		var err error
-		if b == SyntheticOnly {
-			v, err = a.Synthetic(d.table, id)
-		} else {
-			v, err = a.Voucher(d.table, id, elem, ad)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("clientscan: voucher: %w", err)
-		}
-		if vs[pos], err = v.MarshalBinary(); err != nil {
-			return nil, fmt.Errorf("clientscan: voucher: %w", err)
-		}
+	v, err := d.voucher(m.ID, h, ad, b)
+	if err != nil {
+		return nil, err
 	}
-	d.count(func(s *DeviceStats) { s.Vouchers += len(vs) })
-	return map[string][]byte{AttachVoucher: encodeBundle(vs)}, nil
+	d.count(func(s *DeviceStats) { s.Vouchers++ })
+	return map[string][]byte{AttachVoucher: v}, nil
 }
 
-func (d *Device) count(f func(*DeviceStats)) {
-	d.mu.Lock()
-	f(&d.stats)
-	d.mu.Unlock()
+// voucher makes the image's one voucher: for "chunks=K", for the chunk the
+// account's PRF picks from the identifier.
+func (d *Device) voucher(messageID string, h perceptual.Hash, ad []byte, b Behaviour) ([]byte, error) {
+	id := voucherID(messageID)
+	var v *psi.Voucher
+	var err error
+	switch {
+	case b == SyntheticOnly:
+		v, err = d.keys.Synthetic(d.pub.table, id)
+	case d.pub.Match.Chunks > 0:
+		k := d.pub.Match.Chunks
+		v, err = d.keys.Voucher(d.pub.table, id, chunkElement(h, d.keys.Choose(id, k), k), ad)
+	default:
+		v, err = d.keys.Voucher(d.pub.table, id, h[:], ad)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clientscan: voucher: %w", err)
+	}
+	out, err := v.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("clientscan: voucher: %w", err)
+	}
+	return out, nil
+}
+
+// plainMatch is the plain variant: the device matches against the list it
+// holds and reports a match, with hash and derivative, at once.
+func (d *Device) plainMatch(sc perceptual.Scan, usable bool) map[string][]byte {
+	if !usable {
+		return nil
+	}
+	if _, ok := d.pub.plain.Nearest(perceptual.MatchThreshold, sc.Hash); !ok {
+		return nil
+	}
+	d.count(func(s *DeviceStats) { s.PlainHits++ })
+	return map[string][]byte{AttachPlainMatch: encodeAD(sc.Hash, VisualDerivative(sc.Image))}
 }
 
 // Open decrypts an envelope as e2ee does.

@@ -2,12 +2,10 @@ package clientscan
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 
-	"scanlab/clientscan/psi"
 	"scanlab/perceptual"
 )
 
@@ -139,91 +137,19 @@ func decodeAD(ad []byte) (perceptual.Hash, []byte, error) {
 	return perceptual.Hash(ad[:perceptual.Size]), ad[perceptual.Size:], nil
 }
 
-// voucherID is the identifier of the voucher for PSI position pos of the
-// message: the first 16 bytes of SHA-256 over a label, the message ID and the
-// position. Binding the identifier to the envelope lets the provider refuse a
-// voucher copied from another message, and a retried envelope (same ID) counts
-// once. Message IDs are visible to the provider anyway, so the identifier
-// reveals nothing new (the paper's identifiers are non-secret).
-func voucherID(messageID string, pos int) []byte {
-	h := sha256.New()
-	h.Write([]byte("scanlab clientscan voucher id v1\x00"))
-	h.Write([]byte(messageID))
-	h.Write([]byte{0, byte(pos)})
-	return h.Sum(nil)[:16]
-}
-
-// bundleVersion starts every voucher attachment.
-const bundleVersion = 1
-
-// encodeBundle lays out a voucher attachment: version (1) ‖ count (1) ‖ for
-// each voucher its length (uint32, big-endian) and bytes.
-func encodeBundle(vs [][]byte) []byte {
-	n := 2
-	for _, v := range vs {
-		n += 4 + len(v)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, bundleVersion, byte(len(vs)))
-	for _, v := range vs {
-		out = binary.BigEndian.AppendUint32(out, uint32(len(v)))
-		out = append(out, v...)
-	}
-	return out
+// voucherID is the identifier of the voucher of a message: the first 16
+// bytes of SHA-256 over a label and the message ID. Binding the identifier
+// to the envelope lets the provider refuse a voucher copied from another
+// message, and a retried envelope (same ID) counts once. Message IDs are
+// visible to the provider anyway, so the identifier reveals nothing new
+// (the paper's identifiers are non-secret).
+func voucherID(messageID string) []byte {
+	h := sha256.Sum256([]byte("scanlab clientscan voucher id v2\x00" + messageID))
+	return h[:16]
 }
 
 // ErrVoucher reports a voucher attachment the provider refuses.
 var ErrVoucher = errors.New("clientscan: malformed voucher attachment")
 
-// decodeBundle splits a voucher attachment into exactly want vouchers,
-// each at most psi.MaxVoucherSize bytes. The returned slices alias b.
-func decodeBundle(b []byte, want int) ([][]byte, error) {
-	if len(b) < 2 || b[0] != bundleVersion {
-		return nil, fmt.Errorf("%w: bad header", ErrVoucher)
-	}
-	if int(b[1]) != want {
-		return nil, fmt.Errorf("%w: %d vouchers, want %d", ErrVoucher, b[1], want)
-	}
-	b = b[2:]
-	out := make([][]byte, 0, want)
-	for range want {
-		if len(b) < 4 {
-			return nil, fmt.Errorf("%w: truncated", ErrVoucher)
-		}
-		n := binary.BigEndian.Uint32(b)
-		b = b[4:]
-		if n == 0 || n > psi.MaxVoucherSize || uint64(n) > uint64(len(b)) {
-			return nil, fmt.Errorf("%w: voucher of %d bytes", ErrVoucher, n)
-		}
-		out = append(out, b[:n])
-		b = b[n:]
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrVoucher, len(b))
-	}
-	return out, nil
-}
-
-// plainReportSize is the size of a plain-list match report: entry (uint32)
-// ‖ distance (1) ‖ hash ‖ derivative.
-const plainReportSize = 4 + 1 + adSize
-
-func encodePlainReport(entry, dist int, h perceptual.Hash, derivative []byte) []byte {
-	out := make([]byte, 0, plainReportSize)
-	out = binary.BigEndian.AppendUint32(out, uint32(entry))
-	out = append(out, byte(dist))
-	return append(out, encodeAD(h, derivative)...)
-}
-
 // ErrPlainReport reports a malformed plain-list match report.
 var ErrPlainReport = errors.New("clientscan: malformed plain match report")
-
-func decodePlainReport(b []byte) (entry int, h perceptual.Hash, ad []byte, err error) {
-	if len(b) != plainReportSize {
-		return 0, h, nil, fmt.Errorf("%w: %d bytes, want %d", ErrPlainReport, len(b), plainReportSize)
-	}
-	entry = int(binary.BigEndian.Uint32(b))
-	ad = b[5:]
-	h, _, err = decodeAD(ad)
-	return entry, h, ad, err
-}

@@ -4,26 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"scanlab"
 	"scanlab/clientscan/psi"
 	"scanlab/e2ee"
-	"scanlab/perceptual"
 )
 
 // Server is the provider's logic: e2ee's (franking tags, report
-// verification) plus voucher processing with α only, the threshold reveal
-// and the full-distance check. It is safe for concurrent use.
+// verification) plus voucher processing with α, the threshold reveal, the
+// full-distance check, the second hash and the human review. Each Server
+// keeps its own per-account voucher state. It is safe for concurrent use.
 type Server struct {
-	e   *e2ee.Server
-	m   *Mode
-	env scanlab.ServerEnv
-	// prefix separates this server's PSI accounts from those of other
-	// servers of the same mode (psi keeps per-account state).
-	prefix string
+	e      *e2ee.Server
+	prov   *provider
+	ledger *psi.Server // this server's per-account voucher state; nil for "plain"
+	env    scanlab.ServerEnv
 
 	mu       sync.Mutex
 	accounts map[scanlab.UserID]*account
@@ -38,8 +35,11 @@ type ServerStats struct {
 	Duplicates      int // vouchers whose identifier was already seen (counted once)
 	Malformed       int // voucher attachments refused
 	Opened          int // associated data opened after the threshold
-	FalseCandidates int // opened, but the full distance was too large: dropped
+	FalseCandidates int // opened, but no list entry within VerifyDistance: dropped
 	BadAD           int // opened associated data of the wrong shape
+	SecondRejected  int // PDQ-confirmed, then rejected by the second hash
+	SecondSkipped   int // reviewed without a second hash (none supplied)
+	ReviewRejected  int // rejected by the human reviewer
 	Detections      int // device-hash detections raised
 	Verdicts        int // device-text verdicts read
 	BadVerdicts     int // verdict attachments refused
@@ -50,31 +50,28 @@ type ServerStats struct {
 // account is the provider's bookkeeping for one sender.
 type account struct {
 	mu      sync.Mutex
-	handled []int             // per PSI position: revealed matches handled
+	handled int               // revealed matches handled
 	message map[string]string // voucher identifier → envelope ID, for matches
-	done    map[string]bool   // envelope IDs already opened (any position)
 }
 
-// NewProvider makes the provider logic (see [Mode.NewServer]) with its
-// concrete type. It records the list as the provider holds it into
-// env.Record.
-func (m *Mode) NewProvider(env scanlab.ServerEnv) (*Server, error) {
-	if err := m.Setup(); err != nil {
-		return nil, err
-	}
+// newServer makes the provider logic. It records the list as the provider
+// holds it into env.Record.
+func newServer(p *provider, env scanlab.ServerEnv) (*Server, error) {
 	e, err := e2ee.NewServer(env)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{e: e, m: m, env: env, accounts: map[scanlab.UserID]*account{},
-		prefix: strconv.FormatInt(m.instances.Add(1), 10)}
+	s := &Server{e: e, prov: p, env: env, accounts: map[scanlab.UserID]*account{}}
+	if p.psi != nil {
+		s.ledger = p.psi.NewServer()
+	}
 	// The provider holds the list in the clear: it blinded the table from it
 	// (or, for the plain variant, ships it as is).
 	route := RouteList
-	if m.opts.ListVariant == ListPlain {
+	if p.opts.ListVariant == ListPlain {
 		route = RoutePlainList
 	}
-	s.record(route, m.listText, map[string]string{"entries": strconv.Itoa(len(m.opts.List))})
+	s.record(route, p.listText, map[string]string{"entries": strconv.Itoa(len(p.opts.List))})
 	return s, nil
 }
 
@@ -104,36 +101,25 @@ func (s *Server) count(f func(*ServerStats)) {
 	s.mu.Unlock()
 }
 
-// AccountView is what the provider knows about one account's vouchers,
-// summed over PSI positions.
+// AccountView is what the provider knows about one account's vouchers.
 type AccountView struct {
-	Vouchers int // vouchers received (distinct identifiers)
-	Matches  int // of which matched: real or synthetic, indistinguishable below the threshold
-	Revealed int // PSI positions past the threshold
-	Real     int // real matches opened (0 before any reveal)
+	Vouchers int  // vouchers received (distinct identifiers)
+	Matches  int  // of which matched: real or synthetic, indistinguishable below the threshold
+	Revealed bool // past the threshold: the account key was reconstructed
+	Real     int  // real matches opened (0 before the reveal)
+	// Excess: not revealed, yet more matches than an honest account can
+	// hold below the threshold (t + 1 + s): a modified client sending
+	// synthetic vouchers in place of real ones.
+	Excess bool
 }
 
 // Account returns what the provider knows about user's vouchers.
 func (s *Server) Account(user scanlab.UserID) AccountView {
-	var v AccountView
-	if s.m.srv == nil {
-		return v
+	if s.ledger == nil {
+		return AccountView{}
 	}
-	for pos := range s.m.opts.Match.positions() {
-		pv := s.m.srv.View(s.psiAccount(user, pos))
-		v.Vouchers += pv.Vouchers
-		v.Matches += pv.Matches
-		v.Real += pv.Real
-		if pv.Revealed {
-			v.Revealed++
-		}
-	}
-	return v
-}
-
-// psiAccount names the PSI account of one user and position.
-func (s *Server) psiAccount(user scanlab.UserID, pos int) string {
-	return s.prefix + "/" + strconv.Itoa(pos) + "/" + string(user)
+	v := s.ledger.View(string(user))
+	return AccountView{Vouchers: v.Vouchers, Matches: v.Matches, Revealed: v.Revealed, Real: v.Real, Excess: v.Excess}
 }
 
 func (s *Server) account(user scanlab.UserID) *account {
@@ -141,7 +127,7 @@ func (s *Server) account(user scanlab.UserID) *account {
 	defer s.mu.Unlock()
 	a := s.accounts[user]
 	if a == nil {
-		a = &account{handled: make([]int, s.m.opts.Match.positions()), message: map[string]string{}, done: map[string]bool{}}
+		a = &account{message: map[string]string{}}
 		s.accounts[user] = a
 	}
 	return a
@@ -155,11 +141,12 @@ var ErrVerdict = errors.New("clientscan: malformed text verdict")
 
 // Accept runs e2ee's provider logic (franking tag), then reads and strips the
 // mode's attachments: the text verdict, the plain match report, and the
-// vouchers, which it processes per account. It raises device-text detections
-// at once and device-hash detections only for opened, verified matches. A
-// malformed attachment refuses the envelope (ErrVoucher, ErrVerdict,
-// ErrPlainReport); a voucher identifier already seen (a retried envelope) is
-// counted once and the envelope is accepted.
+// voucher, which it processes for the sender's account. It raises
+// device-text detections at once and device-hash detections only for
+// opened matches that pass the PDQ distance, the second hash and the
+// review. A malformed attachment refuses the envelope (ErrVoucher,
+// ErrVerdict, ErrPlainReport); a voucher identifier already seen (a retried
+// envelope) is counted once and the envelope is accepted.
 func (s *Server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 	dets, err := s.e.Accept(e)
 	if err != nil {
@@ -167,29 +154,26 @@ func (s *Server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 	}
 	verdict, hasVerdict := e.Attach[AttachTextVerdict]
 	plain, hasPlain := e.Attach[AttachPlainMatch]
-	bundle, hasVoucher := e.Attach[AttachVoucher]
+	voucher, hasVoucher := e.Attach[AttachVoucher]
 	delete(e.Attach, AttachTextVerdict)
 	delete(e.Attach, AttachPlainMatch)
 	delete(e.Attach, AttachVoucher)
 	if (hasVoucher || hasPlain) && e.From == "" {
 		return dets, ErrNoAccount
 	}
-	if hasVerdict {
-		d, err := s.verdict(e, verdict)
-		if err != nil {
-			return dets, err
-		}
-		dets = append(dets, d...)
+	steps := []struct {
+		present bool
+		run     func() ([]scanlab.Detection, error)
+	}{
+		{hasVerdict, func() ([]scanlab.Detection, error) { return s.verdict(e, verdict) }},
+		{hasPlain, func() ([]scanlab.Detection, error) { return s.plainReport(e, plain) }},
+		{hasVoucher, func() ([]scanlab.Detection, error) { return s.voucher(e, voucher) }},
 	}
-	if hasPlain {
-		d, err := s.plainReport(e, plain)
-		if err != nil {
-			return dets, err
+	for _, st := range steps {
+		if !st.present {
+			continue
 		}
-		dets = append(dets, d...)
-	}
-	if hasVoucher {
-		d, err := s.vouchers(e, bundle)
+		d, err := st.run()
 		dets = append(dets, d...)
 		if err != nil {
 			return dets, err
@@ -201,6 +185,15 @@ func (s *Server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 
 // Verify checks a franking report as e2ee does.
 func (s *Server) Verify(r scanlab.Report) ([]scanlab.Detection, error) { return s.e.Verify(r) }
+
+// IssueCertificate issues sender certificates as e2ee's provider does
+// (scanlab.CertificateIssuer). clientscan refuses sealed sender, so its
+// devices do not use them; the provider's directory still answers.
+func (s *Server) IssueCertificate(user scanlab.UserID, identity []byte) ([]byte, error) {
+	return s.e.IssueCertificate(user, identity)
+}
+
+var _ scanlab.CertificateIssuer = (*Server)(nil)
 
 func (s *Server) verdict(e *scanlab.Envelope, b []byte) ([]scanlab.Detection, error) {
 	if len(b) != 1 || b[0] > 1 {
@@ -217,66 +210,63 @@ func (s *Server) verdict(e *scanlab.Envelope, b []byte) ([]scanlab.Detection, er
 		At: s.now(), Rule: "device-text verdict", Distance: -1}}, nil
 }
 
+// plainReport handles a plain-list match report: the provider learns the
+// match, the hash and the derivative at once, with no threshold, and runs
+// the same checks as after a reveal.
 func (s *Server) plainReport(e *scanlab.Envelope, b []byte) ([]scanlab.Detection, error) {
-	if s.m.opts.ListVariant != ListPlain {
+	if s.prov.opts.ListVariant != ListPlain {
 		s.count(func(st *ServerStats) { st.BadPlain++ })
 		return nil, fmt.Errorf("%w: the mode ships no plain list", ErrPlainReport)
 	}
-	entry, h, ad, err := decodePlainReport(b)
-	if err == nil && entry >= len(s.m.opts.List) {
-		err = fmt.Errorf("%w: entry %d of %d", ErrPlainReport, entry, len(s.m.opts.List))
-	}
+	h, derivative, err := decodeAD(b)
 	if err != nil {
 		s.count(func(st *ServerStats) { st.BadPlain++ })
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrPlainReport, err)
 	}
-	// The provider learns the match and the image's hash and derivative at
-	// once, with no threshold.
 	s.count(func(st *ServerStats) { st.PlainReports++ })
-	dist := perceptual.Distance(h, s.m.opts.List[entry])
-	fields := map[string]string{"message": e.ID, "account": string(e.From), "distance": strconv.Itoa(dist)}
-	if dist > s.m.opts.VerifyDistance {
+	j := s.prov.judge(h, derivative, e.ID)
+	return s.conclude(RoutePlainReport, e.ID, e.From, b, j), nil
+}
+
+// conclude counts and records the judgement of one opened match (a
+// revealed voucher or a plain report) under route, and returns its
+// detection if it was confirmed.
+func (s *Server) conclude(route, msg string, user scanlab.UserID, ad []byte, j judgement) []scanlab.Detection {
+	fields := map[string]string{"message": msg, "account": string(user), "stage": j.stage}
+	if j.stage != stageFar {
+		fields["distance"] = strconv.Itoa(j.hit.Distance)
+	}
+	if j.second >= 0 {
+		fields["second-distance"] = strconv.Itoa(j.second)
+	}
+	switch j.stage {
+	case stageFar:
 		s.count(func(st *ServerStats) { st.FalseCandidates++ })
-		s.record(RoutePlainReport, ad, fields)
-		return nil, nil
-	}
-	fields["verdict-message"] = e.ID
-	s.record(RoutePlainReport, ad, fields)
-	s.count(func(st *ServerStats) { st.Detections++ })
-	return []scanlab.Detection{{MessageID: e.ID, Account: e.From, Pathway: scanlab.DeviceHash,
-		At: s.now(), Rule: s.label(entry), Distance: dist}}, nil
-}
-
-func (s *Server) label(entry int) string {
-	if entry < len(s.m.opts.Labels) && s.m.opts.Labels[entry] != "" {
-		return s.m.opts.Labels[entry]
-	}
-	return s.m.opts.List[entry].String()
-}
-
-// vouchers processes one envelope's voucher attachment.
-func (s *Server) vouchers(e *scanlab.Envelope, bundle []byte) ([]scanlab.Detection, error) {
-	if s.m.srv == nil {
-		s.count(func(st *ServerStats) { st.Malformed++ })
-		return nil, fmt.Errorf("%w: the plain variant takes no vouchers", ErrVoucher)
-	}
-	n := s.m.opts.Match.positions()
-	vs, err := decodeBundle(bundle, n)
-	if err == nil {
-		for pos, v := range vs {
-			pv, perr := psi.ParseVoucher(v)
-			switch {
-			case perr != nil:
-				err = fmt.Errorf("%w: position %d: %w", ErrVoucher, pos, perr)
-			case string(pv.ID()) != string(voucherID(e.ID, pos)):
-				// Identifiers are public; a plain comparison is fine.
-				err = fmt.Errorf("%w: position %d: identifier not bound to this envelope", ErrVoucher, pos)
-			}
-			if err != nil {
-				break
-			}
+		if route == RouteOpened {
+			route = RouteCandidate
 		}
+	case stageSecond:
+		s.count(func(st *ServerStats) { st.SecondRejected++ })
+	case stageReview:
+		s.count(func(st *ServerStats) { st.ReviewRejected++ })
+	case stageConfirmed:
+		fields["verdict-message"] = msg
 	}
+	if j.second < 0 && j.stage != stageFar {
+		s.count(func(st *ServerStats) { st.SecondSkipped++ })
+	}
+	s.record(route, ad, fields)
+	if j.stage != stageConfirmed {
+		return nil
+	}
+	s.count(func(st *ServerStats) { st.Detections++ })
+	return []scanlab.Detection{{MessageID: msg, Account: user, Pathway: scanlab.DeviceHash,
+		At: s.now(), Rule: j.hit.Name(), Distance: j.hit.Distance}}
+}
+
+// voucher processes one envelope's voucher attachment.
+func (s *Server) voucher(e *scanlab.Envelope, data []byte) ([]scanlab.Detection, error) {
+	pv, err := s.checkVoucher(e, data)
 	if err != nil {
 		s.count(func(st *ServerStats) { st.Malformed++ })
 		return nil, err
@@ -284,81 +274,62 @@ func (s *Server) vouchers(e *scanlab.Envelope, bundle []byte) ([]scanlab.Detecti
 	a := s.account(e.From)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	matched := make([]string, n)
-	var dets []scanlab.Detection
-	var firstErr error
-	for pos, v := range vs {
-		ok, err := s.m.srv.Process(s.psiAccount(e.From, pos), v)
-		switch {
-		case errors.Is(err, psi.ErrDuplicateID):
-			s.count(func(st *ServerStats) { st.Duplicates++ })
-			matched[pos] = "dup"
-			continue
-		case err != nil:
-			// Earlier positions of this envelope stay counted; a retry
-			// counts them once.
-			s.count(func(st *ServerStats) { st.Malformed++ })
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%w: position %d: %w", ErrVoucher, pos, err)
-			}
-			matched[pos] = "bad"
-			continue
-		}
-		matched[pos] = "0"
-		s.count(func(st *ServerStats) { st.Vouchers++ })
-		if ok {
-			matched[pos] = "1"
-			s.count(func(st *ServerStats) { st.Matches++ })
-			pv, _ := psi.ParseVoucher(v)
-			a.message[string(pv.ID())] = e.ID
-		}
-		dets = append(dets, s.reveal(e.From, a, pos)...)
+	matched, err := s.ledger.Process(string(e.From), data)
+	switch {
+	case errors.Is(err, psi.ErrDuplicateID):
+		s.count(func(st *ServerStats) { st.Duplicates++ })
+		return nil, nil
+	case err != nil:
+		s.count(func(st *ServerStats) { st.Malformed++ })
+		return nil, fmt.Errorf("%w: %w", ErrVoucher, err)
+	}
+	s.count(func(st *ServerStats) { st.Vouchers++ })
+	if matched {
+		s.count(func(st *ServerStats) { st.Matches++ })
+		a.message[string(pv.ID())] = e.ID
 	}
 	view := s.Account(e.From)
 	// What the provider learns of every voucher below the threshold: the
-	// opaque bytes, whether each matched (real or synthetic) and the counts.
-	s.record(RouteVouchers, bundle, map[string]string{
-		"message": e.ID, "account": string(e.From), "matched": strings.Join(matched, ","),
+	// opaque bytes, whether it matched (real or synthetic) and the counts.
+	s.record(RouteVouchers, data, map[string]string{
+		"message": e.ID, "account": string(e.From), "matched": strconv.FormatBool(matched),
 		"vouchers": strconv.Itoa(view.Vouchers), "matches": strconv.Itoa(view.Matches)})
-	return dets, firstErr
+	return s.reveal(e.From, a), nil
 }
 
-// reveal handles the matches psi opened for one position since the last
-// call: each is verified against the full list and recorded; real matches
-// raise a detection once per message. a.mu is held.
-func (s *Server) reveal(user scanlab.UserID, a *account, pos int) []scanlab.Detection {
-	opened := s.m.srv.Revealed(s.psiAccount(user, pos))
+// checkVoucher parses a voucher attachment and checks that its identifier
+// is bound to the envelope.
+func (s *Server) checkVoucher(e *scanlab.Envelope, data []byte) (*psi.Voucher, error) {
+	if s.ledger == nil {
+		return nil, fmt.Errorf("%w: the plain variant takes no vouchers", ErrVoucher)
+	}
+	pv, err := psi.ParseVoucher(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrVoucher, err)
+	}
+	// Identifiers are public; a plain comparison is fine.
+	if string(pv.ID()) != string(voucherID(e.ID)) {
+		return nil, fmt.Errorf("%w: identifier not bound to this envelope", ErrVoucher)
+	}
+	return pv, nil
+}
+
+// reveal handles the matches psi opened since the last call: each is
+// judged and recorded; confirmed ones raise a detection. a.mu is held.
+func (s *Server) reveal(user scanlab.UserID, a *account) []scanlab.Detection {
+	opened := s.ledger.Revealed(string(user))
 	var dets []scanlab.Detection
-	for _, mt := range opened[min(a.handled[pos], len(opened)):] {
+	for _, mt := range opened[min(a.handled, len(opened)):] {
 		msg := a.message[string(mt.ID)]
-		if a.done[msg] {
-			continue
-		}
-		a.done[msg] = true
 		s.count(func(st *ServerStats) { st.Opened++ })
-		h, _, err := decodeAD(mt.AD)
+		h, derivative, err := decodeAD(mt.AD)
 		if err != nil {
 			s.count(func(st *ServerStats) { st.BadAD++ })
 			s.record(RouteCandidate, mt.AD, map[string]string{"message": msg, "account": string(user), "error": err.Error()})
 			continue
 		}
-		best, dist := -1, s.m.opts.VerifyDistance+1
-		for _, m := range s.m.index.Match(h, s.m.opts.VerifyDistance) {
-			if m.Distance < dist {
-				best, dist = m.Entry, m.Distance
-			}
-		}
-		if best < 0 {
-			s.count(func(st *ServerStats) { st.FalseCandidates++ })
-			s.record(RouteCandidate, mt.AD, map[string]string{"message": msg, "account": string(user)})
-			continue
-		}
-		s.count(func(st *ServerStats) { st.Detections++ })
-		s.record(RouteOpened, mt.AD, map[string]string{"message": msg, "verdict-message": msg,
-			"account": string(user), "distance": strconv.Itoa(dist)})
-		dets = append(dets, scanlab.Detection{MessageID: msg, Account: user, Pathway: scanlab.DeviceHash,
-			At: s.now(), Rule: s.label(best), Distance: dist})
+		dets = append(dets, s.conclude(RouteOpened, msg, user, mt.AD, s.prov.judge(h, derivative, msg))...)
 	}
-	a.handled[pos] = len(opened)
+	a.handled = len(opened)
 	return dets
 }

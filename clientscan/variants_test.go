@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"scanlab"
+	"scanlab/clientscan/psi"
 	"scanlab/e2ee"
 	"scanlab/perceptual"
 	"scanlab/textscan"
@@ -21,19 +22,21 @@ func flip(h perceptual.Hash, bits ...int) perceptual.Hash {
 	return h
 }
 
-// TestChunksNearDuplicate: a near-duplicate at small distance (a re-encoded
-// copy, and a list entry a few bits away) is caught by chunks=K and missed by
-// exact; the detection carries the full distance.
+// TestChunksNearDuplicate: a near-duplicate at small distance (a
+// re-encoded copy, and a list entry three bits away) is caught by chunks=K
+// and missed by exact; the detection carries the full distance. Under
+// chunks=K the device tests one chunk per image, so an image d bits away
+// (in c ≤ d chunks) matches with probability (K−c)/K: the account is
+// revealed after more than t matching images, and no earlier.
 func TestChunksNearDuplicate(t *testing.T) {
-	const th, k = 2, 8
+	const th, k, maxImages = 2, 8, 40
 	orig := newFixture(t, 1)
 	noisy := testImage(1, 8) // the same picture, re-encoded with noise
-	nimg, err := perceptual.DecodeImage(noisy, 0)
+	sc, err := perceptual.ScanImage(noisy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nh, _ := perceptual.PDQ(nimg)
-	d := perceptual.Distance(nh, orig.hashes[0])
+	d := perceptual.Distance(sc.Hash, orig.hashes[0])
 	if d == 0 || d >= k {
 		t.Fatalf("near-duplicate at distance %d; the test needs 0 < d < %d", d, k)
 	}
@@ -49,65 +52,130 @@ func TestChunksNearDuplicate(t *testing.T) {
 		image []byte
 		dist  int // expected detection distance; -1 for none
 	}{
-		{"exact/noisy-copy", MatchVariant{}, noisy, -1},
-		{"exact/3-bits", MatchVariant{}, other.data[0], -1},
-		{"exact/original", MatchVariant{}, orig.data[0], 0},
-		{"chunks=8/noisy-copy", MatchVariant{Chunks: k}, noisy, d},
-		{"chunks=8/3-bits", MatchVariant{Chunks: k}, other.data[0], 3},
+		{"match=exact/image=noisy-copy", MatchVariant{}, noisy, -1},
+		{"match=exact/image=3-bits", MatchVariant{}, other.data[0], -1},
+		{"match=exact/image=original", MatchVariant{}, orig.data[0], 0},
+		{"match=chunks=8/image=original", MatchVariant{Chunks: k}, orig.data[0], 0},
+		{"match=chunks=8/image=noisy-copy", MatchVariant{Chunks: k}, noisy, d},
+		{"match=chunks=8/image=3-bits", MatchVariant{Chunks: k}, other.data[0], 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t, fullMode(t, Options{List: list, Threshold: th, SyntheticRate: -1, Match: c.match}))
 			var ids []string
-			for i := range th + 1 {
+			for range maxImages {
 				ids = append(ids, w.send(t, img(c.image)))
-				// Each PSI position counts an image at most once, so t
-				// images never reveal, however many chunks they match.
-				if v := w.srv.Account("alice"); i < th && (v.Revealed != 0 || len(hashDetections(w.r)) != 0) {
-					t.Fatalf("revealed after %d images: %+v", i+1, v)
+				v := w.srv.Account("alice")
+				// One voucher, at most one match, per image: t matching
+				// images never reveal.
+				if v.Vouchers != len(ids) || v.Matches > len(ids) || v.Revealed != (v.Matches > th) {
+					t.Fatalf("after %d images: %+v", len(ids), v)
+				}
+				if v.Revealed || c.dist < 0 && len(ids) > th {
+					break
 				}
 			}
 			dets := hashDetections(w.r)
+			v := w.srv.Account("alice")
 			if c.dist < 0 {
-				if len(dets) != 0 {
-					t.Fatalf("detected: %v", dets)
-				}
-				if v := w.srv.Account("alice"); v.Matches != 0 {
-					t.Fatalf("account view %+v", v)
+				if len(dets) != 0 || v.Matches != 0 {
+					t.Fatalf("detected: %v, view %+v", dets, v)
 				}
 				return
 			}
-			if len(dets) != th+1 {
-				t.Fatalf("%d detections, want %d", len(dets), th+1)
+			if !v.Revealed || len(dets) != v.Real || v.Real != th+1 {
+				t.Fatalf("%d detections, view %+v after %d images", len(dets), v, len(ids))
 			}
-			for _, id := range ids {
-				if dets[id].Distance != c.dist {
-					t.Fatalf("%s: distance %d, want %d", id, dets[id].Distance, c.dist)
+			if c.dist == 0 && len(ids) != th+1 {
+				t.Fatalf("an exact copy needed %d images, want t+1 = %d", len(ids), th+1)
+			}
+			for id, det := range dets {
+				if det.Distance != c.dist {
+					t.Fatalf("%s: distance %d, want %d", id, det.Distance, c.dist)
 				}
 			}
-			if got := w.alice.Stats().Vouchers; got != (th+1)*c.match.positions() {
-				t.Fatalf("%d vouchers for %d images", got, th+1)
-			}
+			t.Logf("revealed after %d images, %d matched", len(ids), v.Matches)
 		})
+	}
+}
+
+// TestChunksOneBitPerImage: under chunks=K the provider learns one match
+// bit per image below the threshold, as under exact, whatever the image:
+// with K = 8 and t = 30, listed images (all of whose chunks are on the
+// list) add at most one match each, like benign ones, and the provider's
+// record of each envelope holds one voucher and one bit. Testing all K
+// chunks per image would show a listed image as K matches.
+func TestChunksOneBitPerImage(t *testing.T) {
+	const th, k = 30, 8
+	listed := newFixture(t, seeds(1, 5)...)
+	benign := newFixture(t, seeds(100, 40)...)
+	b := newBench(t, Options{List: listed.hashes, Threshold: th, SyntheticRate: -1, Match: MatchVariant{Chunks: k}})
+	send := func(data []byte) int {
+		before := b.srv.Account("alice").Matches
+		if _, err := b.accept(b.seal(t, img(data))); err != nil {
+			t.Fatal(err)
+		}
+		return b.srv.Account("alice").Matches - before
+	}
+	listedMatches := 0
+	for _, d := range listed.data {
+		added := send(d)
+		if added != 1 {
+			t.Fatalf("a listed image added %d matches, want 1 (every chunk is listed)", added)
+		}
+		listedMatches += added
+	}
+	for _, d := range benign.data {
+		if added := send(d); added > 1 {
+			t.Fatalf("a benign image added %d matches", added)
+		}
+	}
+	ev, err := b.log.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := 0
+	for _, e := range ev {
+		if e.Route != RouteVouchers {
+			continue
+		}
+		records++
+		if _, err := psi.ParseVoucher(e.Data); err != nil {
+			t.Fatalf("record of %s is not one voucher: %v", e.Fields["message"], err)
+		}
+		if m := e.Fields["matched"]; m != "true" && m != "false" {
+			t.Fatalf("record of %s: matched = %q", e.Fields["message"], m)
+		}
+	}
+	if v := b.srv.Account("alice"); records != len(listed.data)+len(benign.data) || v.Revealed || v.Matches < listedMatches {
+		t.Fatalf("%d records, view %+v", records, v)
 	}
 }
 
 // TestChunksFalseCandidate: list entries that share one whole chunk with an
 // image's hash but are far from it in full distance match in the PSI, count
 // towards the threshold and are opened, and the provider then drops them: no
-// detection, but it saw their derivatives.
+// detection, but it saw their derivatives. Each image has, for every chunk,
+// a list entry sharing that chunk alone, so whichever chunk the device
+// tests matches.
 func TestChunksFalseCandidate(t *testing.T) {
 	const th, k = 2, 8
 	f := newFixture(t, seeds(10, th+1)...)
 	var list []perceptual.Hash
 	for _, h := range f.hashes {
-		// Keep chunk 0 (bits 0..31), flip 56 bits spread over chunks 1..7:
-		// distance 56.
-		var bits []int
-		for i := range 56 {
-			bits = append(bits, 32+i*4)
+		for keep := range k {
+			// Keep chunk keep (32 bits); flip 8 bits in each other chunk:
+			// distance 56.
+			var bits []int
+			for c := range k {
+				if c != keep {
+					for i := range 8 {
+						bits = append(bits, 32*c+4*i)
+					}
+				}
+			}
+			list = append(list, flip(h, bits...))
 		}
-		list = append(list, flip(h, bits...))
 	}
 	w := newWorld(t, fullMode(t, Options{List: list, Threshold: th, SyntheticRate: -1, Match: MatchVariant{Chunks: k}}))
 	for i := range f.data {
@@ -120,7 +188,7 @@ func TestChunksFalseCandidate(t *testing.T) {
 	if st.FalseCandidates != th+1 || st.Opened != th+1 || st.Detections != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	if v := w.srv.Account("alice"); v.Revealed != 1 || v.Matches != th+1 {
+	if v := w.srv.Account("alice"); !v.Revealed || v.Matches != th+1 {
 		t.Fatalf("account view %+v", v)
 	}
 	for i := range f.data {
@@ -147,10 +215,10 @@ func TestDeviceHoldings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.opts
 			o.List = f.hashes
-			m := NewMode(o)
+			m := New(o)
 			held := m.DeviceHoldings()
-			if len(held) == 0 || m.TableBytes() != len(held) {
-				t.Fatalf("holdings of %d bytes, TableBytes %d", len(held), m.TableBytes())
+			if len(held) == 0 || !bytes.Equal(published(t, m).Bytes(), held) {
+				t.Fatalf("holdings of %d bytes", len(held))
 			}
 			for i, h := range f.hashes {
 				hexIn := bytes.Contains(held, []byte(h.String()))
@@ -163,7 +231,7 @@ func TestDeviceHoldings(t *testing.T) {
 				}
 			}
 			if !c.plain {
-				if _, err := LoadTable(held, m.Root()); err != nil {
+				if _, err := LoadTable(held, published(t, m).Root); err != nil {
 					t.Fatalf("shipped table does not load: %v", err)
 				}
 			}
@@ -175,7 +243,7 @@ func TestDeviceHoldings(t *testing.T) {
 // no threshold, so the provider sees the first matching image's derivative.
 func TestPlainListThroughRelay(t *testing.T) {
 	f := newFixture(t, 1, 2)
-	w := newWorld(t, NewMode(Options{List: f.hashes[:1], ListVariant: ListPlain}))
+	w := newWorld(t, fullMode(t, Options{List: f.hashes[:1], ListVariant: ListPlain}))
 	near := w.send(t, img(testImage(1, 8)))
 	benign := w.send(t, img(f.data[1]))
 	dets := hashDetections(w.r)
@@ -199,7 +267,7 @@ func TestPlainListThroughRelay(t *testing.T) {
 // TestDeviceText: the device's verdict bit reaches the provider in the clear
 // for every text; harmful verdicts raise device-text detections.
 func TestDeviceText(t *testing.T) {
-	w := newWorld(t, NewMode(Options{DeviceText: textscan.Rules(), SyntheticRate: -1}))
+	w := newWorld(t, fullMode(t, Options{DeviceText: textscan.Rules(), SyntheticRate: -1}))
 	cases := []struct {
 		text    string
 		harmful bool
@@ -326,20 +394,22 @@ func TestChunkElements(t *testing.T) {
 	}
 }
 
-// TestOptionErrors: invalid options surface as ErrOption from Setup, from
-// NewClient and from NewProvider, never as a panic.
+// TestOptionErrors: invalid options surface as ErrOption from Published,
+// NewDevice and NewServer, never as a panic.
 func TestOptionErrors(t *testing.T) {
 	for name, o := range map[string]Options{
-		"sealed-sender":  {E2EE: e2ee.Options{SealedSender: true}},
-		"chunks=1":       {Match: MatchVariant{Chunks: 1}},
-		"chunks=65":      {Match: MatchVariant{Chunks: 65}},
-		"list-variant":   {ListVariant: "clear"},
-		"synthetic-rate": {SyntheticRate: 1},
+		"sealed-sender":      {E2EE: e2ee.Options{SealedSender: true}},
+		"chunks=1":           {Match: MatchVariant{Chunks: 1}},
+		"chunks=65":          {Match: MatchVariant{Chunks: 65}},
+		"list-variant":       {ListVariant: "clear"},
+		"synthetic-rate":     {SyntheticRate: 1},
+		"second-hash-count":  {List: []perceptual.Hash{{1}}, Review: Review{Hashes: []perceptual.Hash{{1}, {2}}}},
+		"review-error-above": {Review: Review{ErrorRate: 1.5}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			m := NewMode(o)
-			if err := m.Setup(); !errors.Is(err, ErrOption) {
-				t.Fatalf("Setup: %v", err)
+		t.Run("case="+name, func(t *testing.T) {
+			m := New(o)
+			if _, err := m.Published(); !errors.Is(err, ErrOption) {
+				t.Fatalf("Published: %v", err)
 			}
 			if _, err := m.NewDevice("alice", e2ee.NewMemoryDirectory()); !errors.Is(err, ErrOption) {
 				t.Fatalf("NewDevice: %v", err)
@@ -347,8 +417,45 @@ func TestOptionErrors(t *testing.T) {
 			if _, err := m.NewServer(scanlab.ServerEnv{}); !errors.Is(err, ErrOption) {
 				t.Fatalf("NewServer: %v", err)
 			}
-			if m.DeviceHoldings() != nil || m.TableBytes() != 0 {
+			if m.DeviceHoldings() != nil || m.Dropped() != 0 || m.OverfitPlaced() != 0 {
 				t.Fatal("holdings after a failed setup")
+			}
+		})
+	}
+}
+
+// TestMayMatch checks the harness oracle against what the provider really
+// counts: an image it calls unmatchable never adds a match, under exact and
+// chunk matching, and a listed image is always called matchable.
+func TestMayMatch(t *testing.T) {
+	f := newFixture(t, seeds(1, 12)...)
+	for _, v := range []MatchVariant{{}, {Chunks: 4}, {Chunks: 8}} {
+		t.Run("match="+v.String(), func(t *testing.T) {
+			m := fullMode(t, Options{List: f.hashes[:3], Match: v, SyntheticRate: -1, Threshold: 50})
+			for i, h := range f.hashes[:3] {
+				if !m.MayMatch(h) {
+					t.Errorf("listed hash %d: MayMatch false", i)
+				}
+			}
+			w := newWorld(t, m)
+			unmatchable := 0
+			for i := 3; i < len(f.hashes); i++ {
+				if m.MayMatch(f.hashes[i]) {
+					continue
+				}
+				unmatchable++
+				before := w.srv.Account("alice").Matches
+				w.send(t, img(f.data[i]))
+				if after := w.srv.Account("alice").Matches; after != before {
+					t.Fatalf("image %d called unmatchable added a match", i)
+				}
+			}
+			// A listed image adds one (no synthetic vouchers here, and under
+			// chunks=K its tested chunk is the entry's own).
+			before := w.srv.Account("alice").Matches
+			w.send(t, img(f.data[0]))
+			if w.srv.Account("alice").Matches != before+1 || unmatchable == 0 {
+				t.Fatalf("listed image: matches %d → %d; %d unmatchable images tried", before, w.srv.Account("alice").Matches, unmatchable)
 			}
 		})
 	}

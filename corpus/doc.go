@@ -13,6 +13,11 @@
 // of harmful messages is obfuscated the way people evade keyword filters
 // (spacing, leetspeak, homoglyphs, invisible characters, emoji).
 //
+// [HeldOutTexts] is a second text set for evaluation only: single messages
+// from templates written apart from the workload's templates and from package
+// textscan's rules, with a seed and PCG streams of their own.
+// [EvaluateHeldOut] scores a textscan classifier on it.
+//
 // The image workload ([GenerateImage], [GenerateImages]) draws photo-like
 // scenes from the seed and labels each image with one of [ImageClasses]
 // (known, transformed, evasive, novel, benign, collision, political-meme).
@@ -22,11 +27,18 @@
 // benchmark edits, and [Evade] and [Collide] are black-box attacks whose
 // results are always checked by hashing the output again.
 //
-// The population workload ([GeneratePopulation], [Population.Conversations])
+// The population workload ([GeneratePopulation], [Population.Events])
 // generates accounts with a clustered social graph, direct-message policies
 // and ground-truth roles (offenders, evaders, modified clients), and a
 // time-ordered stream of message events that carry only a content-class
-// label; [Allowed] applies a recipient's direct-message policy.
+// label; [Allowed] applies a recipient's direct-message policy. Offenders
+// follow archetypes ([DefaultArchetypes]: opportunistic strangers, slow
+// groomers, adult rings trading known images, sextortion bursts) whose every
+// parameter states its source or says it is an assumption, at a stealth
+// ([StealthRange]) from "as the metadata rules expect" (0) to "distributed
+// like a benign parent in every signal the rules read" (1). Events are
+// generated one day at a time, so populations of 100,000 accounts over 90
+// days fit in memory.
 //
 // # Synthetic data
 //

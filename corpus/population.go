@@ -26,7 +26,7 @@ const (
 	PersonaTeacher  Persona = "teacher"  // an adult connected to every student of a few school classes
 	PersonaCoach    Persona = "coach"    // an adult connected to every member of a sports team or two
 	PersonaAdult    Persona = "adult"    // any other benign adult
-	PersonaOffender Persona = "offender" // an adult who contacts unconnected minors
+	PersonaOffender Persona = "offender" // an adult who sends harmful content; it holds a parent's place in the graph
 )
 
 // Personas lists the personas in a stable order.
@@ -94,11 +94,11 @@ func (m PolicyMix) draw(r *rand.Rand) DMPolicy {
 const LookAlikeYoungContacts = 5
 
 // User is one account of a [Population] with its ground truth. ID, the
-// declared age (Age, and so [User.Minor]), AccountAge, Created, Policy and
-// YoungContacts (from the social graph the platform keeps) are known to the
-// provider; Persona, Offender, Evader, ModifiedClient and ReportProb are
-// ground truth for the harness and must never reach a message, an envelope
-// or a detector.
+// declared age (Age, and so [User.Minor]), AccountAge, Created, Policy,
+// Library and YoungContacts (from the social graph the platform keeps) are
+// known to the provider; Persona, Offender, Archetype, Stealth, Evader,
+// ModifiedClient and ReportProb are ground truth for the harness and must
+// never reach a message, an envelope or a detector.
 type User struct {
 	ID scanlab.UserID
 	// Age is the declared age in years. Minors are 10–17, adults 18–80.
@@ -109,9 +109,14 @@ type User struct {
 	Created time.Time
 	// Persona is the user's place in the synthetic society.
 	Persona Persona
-	// Offender is true for an adult who contacts unconnected minors and
-	// sends harmful content ([PersonaOffender]).
+	// Offender is true for an adult who sends harmful content
+	// ([PersonaOffender]); Archetype says how.
 	Offender bool
+	// Archetype is the offender's archetype, empty for benign users.
+	Archetype Archetype
+	// Stealth is the offender's stealth in [0, 1] (see [StealthRange]), 0
+	// for benign users.
+	Stealth float64
 	// Evader is true for an offender who transforms known images to evade
 	// hash matching (content classes transformed-image and evasive-image
 	// instead of known-image).
@@ -123,8 +128,12 @@ type User struct {
 	// Policy is the user's direct-message setting.
 	Policy DMPolicy
 	// ReportProb is the probability that this user, as a recipient,
-	// reports a harmful message that reaches them.
+	// reports a harmful message that reaches them; 0 for offenders.
 	ReportProb float64
+	// Library is the number of photos in the account's library (the store
+	// an on-device scanner would hash), drawn from
+	// [PopulationConfig.LibraryMedian].
+	Library int
 	// YoungContacts is the number of minors the user is connected to.
 	YoungContacts int
 }
@@ -143,11 +152,12 @@ func (u *User) LookAlike() bool {
 // PopulationConfig configures [GeneratePopulation]. Shares are in [0, 1].
 // Defaults come from [DefaultPopulationConfig]; where a default is an
 // assumption of this study rather than a published figure, its comment says so.
+// Errors about a bad configuration name the field.
 type PopulationConfig struct {
 	// Seed makes the population reproducible: equal configs give equal
 	// populations.
 	Seed uint64
-	// Users is the number of accounts. Default 5000.
+	// Users is the number of accounts. Default 10,000.
 	Users int
 	// Start is the simulated present: account ages are measured at Start
 	// and conversations begin at Start. Default Monday 2 March 2026 00:00
@@ -158,10 +168,20 @@ type PopulationConfig struct {
 	// messaging service with a teenage minority).
 	MinorShare float64
 	// OffenderShare is the share of adults who are offenders, exactly
-	// round(OffenderShare × adults). Default 0.01 (assumption: prevalence
-	// is unknown; chosen so that a default population holds a few dozen
-	// offenders; sweep it).
+	// round(OffenderShare × adults), unless Offenders is set. Default 0.01
+	// (assumption: prevalence is unknown; sweep it).
 	OffenderShare float64
+	// Offenders, when positive, is the number of offenders instead of
+	// OffenderShare; it may not exceed the number of adults.
+	Offenders int
+	// Archetypes is the archetype table: the mix of offenders (each row's
+	// Share) and how each kind behaves. Nil means [DefaultArchetypes]. The
+	// offenders of each archetype number exactly its share of all
+	// offenders, the remainders going to the largest fractions.
+	Archetypes []ArchetypeParams
+	// Stealth is the range of the offenders' stealth (see
+	// [StealthRange]). Default 0: offenders as their archetype says.
+	Stealth StealthRange
 	// EvaderShare is the share of offenders who transform known images to
 	// evade hash matching, exactly round(EvaderShare × offenders). Default
 	// 0.3 (assumption).
@@ -179,20 +199,25 @@ type PopulationConfig struct {
 	// adults. Default 80% everyone, 17% friends, 3% no-one (assumption:
 	// adults keep the open default).
 	AdultPolicy PolicyMix
-	// ReportProb is every user's probability of reporting a harmful
+	// ReportProb is every benign user's probability of reporting a harmful
 	// message that reaches them. Default 0.01, the suggested default of
 	// clientscan.md §4.5 ("probability that a recipient reports a harmful
 	// item … 0.01 (sweep 0.001–0.05)", corroborated by the public's ≈1%
 	// share of NCMEC CyberTips against Meta's >99% proactive rate).
 	ReportProb float64
 	// NewAccountShare is the share of benign accounts younger than 30 days
-	// at Start. Default 0.05 (assumption).
+	// at Start. Default 0.05 (assumption). Offenders' share is their
+	// archetype's, moved towards this one by stealth.
 	NewAccountShare float64
-	// OffenderNewAccountShare is the share of offenders' accounts younger
-	// than 30 days at Start. Default 0.6 (assumption after Meta's
-	// description of adults who "repeatedly set up new profiles",
-	// metadata.md).
-	OffenderNewAccountShare float64
+	// LibraryMedian is the median number of photos in an account's library;
+	// sizes are log-normal with LibrarySigma. Default 1000 (assumption: no
+	// published per-account figure; Apple sized its threshold assuming
+	// every library is larger than the largest real one, refs/clientscan.md
+	// §1.4). Sweep it with the client-side threshold.
+	LibraryMedian float64
+	// LibrarySigma is the log-normal σ of library sizes. Default 1
+	// (assumption: a tenth of libraries over 3.6 times the median).
+	LibrarySigma float64
 	// ClassSize is the number of students in a school class. Default 25.
 	ClassSize int
 	// ClassesPerTeacher is the number of classes one teacher is connected
@@ -222,35 +247,46 @@ type PopulationConfig struct {
 	LongRange float64
 }
 
-// DefaultPopulationConfig returns the population of the default study: 5000
-// users, a quarter of them minors, 1% of adults offenders. See the fields of
-// [PopulationConfig] for every default and its source.
+// DefaultPopulationConfig returns the population of the default study:
+// 10,000 users, a quarter of them minors, 1% of adults offenders of the
+// default archetypes at stealth 0. See the fields of [PopulationConfig] for
+// every default and its source.
 func DefaultPopulationConfig() PopulationConfig {
 	return PopulationConfig{
-		Seed:                    1,
-		Users:                   5000,
-		Start:                   time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
-		MinorShare:              0.25,
-		OffenderShare:           0.01,
-		EvaderShare:             0.3,
-		ModifiedClientShare:     0.2,
-		MinorPolicy:             PolicyMix{Everyone: 0.10, Friends: 0.85, NoOne: 0.05},
-		AdultPolicy:             PolicyMix{Everyone: 0.80, Friends: 0.17, NoOne: 0.03},
-		ReportProb:              0.01,
-		NewAccountShare:         0.05,
-		OffenderNewAccountShare: 0.6,
-		ClassSize:               25,
-		ClassesPerTeacher:       3,
-		TeamShare:               0.5,
-		TeamSize:                15,
-		TeamsPerCoach:           2,
-		CircleSize:              10,
-		ClassmateLink:           0.25,
-		TeammateLink:            0.35,
-		CircleLink:              0.3,
-		RelativeLink:            0.5,
-		LongRange:               0.2,
+		Seed:                1,
+		Users:               10000,
+		Start:               time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		MinorShare:          0.25,
+		OffenderShare:       0.01,
+		EvaderShare:         0.3,
+		ModifiedClientShare: 0.2,
+		MinorPolicy:         PolicyMix{Everyone: 0.10, Friends: 0.85, NoOne: 0.05},
+		AdultPolicy:         PolicyMix{Everyone: 0.80, Friends: 0.17, NoOne: 0.03},
+		ReportProb:          0.01,
+		NewAccountShare:     0.05,
+		LibraryMedian:       1000,
+		LibrarySigma:        1,
+		ClassSize:           25,
+		ClassesPerTeacher:   3,
+		TeamShare:           0.5,
+		TeamSize:            15,
+		TeamsPerCoach:       2,
+		CircleSize:          10,
+		ClassmateLink:       0.25,
+		TeammateLink:        0.35,
+		CircleLink:          0.3,
+		RelativeLink:        0.5,
+		LongRange:           0.2,
 	}
+}
+
+// fieldError returns an error about the configuration field named field:
+// its name, then format (after a space unless format starts with ':').
+func fieldError(field, format string, args ...any) error {
+	if !strings.HasPrefix(format, ":") {
+		format = " " + format
+	}
+	return fmt.Errorf("%s"+format, append([]any{field}, args...)...)
 }
 
 // checkShares returns an error for each named value outside [0, 1].
@@ -264,32 +300,65 @@ func checkShares(shares map[string]float64) []error {
 	return errs
 }
 
+// archetypes returns the configured archetype table or the default one.
+func (cfg *PopulationConfig) archetypes() []ArchetypeParams {
+	if cfg.Archetypes == nil {
+		return DefaultArchetypes()
+	}
+	return cfg.Archetypes
+}
+
+// counts returns the numbers of minors, adults and offenders.
+func (cfg *PopulationConfig) counts() (minors, adults, offenders int) {
+	minors = int(math.Round(cfg.MinorShare * float64(cfg.Users)))
+	adults = cfg.Users - minors
+	offenders = int(math.Round(cfg.OffenderShare * float64(adults)))
+	if cfg.Offenders > 0 {
+		offenders = cfg.Offenders
+	}
+	return minors, adults, offenders
+}
+
 func (cfg *PopulationConfig) check() error {
 	var errs []error
 	if cfg.Users < 2 {
-		errs = append(errs, fmt.Errorf("%d users: need at least 2", cfg.Users))
+		errs = append(errs, fieldError("Users", "%d: need at least 2", cfg.Users))
 	}
 	errs = append(errs, checkShares(map[string]float64{
-		"minor share": cfg.MinorShare, "offender share": cfg.OffenderShare,
-		"evader share": cfg.EvaderShare, "modified-client share": cfg.ModifiedClientShare,
-		"report probability": cfg.ReportProb, "new-account share": cfg.NewAccountShare,
-		"offender new-account share": cfg.OffenderNewAccountShare, "team share": cfg.TeamShare,
-		"classmate link": cfg.ClassmateLink, "teammate link": cfg.TeammateLink,
-		"circle link": cfg.CircleLink, "relative link": cfg.RelativeLink, "long range": cfg.LongRange,
+		"MinorShare": cfg.MinorShare, "OffenderShare": cfg.OffenderShare,
+		"EvaderShare": cfg.EvaderShare, "ModifiedClientShare": cfg.ModifiedClientShare,
+		"ReportProb": cfg.ReportProb, "NewAccountShare": cfg.NewAccountShare, "TeamShare": cfg.TeamShare,
+		"ClassmateLink": cfg.ClassmateLink, "TeammateLink": cfg.TeammateLink,
+		"CircleLink": cfg.CircleLink, "RelativeLink": cfg.RelativeLink, "LongRange": cfg.LongRange,
 	})...)
+	errs = append(errs, checkRates(map[string]float64{"LibrarySigma": cfg.LibrarySigma})...)
+	if !(cfg.LibraryMedian >= 1 && cfg.LibraryMedian < 1e7) {
+		errs = append(errs, fieldError("LibraryMedian", "%v outside [1, 1e7)", cfg.LibraryMedian))
+	}
 	for name, v := range map[string]int{
-		"class size": cfg.ClassSize, "classes per teacher": cfg.ClassesPerTeacher,
-		"team size": cfg.TeamSize, "teams per coach": cfg.TeamsPerCoach, "circle size": cfg.CircleSize,
+		"ClassSize": cfg.ClassSize, "ClassesPerTeacher": cfg.ClassesPerTeacher,
+		"TeamSize": cfg.TeamSize, "TeamsPerCoach": cfg.TeamsPerCoach, "CircleSize": cfg.CircleSize,
 	} {
 		if v < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: need at least 1", name, v))
 		}
 	}
+	if cfg.Offenders < 0 {
+		errs = append(errs, fieldError("Offenders", "%d: must not be negative", cfg.Offenders))
+	} else if _, adults, off := cfg.counts(); cfg.Users >= 2 && off > adults {
+		errs = append(errs, fieldError("Offenders", "%d: more than the %d adults", off, adults))
+	}
 	if err := cfg.MinorPolicy.check(); err != nil {
-		errs = append(errs, fmt.Errorf("minors: %w", err))
+		errs = append(errs, fieldError("MinorPolicy", ": %w", err))
 	}
 	if err := cfg.AdultPolicy.check(); err != nil {
-		errs = append(errs, fmt.Errorf("adults: %w", err))
+		errs = append(errs, fieldError("AdultPolicy", ": %w", err))
+	}
+	if err := cfg.Stealth.check(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkArchetypes(cfg.archetypes()); err != nil {
+		errs = append(errs, err)
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
@@ -309,11 +378,14 @@ type Population struct {
 	Users []User
 
 	index  map[scanlab.UserID]int
-	adj    [][]int32  // sorted neighbours of each user
+	adj    [][]int32  // sorted neighbours of each user, one backing array
+	adjOff []int      // offset of adj[i] in the backing array; adjOff[n] is its length
 	groups []popGroup // classes and teams, for teachers' and coaches' broadcasts
-	led    [][]int    // groups led by each user (teachers, coaches)
+	led    [][]int32  // groups led by each user (teachers, coaches)
+	home   []int32    // household of each user, −1 for none
 	minors []int32    // indices of minors
 	adults []int32    // indices of adults
+	params map[Archetype]*ArchetypeParams
 }
 
 // popGroup is a school class or a sports team: a leader and its members.
@@ -325,248 +397,40 @@ type popGroup struct {
 // PCG streams of the population and conversation generators, distinct from
 // those of the text workload so the two never share a random sequence.
 const (
-	popStreamGraph   = 1<<48 + 1
-	popStreamRoles   = 1<<48 + 2
-	popStreamIDs     = 1<<48 + 3
-	popStreamTraffic = 1 << 49 // + user index
+	popStreamGraph = 1<<48 + 1
+	popStreamRoles = 1<<48 + 2
+	popStreamIDs   = 1<<48 + 3
 )
 
-// GeneratePopulation generates a population. It returns an error for an
+// GeneratePopulation generates a population in named steps: minors, their
+// school classes and teachers, sports teams and coaches, offenders,
+// households, other adults, then the links between households, within adult
+// circles and across the graph; then, from a stream of their own so the
+// graph does not shift when they change, the offenders' archetypes and
+// rings, content roles and account facts. It returns an error for an
 // invalid configuration, including one with too few adults to be parents,
 // teachers and coaches of its minors.
 func GeneratePopulation(cfg PopulationConfig) (*Population, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("corpus: bad population config: %w", err)
 	}
-	n := cfg.Users
-	nMinor := int(math.Round(cfg.MinorShare * float64(n)))
-	nAdult := n - nMinor
-	nOff := int(math.Round(cfg.OffenderShare * float64(nAdult)))
-	r := rand.New(rand.NewPCG(cfg.Seed, popStreamGraph))
+	b := newPopBuilder(&cfg)
+	b.addMinors()
+	for _, step := range []func() error{b.addSchools, b.addTeams, b.addOffenders, b.addHouseholds, b.addOtherAdults} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("corpus: bad population config: %w", err)
+		}
+	}
+	b.linkRelatives()
+	b.linkCircles()
+	b.linkLongRange()
 
-	// Construction order: minors, teachers, coaches, offenders, parents,
-	// other adults. IDs are shuffled at the end.
-	users := make([]User, n)
-	g := newGraphBuilder(n)
-	for i := range nMinor {
-		users[i] = User{Age: 10 + r.IntN(8), Persona: PersonaMinor}
-	}
-	next := nMinor
-	take := func(p Persona, lo, hi int) (int, error) {
-		if next >= n {
-			return 0, fmt.Errorf("corpus: bad population config: %d adults are too few for the parents, teachers, coaches and offenders of %d minors", nAdult, nMinor)
-		}
-		users[next] = User{Age: lo + r.IntN(hi-lo+1), Persona: p}
-		next++
-		return next - 1, nil
-	}
-
-	// School classes by age, a teacher for every ClassesPerTeacher classes.
-	byAge := make([]int, nMinor)
-	for i := range byAge {
-		byAge[i] = i
-	}
-	slices.SortStableFunc(byAge, func(a, b int) int { return users[a].Age - users[b].Age })
-	var groups []popGroup
-	teacher := -1
-	for c, lo := 0, 0; lo < nMinor; c, lo = c+1, lo+cfg.ClassSize {
-		if c%cfg.ClassesPerTeacher == 0 {
-			var err error
-			if teacher, err = take(PersonaTeacher, 24, 64); err != nil {
-				return nil, err
-			}
-		}
-		members := byAge[lo:min(lo+cfg.ClassSize, nMinor)]
-		groups = append(groups, popGroup{leader: teacher, members: members})
-		g.clique(r, members, cfg.ClassmateLink)
-		for _, m := range members {
-			g.add(teacher, m)
-		}
-	}
-	// Sports teams of randomly chosen minors, a coach for every
-	// TeamsPerCoach teams.
-	inTeams := r.Perm(nMinor)[:int(math.Round(cfg.TeamShare*float64(nMinor)))]
-	coach := -1
-	for t, lo := 0, 0; lo < len(inTeams); t, lo = t+1, lo+cfg.TeamSize {
-		if t%cfg.TeamsPerCoach == 0 {
-			var err error
-			if coach, err = take(PersonaCoach, 20, 59); err != nil {
-				return nil, err
-			}
-		}
-		members := inTeams[lo:min(lo+cfg.TeamSize, len(inTeams))]
-		groups = append(groups, popGroup{leader: coach, members: members})
-		g.clique(r, members, cfg.TeammateLink)
-		for _, m := range members {
-			g.add(coach, m)
-		}
-	}
-	var offenders []int
-	for range nOff {
-		i, err := take(PersonaOffender, 20, 65)
-		if err != nil {
-			return nil, err
-		}
-		users[i].Offender = true
-		offenders = append(offenders, i)
-	}
-	// Households: one to three children with one or two parents each.
-	// The children of a household are drawn at random, not by age.
-	var households [][]int // children first, then parents
-	var nKids []int        // children of each household
-	kids := r.Perm(nMinor)
-	for lo := 0; lo < nMinor; {
-		k := min(1+r.IntN(3), nMinor-lo)
-		h := slices.Clone(kids[lo : lo+k])
-		lo += k
-		parents := 1
-		if r.IntN(4) > 0 {
-			parents = 2
-		}
-		for range parents {
-			p, err := take(PersonaParent, 25, 55)
-			if err != nil {
-				return nil, err
-			}
-			h = append(h, p)
-		}
-		g.clique(r, h, 1)
-		households = append(households, h)
-		nKids = append(nKids, k)
-	}
-	for next < n {
-		if _, err := take(PersonaAdult, 18, 80); err != nil {
-			return nil, err
-		}
-	}
-	// Relatives: the adults of a household and the children of another.
-	for h, members := range households {
-		o := r.IntN(len(households))
-		if o == h {
-			continue
-		}
-		for _, a := range members[nKids[h]:] {
-			for _, c := range households[o][:nKids[o]] {
-				if r.Float64() < cfg.RelativeLink {
-					g.add(a, c)
-				}
-			}
-		}
-	}
-	// Adult circles: friends and colleagues, offenders included (their
-	// cover).
-	adultPerm := r.Perm(nAdult)
-	for lo := 0; lo < nAdult; lo += cfg.CircleSize {
-		circle := adultPerm[lo:min(lo+cfg.CircleSize, nAdult)]
-		for k := range circle {
-			circle[k] += nMinor
-		}
-		g.clique(r, circle, cfg.CircleLink)
-	}
-	// Long-range links within each age group.
-	for i := range n {
-		if r.Float64() >= cfg.LongRange {
-			continue
-		}
-		var j int
-		if i < nMinor {
-			j = r.IntN(nMinor)
-		} else {
-			j = nMinor + r.IntN(nAdult)
-		}
-		if j != i {
-			g.add(i, j)
-		}
-	}
-	// Offenders know a few other offenders: rings of two or three.
-	r.Shuffle(len(offenders), func(a, b int) { offenders[a], offenders[b] = offenders[b], offenders[a] })
-	for lo := 0; lo+1 < len(offenders); {
-		k := min(2+r.IntN(2), len(offenders)-lo)
-		g.clique(r, offenders[lo:lo+k], 1)
-		lo += k
-	}
-
-	// Roles, account ages, policies: a stream of their own, so the graph
-	// does not shift when these options change.
 	rr := rand.New(rand.NewPCG(cfg.Seed, popStreamRoles))
-	nEv := int(math.Round(cfg.EvaderShare * float64(nOff)))
-	for _, k := range rr.Perm(nOff)[:nEv] {
-		users[offenders[k]].Evader = true
-	}
-	nMod := int(math.Round(cfg.ModifiedClientShare * float64(nOff)))
-	for _, k := range rr.Perm(nOff)[:nMod] {
-		users[offenders[k]].ModifiedClient = true
-	}
-	for i := range users {
-		u := &users[i]
-		newShare := cfg.NewAccountShare
-		if u.Offender {
-			newShare = cfg.OffenderNewAccountShare
-		}
-		maxAge := 3650
-		if u.Minor() {
-			maxAge = min(maxAge, (u.Age-9)*365)
-		}
-		if rr.Float64() < newShare {
-			u.AccountAge = rr.IntN(30)
-		} else {
-			// Log-uniform between 30 days and maxAge.
-			u.AccountAge = int(30 * math.Exp(rr.Float64()*math.Log(float64(maxAge)/30)))
-		}
-		if u.Minor() {
-			u.Policy = cfg.MinorPolicy.draw(rr)
-		} else {
-			u.Policy = cfg.AdultPolicy.draw(rr)
-		}
-		u.ReportProb = cfg.ReportProb
-		u.Created = cfg.Start.AddDate(0, 0, -u.AccountAge)
-	}
-
-	// Shuffle IDs: user i of construction order becomes perm[i].
-	perm := rand.New(rand.NewPCG(cfg.Seed, popStreamIDs)).Perm(n)
-	p := &Population{
-		Config: cfg,
-		Users:  make([]User, n),
-		index:  make(map[scanlab.UserID]int, n),
-		adj:    make([][]int32, n),
-		led:    make([][]int, n),
-	}
-	width := len(fmt.Sprint(n - 1))
-	for i, u := range users {
-		u.ID = scanlab.UserID(fmt.Sprintf("u%0*d", width, perm[i]))
-		p.Users[perm[i]] = u
-		p.index[u.ID] = perm[i]
-	}
-	for i, nb := range g.adj {
-		out := make([]int32, 0, len(nb))
-		for j := range nb {
-			out = append(out, int32(perm[j]))
-		}
-		slices.Sort(out)
-		p.adj[perm[i]] = out
-	}
-	for _, gr := range groups {
-		members := make([]int, len(gr.members))
-		for k, m := range gr.members {
-			members[k] = perm[m]
-		}
-		p.led[perm[gr.leader]] = append(p.led[perm[gr.leader]], len(p.groups))
-		p.groups = append(p.groups, popGroup{leader: perm[gr.leader], members: members})
-	}
-	for i := range p.Users {
-		u := &p.Users[i]
-		for _, j := range p.adj[i] {
-			if p.Users[j].Minor() {
-				u.YoungContacts++
-			}
-		}
-		if u.Minor() {
-			p.minors = append(p.minors, int32(i))
-		} else {
-			p.adults = append(p.adults, int32(i))
-		}
-	}
-	return p, nil
+	b.assignArchetypes(rr)
+	b.linkRings(rr)
+	b.assignContentRoles(rr)
+	b.assignAccounts(rr)
+	return b.finish(), nil
 }
 
 // User returns the user with the given ID, or nil if there is none.
@@ -635,37 +499,4 @@ func (p *Population) hops(i, j int) int {
 		}
 	}
 	return 3
-}
-
-// graphBuilder collects undirected edges during generation.
-type graphBuilder struct {
-	adj []map[int]struct{}
-}
-
-func newGraphBuilder(n int) *graphBuilder {
-	g := &graphBuilder{adj: make([]map[int]struct{}, n)}
-	for i := range g.adj {
-		g.adj[i] = map[int]struct{}{}
-	}
-	return g
-}
-
-func (g *graphBuilder) add(a, b int) {
-	if a == b {
-		return
-	}
-	g.adj[a][b] = struct{}{}
-	g.adj[b][a] = struct{}{}
-}
-
-// clique connects each pair of members with probability prob (1 connects
-// all without drawing).
-func (g *graphBuilder) clique(r *rand.Rand, members []int, prob float64) {
-	for x := range members {
-		for y := x + 1; y < len(members); y++ {
-			if prob >= 1 || r.Float64() < prob {
-				g.add(members[x], members[y])
-			}
-		}
-	}
 }

@@ -1,9 +1,9 @@
 package corpus
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -71,12 +71,13 @@ func (c ContentClass) Image() bool {
 //
 // From, To, At, FirstContact, Connected and Hops are metadata every mode's
 // provider sees or can derive (the platform knows its social graph and its
-// own message history). Class, Harmful and Reported are ground truth for the
-// harness: they must never enter a [scanlab.Message], an envelope or a
-// detector. The experiment draws the content of the given class and scores
-// detections against Harmful afterwards.
+// own message history). Class, Harmful, Reported and Archetype are ground
+// truth for the harness: they must never enter a [scanlab.Message], an
+// envelope or a detector (package behavior builds the provider's view of an
+// event from the metadata fields alone). The experiment draws the content of
+// the given class and scores detections against Harmful afterwards.
 type MessageEvent struct {
-	// ID is unique within the workload and in time order ("m0000001").
+	// ID is unique within the workload and in time order ("m000000001").
 	ID   string
 	From scanlab.UserID
 	To   scanlab.UserID
@@ -101,18 +102,24 @@ type MessageEvent struct {
 	// message and with MistakenReportProb for a benign one. Experiments
 	// count a report only for a delivered message.
 	Reported bool
+	// Archetype is the sender's archetype when the sender is an offender,
+	// whatever the class (an offender's small talk is its own too), and
+	// empty for a benign sender.
+	Archetype Archetype
 }
 
-// ConversationConfig configures [Population.Conversations]. Rates are per
-// user; shares are in [0, 1]. Defaults come from [DefaultConversationConfig];
-// where a default is an assumption of this study rather than a published
-// figure, its comment says so.
+// ConversationConfig configures [Population.Events]. Rates are per user;
+// shares are in [0, 1]. How offenders behave is in the population's
+// archetype table ([PopulationConfig.Archetypes]), not here. Defaults come
+// from [DefaultConversationConfig]; where a default is an assumption of
+// this study rather than a published figure, its comment says so. Errors
+// about a bad configuration name the field.
 type ConversationConfig struct {
 	// Seed selects the traffic; it is combined with the population's seed,
 	// so one population can carry several independent workloads.
 	Seed uint64
 	// Days is the length of the simulated period from the population's
-	// Start. Default 14.
+	// Start. Default 30.
 	Days int
 	// MessagesPerDay is the mean number of ordinary messages a user sends
 	// per day; each user's own rate varies around it (log-normal, σ = 0.5).
@@ -133,9 +140,9 @@ type ConversationConfig struct {
 	// (assumption).
 	MinorStrangerShare float64
 	// MentorStrangerShare is the share of the ordinary messages of parents,
-	// teachers and coaches that go to an unconnected minor who is a friend
-	// of one of their children, students or players. Default 0.03
-	// (assumption).
+	// teachers and coaches (and offenders, who hold a parent's place) that
+	// go to an unconnected minor who is a friend of one of their children,
+	// students or players. Default 0.03 (assumption).
 	MentorStrangerShare float64
 	// DistantShare is the share of those benign contacts of parents,
 	// teachers and coaches with unconnected minors (including recruiting)
@@ -147,45 +154,28 @@ type ConversationConfig struct {
 	// class or team within a few minutes: a benign burst. Default 2
 	// (assumption).
 	BroadcastsPerWeek float64
-	// RecruitShare is the share of teachers and coaches who, once in the
-	// period, message several unconnected minors within an hour (a new
+	// RecruitsPerMonth is how often (Poisson, per 30 days) a teacher or
+	// coach messages several unconnected minors within an hour (a new
 	// class, new players): the benign look-alike of an offender's burst.
 	// Default 0.3 (assumption).
-	RecruitShare float64
-	// TargetsMean is the mean number of unconnected minors an offender
-	// contacts in the period (1 + Poisson(TargetsMean − 1)). Default 8
-	// (assumption after the behaviour Meta describes: "messages a large
-	// number of strangers", metadata.md).
-	TargetsMean float64
-	// NearTargetShare is the share of an offender's targets who are friends
-	// of its friends (children of acquaintances) rather than random minors.
-	// Default 0.2 (assumption).
-	NearTargetShare float64
-	// KnownShare is the share of offenders' harmful images that are
-	// re-shares of known items. Default 0.9, clientscan.md §4.5 ("share of
-	// harmful traffic that is re-shares of known items: 0.9", after Meta's
-	// finding that over 90% of reported content matched earlier reports).
-	KnownShare float64
+	RecruitsPerMonth float64
 	// EvasiveShare is the share of an evader's altered known images that are
 	// adversarially optimised (evasive-image) rather than ordinary
 	// transforms (transformed-image). Default 0.5 (assumption).
 	EvasiveShare float64
-	// RingImagesMean is the mean number of harmful images an offender sends
-	// to each offender it is connected to. Default 3 (assumption).
-	RingImagesMean float64
 	// MistakenReportProb is the probability that a recipient reports a
 	// benign message. Default 0.0001 (assumption: no published figure;
 	// it keeps "prior reports" from being a perfect signal).
 	MistakenReportProb float64
 }
 
-// DefaultConversationConfig returns the workload of the default study: two
-// weeks of traffic. See the fields of [ConversationConfig] for every default
+// DefaultConversationConfig returns the workload of the default study: 30
+// days of traffic. See the fields of [ConversationConfig] for every default
 // and its source.
 func DefaultConversationConfig() ConversationConfig {
 	return ConversationConfig{
 		Seed:                1,
-		Days:                14,
+		Days:                30,
 		MessagesPerDay:      4,
 		ImageShare:          0.15,
 		CollisionShare:      0.001,
@@ -194,239 +184,73 @@ func DefaultConversationConfig() ConversationConfig {
 		MentorStrangerShare: 0.03,
 		DistantShare:        0.25,
 		BroadcastsPerWeek:   2,
-		RecruitShare:        0.3,
-		TargetsMean:         8,
-		NearTargetShare:     0.2,
-		KnownShare:          0.9,
+		RecruitsPerMonth:    0.3,
 		EvasiveShare:        0.5,
-		RingImagesMean:      3,
 		MistakenReportProb:  0.0001,
 	}
 }
 
+// maxDays bounds ConversationConfig.Days: a year, whose seconds fit an
+// event's ordering key.
+const maxDays = 366
+
 func (cfg *ConversationConfig) check() error {
 	var errs []error
-	if cfg.Days < 1 {
-		errs = append(errs, fmt.Errorf("%d days: need at least 1", cfg.Days))
+	if cfg.Days < 1 || cfg.Days > maxDays {
+		errs = append(errs, fieldError("Days", "%d: need 1 to %d", cfg.Days, maxDays))
 	}
 	errs = append(errs, checkShares(map[string]float64{
-		"image share": cfg.ImageShare, "collision share": cfg.CollisionShare,
-		"stranger share": cfg.StrangerShare, "minor stranger share": cfg.MinorStrangerShare,
-		"mentor stranger share": cfg.MentorStrangerShare, "recruit share": cfg.RecruitShare,
-		"distant share": cfg.DistantShare, "near target share": cfg.NearTargetShare,
-		"known share": cfg.KnownShare, "evasive share": cfg.EvasiveShare,
-		"mistaken report probability": cfg.MistakenReportProb,
+		"ImageShare": cfg.ImageShare, "CollisionShare": cfg.CollisionShare,
+		"StrangerShare": cfg.StrangerShare, "MinorStrangerShare": cfg.MinorStrangerShare,
+		"MentorStrangerShare": cfg.MentorStrangerShare, "DistantShare": cfg.DistantShare,
+		"EvasiveShare": cfg.EvasiveShare, "MistakenReportProb": cfg.MistakenReportProb,
 	})...)
-	for name, v := range map[string]float64{
-		"messages per day": cfg.MessagesPerDay, "broadcasts per week": cfg.BroadcastsPerWeek,
-		"ring images mean": cfg.RingImagesMean,
-	} {
-		if !(v >= 0 && v < 1e4) {
-			errs = append(errs, fmt.Errorf("%s %v outside [0, 10000)", name, v))
-		}
-	}
-	if !(cfg.TargetsMean >= 1 && cfg.TargetsMean < 1e4) {
-		errs = append(errs, fmt.Errorf("targets mean %v outside [1, 10000)", cfg.TargetsMean))
-	}
+	errs = append(errs, checkRates(map[string]float64{
+		"MessagesPerDay": cfg.MessagesPerDay, "BroadcastsPerWeek": cfg.BroadcastsPerWeek,
+		"RecruitsPerMonth": cfg.RecruitsPerMonth,
+	})...)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
 
-// pendingEvent is a message before sorting: seq breaks ties in time.
-type pendingEvent struct {
-	from, to int
-	at       int64 // seconds since Start
-	class    ContentClass
-	reported bool
-	seq      int
-}
-
-// Conversations generates the message workload of the population: every
-// message every user attempts in the period, in time order. Attempts that a
-// recipient's direct-message policy refuses are included; apply [Allowed] to
-// count them as prevented. It returns an error for an invalid configuration.
+// Events returns the message workload of the population as an iterator:
+// every message every user attempts in the period, in time order.
+// Attempts that a recipient's direct-message policy refuses are included;
+// apply [Allowed] to count them as prevented. It returns an error for an
+// invalid configuration.
 //
 // Benign users message mostly their connections, sometimes a stranger;
 // teachers and coaches also broadcast to a class or team, and some recruit
-// unconnected minors in a burst. Offenders keep ordinary traffic with their
-// adult circle and, in evening sessions, first-contact several unconnected
-// minors within minutes; each target then gets rapport messages, harmful
-// texts and harmful images over the following days. Offenders also pass
-// harmful images to the offenders they know.
+// unconnected minors in a burst. Offenders send a parent's ordinary traffic
+// and, as their archetype and stealth say (see [ArchetypeParams] and
+// [StealthRange]), first-contact targets, talk with each for a while,
+// send them harmful texts and harmful images; rings trade images among
+// themselves.
 //
-// Generation is deterministic: each user's traffic comes from its own PCG
-// stream of the population seed and cfg.Seed.
-func (p *Population) Conversations(cfg ConversationConfig) ([]MessageEvent, error) {
+// The iterator generates one day at a time, so memory holds one day of
+// events and the pairs seen so far, not the period. Generation is
+// deterministic: each user's traffic on each day comes from its own PCG
+// stream of the population seed, cfg.Seed, the user and the day, and each
+// user's plan for the period from another; iterating twice gives the same
+// events.
+func (p *Population) Events(cfg ConversationConfig) (iter.Seq[MessageEvent], error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("corpus: bad conversation config: %w", err)
 	}
-	seed := p.Config.Seed ^ (cfg.Seed * 0x9e3779b97f4a7c15)
-	end := int64(cfg.Days) * 86400
-	var evs []pendingEvent
-	for i := range p.Users {
-		r := rand.New(rand.NewPCG(seed, popStreamTraffic+uint64(i)))
-		evs = p.userTraffic(r, &cfg, i, end, evs)
-	}
-	slices.SortFunc(evs, func(a, b pendingEvent) int {
-		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq))
-	})
-
-	out := make([]MessageEvent, 0, len(evs))
-	seen := map[[2]int32]struct{}{}
-	width := max(7, len(fmt.Sprint(len(evs))))
-	for k, e := range evs {
-		pair := [2]int32{int32(min(e.from, e.to)), int32(max(e.from, e.to))}
-		_, old := seen[pair]
-		seen[pair] = struct{}{}
-		h := p.hops(e.from, e.to)
-		out = append(out, MessageEvent{
-			ID:           fmt.Sprintf("m%0*d", width, k+1),
-			From:         p.Users[e.from].ID,
-			To:           p.Users[e.to].ID,
-			At:           p.Config.Start.Add(time.Duration(e.at) * time.Second),
-			FirstContact: !old,
-			Connected:    h == 1,
-			Hops:         h,
-			Class:        e.class,
-			Harmful:      e.class.Harmful(),
-			Reported:     e.reported,
-		})
-	}
-	return out, nil
+	return func(yield func(MessageEvent) bool) {
+		newTrafficGen(p, &cfg).run(yield)
+	}, nil
 }
 
-// userTraffic appends the messages user i sends in [0, end) seconds.
-func (p *Population) userTraffic(r *rand.Rand, cfg *ConversationConfig, i int, end int64, evs []pendingEvent) []pendingEvent {
-	u := &p.Users[i]
-	send := func(to int, at int64, class ContentClass) {
-		if at < 0 || at >= end || to == i {
-			return
-		}
-		prob := cfg.MistakenReportProb
-		if class.Harmful() {
-			prob = p.Users[to].ReportProb
-		}
-		evs = append(evs, pendingEvent{
-			from: i, to: to, at: at, class: class,
-			reported: r.Float64() < prob, seq: len(evs),
-		})
+// Conversations returns all of [Population.Events] in one slice. For large
+// populations prefer Events: a 100,000-user month is about twelve million
+// events.
+func (p *Population) Conversations(cfg ConversationConfig) ([]MessageEvent, error) {
+	seq, err := p.Events(cfg)
+	if err != nil {
+		return nil, err
 	}
-	ordinary := func() ContentClass {
-		if r.Float64() < cfg.ImageShare {
-			if r.Float64() < cfg.CollisionShare {
-				return ClassCollisionImage
-			}
-			return ClassBenignImage
-		}
-		return ClassBenignText
-	}
-	// daytime is a time of day between 07:00 and 23:00 on a random day.
-	daytime := func() int64 {
-		return int64(r.IntN(cfg.Days))*86400 + 7*3600 + r.Int64N(16*3600)
-	}
-
-	// Ordinary traffic.
-	rate := cfg.MessagesPerDay * math.Exp(0.5*r.NormFloat64()-0.125)
-	mentor := u.Persona == PersonaParent || u.Persona == PersonaTeacher || u.Persona == PersonaCoach
-	for range popPoisson(r, rate*float64(cfg.Days)) {
-		at := daytime()
-		to := -1
-		switch x := r.Float64(); {
-		case u.Minor() && x < cfg.MinorStrangerShare:
-			to = p.friendOfFriendMinor(r, i)
-		case !u.Minor() && x < cfg.StrangerShare:
-			to = p.stranger(r, i, p.adults)
-		case mentor && x < cfg.StrangerShare+cfg.MentorStrangerShare:
-			to = p.unconnectedMinor(r, i, cfg.DistantShare)
-		}
-		if to < 0 && len(p.adj[i]) > 0 {
-			to = int(p.adj[i][r.IntN(len(p.adj[i]))])
-		}
-		if to >= 0 {
-			send(to, at, ordinary())
-		}
-	}
-
-	// Teachers and coaches: broadcasts to a class or team, and recruiting.
-	if groups := p.led[i]; len(groups) > 0 {
-		for range popPoisson(r, cfg.BroadcastsPerWeek*float64(cfg.Days)/7) {
-			at := daytime()
-			class := ordinary()
-			for _, m := range p.groups[groups[r.IntN(len(groups))]].members {
-				at += 5 + r.Int64N(36)
-				send(m, at, class)
-			}
-		}
-		if r.Float64() < cfg.RecruitShare {
-			at := daytime()
-			for range 3 + r.IntN(6) {
-				if to := p.unconnectedMinor(r, i, cfg.DistantShare); to >= 0 {
-					send(to, at, ClassBenignText)
-				}
-				at += 60 + r.Int64N(8*60)
-			}
-		}
-	}
-
-	if !u.Offender {
-		return evs
-	}
-	harmfulImage := func() ContentClass {
-		if r.Float64() >= cfg.KnownShare {
-			return ClassNovelImage
-		}
-		if !u.Evader {
-			return ClassKnownImage
-		}
-		if r.Float64() < cfg.EvasiveShare {
-			return ClassEvasiveImage
-		}
-		return ClassTransformedImage
-	}
-	// Targets: distinct unconnected minors, contacted in evening sessions
-	// of two to six first contacts a few minutes apart.
-	nTargets := min(1+popPoisson(r, cfg.TargetsMean-1), len(p.minors))
-	targets := map[int]bool{}
-	var order []int
-	for tries := 0; len(order) < nTargets && tries < 20*nTargets; tries++ {
-		t := p.unconnectedMinor(r, i, 1-cfg.NearTargetShare)
-		if t >= 0 && !targets[t] {
-			targets[t] = true
-			order = append(order, t)
-		}
-	}
-	for lo := 0; lo < len(order); {
-		k := min(2+r.IntN(5), len(order)-lo)
-		at := int64(r.IntN(cfg.Days))*86400 + 17*3600 + r.Int64N(6*3600)
-		for _, t := range order[lo : lo+k] {
-			// One conversation: rapport, harmful texts, harmful images.
-			next := at
-			for range 1 + r.IntN(3) {
-				send(t, next, ClassBenignText)
-				next += 60 + int64(r.ExpFloat64()*3*3600)
-			}
-			for range 1 + r.IntN(4) {
-				send(t, next, ClassHarmfulText)
-				next += 60 + int64(r.ExpFloat64()*6*3600)
-			}
-			for range r.IntN(4) {
-				send(t, next, harmfulImage())
-				next += 60 + int64(r.ExpFloat64()*6*3600)
-			}
-			at += 60 + r.Int64N(9*60)
-		}
-		lo += k
-	}
-	// Trading with connected offenders.
-	for _, j := range p.adj[i] {
-		if !p.Users[j].Offender {
-			continue
-		}
-		for range popPoisson(r, cfg.RingImagesMean) {
-			send(int(j), daytime(), harmfulImage())
-		}
-	}
-	return evs
+	return slices.Collect(seq), nil
 }
 
 // friendOfFriendMinor returns a minor who is a friend of one of i's friends

@@ -228,7 +228,9 @@ func TestWireOverhead(t *testing.T) {
 				pad := paddedLen(contentHdrLen+n, DefaultPadBucket) - (FrankKeySize + contentHdrLen + n + 1)
 				wantAttach := CommitmentSize + TagAttachSize
 				if tc.opts.SealedSender {
-					wantAttach += KeySize + 2 + len("alice") + TagSize
+					// Box: encapsulated key, certificate length and
+					// certificate, AEAD tag.
+					wantAttach += KeySize + 2 + certFixedLen + len("alice") + TagSize
 				}
 				if lb != HeaderSize+TagSize+FrankKeySize+contentHdrLen+n+1+pad || la != wantAttach {
 					t.Errorf("size=%d: body %d, attachments %d", n, lb, la)

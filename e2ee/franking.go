@@ -2,6 +2,7 @@ package e2ee
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"scanlab"
+	"scanlab/internal/replay"
 )
 
 // Franking (verifiable abuse reports) follows the symmetric scheme of
@@ -289,16 +291,35 @@ type ReportedMessage struct {
 }
 
 // Server is the provider's logic for the e2ee mode: it relays envelopes,
-// tags franking commitments and verifies reports. It keeps no per-message
-// state. It is safe for concurrent use.
+// tags franking commitments, verifies reports and issues sender
+// certificates. Verification is stateless except for a bounded memory of
+// the messages already reported, so a report cannot be replayed (see
+// package internal/replay for the bound and its cost); that memory does
+// not survive a restart. It is safe for concurrent use.
 type Server struct {
-	key []byte
-	now func() time.Time
+	key      []byte
+	now      func() time.Time
+	reported *replay.Guard
+	certs    *certIssuer
 }
 
+var (
+	_ scanlab.ServerLogic       = (*Server)(nil)
+	_ scanlab.CertificateIssuer = (*Server)(nil)
+)
+
+// ErrReplayedReport is returned by [Server.Verify] for a report whose
+// messages were all reported before, or that names a message relayed
+// before the replay memory's horizon. It wraps [ErrBadReport].
+var ErrReplayedReport = fmt.Errorf("%w: already reported", ErrBadReport)
+
 // NewServer returns the provider logic; the franking key comes from
-// env.Secret("franking").
+// env.Secret("franking"), the certificate-signing key from
+// env.Secret("sender-certificate").
 func NewServer(env scanlab.ServerEnv) (*Server, error) {
+	if env.Secret == nil {
+		return nil, errors.New("e2ee: server environment has no key manager")
+	}
 	key, err := env.Secret("franking")
 	if err != nil {
 		return nil, fmt.Errorf("e2ee: franking key: %w", err)
@@ -310,7 +331,25 @@ func NewServer(env scanlab.ServerEnv) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{key: key, now: now}, nil
+	certs, err := newCertIssuer(env, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{key: key, now: now, reported: replay.New(replay.DefaultCapacity), certs: certs}, nil
+}
+
+// IssueCertificate implements [scanlab.CertificateIssuer]: it checks the
+// account's published identity bundle and signs a [SenderCertificate]
+// binding user's device to its identity key for
+// [DefaultCertificateLifetime].
+func (s *Server) IssueCertificate(user scanlab.UserID, identity []byte) ([]byte, error) {
+	return s.certs.issue(user, identity)
+}
+
+// CertificateKey returns the public key sender certificates are signed
+// with, for devices configured with it ([Options.CertificateRoot]).
+func (s *Server) CertificateKey() ed25519.PublicKey {
+	return s.certs.key.Public().(ed25519.PublicKey)
 }
 
 // Accept tags the envelope's franking commitment (the [AttachTag]
@@ -328,69 +367,72 @@ func (s *Server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 	return nil, nil
 }
 
-// Verify checks a report and returns one detection per reported message,
-// with pathway [scanlab.UserReport]. The report must come from the
-// recipient of every message, accuse their sender, and name the last
-// message's ID; several messages must be consecutive in the sender's chain.
+// Verify checks a report and returns one detection per newly reported
+// message, with pathway [scanlab.UserReport]. The report must come from the
+// recipient of every message, accuse their sender (no one, for
+// sealed-sender messages, whose sender the relay never saw), and name the
+// last message's ID; several messages must be consecutive in the sender's chain.
+// A report whose messages were all reported before is refused
+// ([ErrReplayedReport]); in a window that overlaps an earlier report only
+// the new messages raise detections.
 func (s *Server) Verify(r scanlab.Report) ([]scanlab.Detection, error) {
-	msgs, err := s.Open(r)
+	msgs, tags, err := s.open(r)
 	if err != nil {
 		return nil, err
 	}
-	at := s.now()
-	ds := make([]scanlab.Detection, len(msgs))
+	items := make([]replay.Item, len(msgs))
 	for i, m := range msgs {
+		items[i] = replay.Item{Key: replay.Key(tags[i]), RelayedAt: m.RelayedAt}
+	}
+	fresh, err := s.reported.Admit(items)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrReplayedReport, err)
+	}
+	at := s.now()
+	var ds []scanlab.Detection
+	for i, m := range msgs {
+		if !fresh[i] {
+			continue
+		}
 		rule := "franking"
 		if m.From == "" {
 			rule = "franking-unattributed"
 		}
-		ds[i] = scanlab.Detection{MessageID: m.ID, Account: m.From, Pathway: scanlab.UserReport, At: at, Rule: rule, Distance: -1}
+		ds = append(ds, scanlab.Detection{MessageID: m.ID, Account: m.From, Pathway: scanlab.UserReport, At: at, Rule: rule, Distance: -1})
 	}
 	return ds, nil
 }
 
 // Open verifies a report like [Server.Verify] and returns the reported
-// messages: what a moderator would see.
+// messages: what a moderator would see. It does not consult or change the
+// memory of reported messages.
 func (s *Server) Open(r scanlab.Report) ([]ReportedMessage, error) {
+	msgs, _, err := s.open(r)
+	return msgs, err
+}
+
+// open verifies a report's evidence and returns the messages and the
+// relay's tag of each.
+func (s *Server) open(r scanlab.Report) ([]ReportedMessage, [][]byte, error) {
 	items, err := decodeEvidence(r.Evidence)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]ReportedMessage, 0, len(items))
+	tags := make([][]byte, 0, len(items))
 	var prev content
 	var prevC []byte
 	for i, it := range items {
-		relayFrom := it.from
-		if it.sealed {
-			relayFrom = ""
-		}
-		at := int64(binary.BigEndian.Uint64(it.tag))
-		if !hmac.Equal(tag(s.key, it.c, it.id, relayFrom, it.to, at), it.tag[8:]) {
-			return nil, fmt.Errorf("%w: message %d: relay tag does not match", ErrBadReport, i)
-		}
-		ad, err := envelopeAD(it.id, it.from, it.to)
+		ct, err := s.openItem(r, it, i)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadReport, err)
-		}
-		if got := commit(it.kf, ad, it.m); !hmac.Equal(got[:], it.c) {
-			return nil, fmt.Errorf("%w: message %d: commitment does not open", ErrBadReport, i)
-		}
-		ct, err := decodeContent(it.m)
-		if err != nil {
-			return nil, fmt.Errorf("%w: message %d: %v", ErrBadReport, i, err)
-		}
-		if it.to != r.Reporter {
-			return nil, fmt.Errorf("%w: message %d was sent to %q, not the reporter", ErrBadReport, i, it.to)
-		}
-		if !it.sealed && it.from != r.Accused {
-			return nil, fmt.Errorf("%w: message %d was sent by %q, not the accused", ErrBadReport, i, it.from)
+			return nil, nil, err
 		}
 		if i > 0 {
 			if it.from != items[0].from || it.sealed != items[0].sealed {
-				return nil, fmt.Errorf("%w: messages from different senders", ErrBadReport)
+				return nil, nil, fmt.Errorf("%w: messages from different senders", ErrBadReport)
 			}
 			if ct.seq != prev.seq+1 || ct.prev != chainHash(&prev.prev, prevC) {
-				return nil, fmt.Errorf("%w: message %d does not follow message %d (omitted or reordered)", ErrBadReport, i, i-1)
+				return nil, nil, fmt.Errorf("%w: message %d does not follow message %d (omitted or reordered)", ErrBadReport, i, i-1)
 			}
 		}
 		prev, prevC = ct, it.c
@@ -398,10 +440,46 @@ func (s *Server) Open(r scanlab.Report) ([]ReportedMessage, error) {
 		if it.sealed {
 			from = ""
 		}
+		at := int64(binary.BigEndian.Uint64(it.tag))
 		out = append(out, ReportedMessage{ID: it.id, From: from, To: it.to, RelayedAt: time.Unix(0, at).UTC(), Seq: ct.seq, Content: ct.c})
+		tags = append(tags, it.tag[8:])
 	}
 	if last := items[len(items)-1].id; r.MessageID != last {
-		return nil, fmt.Errorf("%w: report names message %q, evidence ends with %q", ErrBadReport, r.MessageID, last)
+		return nil, nil, fmt.Errorf("%w: report names message %q, evidence ends with %q", ErrBadReport, r.MessageID, last)
 	}
-	return out, nil
+	return out, tags, nil
+}
+
+// openItem checks one reported message: the relay's tag, the commitment,
+// the content and that reporter and accused are its recipient and sender.
+func (s *Server) openItem(r scanlab.Report, it evidenceItem, i int) (content, error) {
+	relayFrom := it.from
+	if it.sealed {
+		relayFrom = ""
+	}
+	at := int64(binary.BigEndian.Uint64(it.tag))
+	if !hmac.Equal(tag(s.key, it.c, it.id, relayFrom, it.to, at), it.tag[8:]) {
+		return content{}, fmt.Errorf("%w: message %d: relay tag does not match", ErrBadReport, i)
+	}
+	ad, err := envelopeAD(it.id, it.from, it.to)
+	if err != nil {
+		return content{}, fmt.Errorf("%w: %v", ErrBadReport, err)
+	}
+	if got := commit(it.kf, ad, it.m); !hmac.Equal(got[:], it.c) {
+		return content{}, fmt.Errorf("%w: message %d: commitment does not open", ErrBadReport, i)
+	}
+	ct, err := decodeContent(it.m)
+	if err != nil {
+		return content{}, fmt.Errorf("%w: message %d: %v", ErrBadReport, i, err)
+	}
+	if it.to != r.Reporter {
+		return content{}, fmt.Errorf("%w: message %d was sent to %q, not the reporter", ErrBadReport, i, it.to)
+	}
+	if it.sealed && r.Accused != "" {
+		return content{}, fmt.Errorf("%w: message %d was sealed-sender, so the report cannot accuse %q", ErrBadReport, i, r.Accused)
+	}
+	if !it.sealed && it.from != r.Accused {
+		return content{}, fmt.Errorf("%w: message %d was sent by %q, not the accused", ErrBadReport, i, it.from)
+	}
+	return ct, nil
 }

@@ -126,9 +126,11 @@ func TestReportLast(t *testing.T) {
 			t.Errorf("message %d = %+v, want %s", i, m, want.ID)
 		}
 	}
+	// The fixture already reported got[2]: only the two newer messages
+	// raise detections.
 	ds, err := w.srv.Verify(r)
-	if err != nil || len(ds) != 3 {
-		t.Fatalf("Verify = %v, %v", ds, err)
+	if err != nil || len(ds) != 2 || ds[0].MessageID != got[3].ID || ds[1].MessageID != got[4].ID {
+		t.Fatalf("Verify = %v, %v; want detections for %s and %s", ds, err, got[3].ID, got[4].ID)
 	}
 	for _, tc := range []struct {
 		name string
@@ -149,8 +151,12 @@ func TestReportLast(t *testing.T) {
 	// Dropping the oldest messages keeps a valid, shorter window.
 	short := r
 	short.Evidence = mutateEvidence(t, r.Evidence, func(it []evidenceItem) []evidenceItem { return it[1:] })
-	if ds, err := w.srv.Verify(short); err != nil || len(ds) != 2 {
-		t.Fatalf("suffix window: %v, %v", ds, err)
+	if msgs, err := w.srv.Open(short); err != nil || len(msgs) != 2 {
+		t.Fatalf("suffix window: %v, %v", msgs, err)
+	}
+	// Every message in it has been reported: verifying it again is a replay.
+	if _, err := w.srv.Verify(short); !errors.Is(err, ErrReplayedReport) {
+		t.Fatalf("suffix window verified again: %v", err)
 	}
 }
 
@@ -195,5 +201,37 @@ func TestReportNotReportable(t *testing.T) {
 	}
 	if _, err := w.devs["bob"].ReportLast("carol", 3); !errors.Is(err, ErrNotReportable) {
 		t.Fatalf("unknown peer: err = %v", err)
+	}
+}
+
+// TestReportLastNothingReceived: a device that has written to a peer but
+// never heard back has nothing to report (this used to panic).
+func TestReportLastNothingReceived(t *testing.T) {
+	w := newWorld(t, Options{}, "alice", "bob")
+	w.send("alice", "bob", "hello")
+	for _, n := range []int{1, 5} {
+		if _, err := w.devs["alice"].ReportLast("bob", n); !errors.Is(err, ErrNotReportable) {
+			t.Fatalf("n=%d: err = %v, want ErrNotReportable", n, err)
+		}
+	}
+}
+
+// TestReportReplay: a verified report is refused when submitted again,
+// whole or as part of a window; a window with new messages raises
+// detections for those only.
+func TestReportReplay(t *testing.T) {
+	w, got, r := reportFixture(t, Options{})
+	if _, err := w.srv.Verify(r); !errors.Is(err, ErrReplayedReport) {
+		t.Fatalf("replayed report: err = %v, want ErrReplayedReport", err)
+	}
+	r1, err := w.devs["bob"].Report(got[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := w.srv.Verify(r1); err != nil || len(ds) != 1 {
+		t.Fatalf("new report: %v, %v", ds, err)
+	}
+	if _, err := w.srv.Verify(r1); !errors.Is(err, ErrReplayedReport) {
+		t.Fatalf("second replay: err = %v", err)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 type katFile struct {
+	About    string `json:"about"`
 	ChainKey []struct {
 		Source       string `json:"source"`
 		Seed         string `json:"seed"`
@@ -21,16 +23,36 @@ type katFile struct {
 	RatchetingSession []map[string]string `json:"ratcheting_session"`
 }
 
-func loadKAT(t *testing.T) katFile {
+// loadJSON reads a vector file from testdata. Unknown fields are an error,
+// so a renamed field cannot silently empty a vector list.
+func loadJSON(t *testing.T, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile("testdata/libsignal-kat.json")
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k katFile
-	if err := json.Unmarshal(b, &k); err != nil {
-		t.Fatal(err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
+}
+
+// requireVectors fails the test when a vector list is empty: a
+// known-answer test that checks nothing must not pass.
+func requireVectors(t *testing.T, what string, n int) {
+	t.Helper()
+	if n == 0 {
+		t.Fatalf("no %s vectors: the known-answer test would check nothing", what)
+	}
+}
+
+func loadKAT(t *testing.T) katFile {
+	t.Helper()
+	var k katFile
+	loadJSON(t, "libsignal-kat.json", &k)
+	requireVectors(t, "chain-key", len(k.ChainKey))
+	requireVectors(t, "ratcheting-session", len(k.RatchetingSession))
 	return k
 }
 
@@ -99,7 +121,7 @@ func TestRatchetingSessionKAT(t *testing.T) {
 				m := &InitMessage{SignedID: 1}
 				copy(m.Identity.DH[:], unhex(t, v["alice_identity_public"]))
 				copy(m.Ephemeral[:], unhex(t, v["alice_base_public"]))
-				km, err = respondKM(me, &Prekeys{SignedID: 1, Signed: spk}, m)
+				km, err = respondKM(me, &Prekeys{SignedID: 1, Signed: map[uint32]*ecdh.PrivateKey{1: spk}}, m)
 			case "initiator":
 				me := &Identity{DH: priv(v["alice_identity_private"]), Sign: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))}
 				// In libsignal's vector the base private key does not

@@ -1,15 +1,23 @@
 package e2ee
 
 import (
+	"fmt"
 	"sync"
 
 	"scanlab"
 )
 
-// MemoryDirectory is an in-memory [scanlab.Directory] for tests and
-// examples: Fetch hands out each one-time prekey at most once, in the order
-// published. It is safe for concurrent use.
+// MemoryDirectory is an in-memory [scanlab.Directory] for tests, examples
+// and in-process runs: Publish replaces a user's Identity part and, if the
+// bundle has any, its one-time prekeys; Fetch hands out each one-time
+// prekey at most once, in the order published; Certificate asks Issuer. It
+// is safe for concurrent use.
 type MemoryDirectory struct {
+	// Issuer issues sender certificates (normally the provider's server
+	// logic, if it is a [scanlab.CertificateIssuer]); nil means the
+	// provider issues none. Set it before devices use the directory.
+	Issuer scanlab.CertificateIssuer
+
 	mu      sync.Mutex
 	bundles map[scanlab.UserID]*scanlab.KeyBundle
 	// Fetches counts Fetch calls per user (who starts sessions with whom is
@@ -17,16 +25,23 @@ type MemoryDirectory struct {
 	Fetches map[scanlab.UserID]int
 }
 
+var _ scanlab.Directory = (*MemoryDirectory)(nil)
+
 // NewMemoryDirectory returns an empty directory.
 func NewMemoryDirectory() *MemoryDirectory {
 	return &MemoryDirectory{bundles: make(map[scanlab.UserID]*scanlab.KeyBundle), Fetches: make(map[scanlab.UserID]int)}
 }
 
-// Publish replaces the user's bundle.
+// Publish replaces the user's Identity part and, if b carries one-time
+// keys, the one-time keys not yet handed out.
 func (d *MemoryDirectory) Publish(user scanlab.UserID, b scanlab.KeyBundle) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.bundles[user] = &scanlab.KeyBundle{Identity: b.Identity, OneTime: append([][]byte(nil), b.OneTime...)}
+	nb := &scanlab.KeyBundle{Identity: b.Identity, OneTime: append([][]byte(nil), b.OneTime...)}
+	if old := d.bundles[user]; old != nil && len(b.OneTime) == 0 {
+		nb.OneTime = old.OneTime
+	}
+	d.bundles[user] = nb
 	return nil
 }
 
@@ -46,4 +61,20 @@ func (d *MemoryDirectory) Fetch(user scanlab.UserID) (scanlab.KeyBundle, error) 
 		b.OneTime = b.OneTime[1:]
 	}
 	return out, nil
+}
+
+// Certificate asks Issuer for a sender certificate binding user to the
+// Identity part it published. The caller must be user's own device: the
+// in-memory directory authenticates nobody (the relay does).
+func (d *MemoryDirectory) Certificate(user scanlab.UserID) ([]byte, error) {
+	d.mu.Lock()
+	b := d.bundles[user]
+	d.mu.Unlock()
+	if d.Issuer == nil {
+		return nil, scanlab.ErrNoCertificate
+	}
+	if b == nil {
+		return nil, fmt.Errorf("certificate for %q: %w", user, scanlab.ErrNoKeys)
+	}
+	return d.Issuer.IssueCertificate(user, b.Identity)
 }

@@ -21,10 +21,18 @@ type world struct {
 	n    int
 }
 
+// testEnv is a server environment whose clock starts now and moves one
+// second per reading, and whose every secret is key.
 func testEnv(key []byte) scanlab.ServerEnv {
-	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var mu sync.Mutex
+	clock := time.Now().UTC().Truncate(time.Second)
 	return scanlab.ServerEnv{
-		Now:    func() time.Time { clock = clock.Add(time.Second); return clock },
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(time.Second)
+			return clock
+		},
 		Secret: func(string) ([]byte, error) { return key, nil },
 	}
 }
@@ -42,6 +50,7 @@ func newWorld(t testing.TB, opts Options, users ...scanlab.UserID) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, dir: NewMemoryDirectory(), srv: logic.(*Server), devs: make(map[scanlab.UserID]*Device)}
+	w.dir.Issuer = w.srv
 	for _, u := range users {
 		d, err := mode.NewDevice(u, w.dir)
 		if err != nil {

@@ -19,10 +19,12 @@ type Profile struct {
 	MessageInfo string
 }
 
-// DefaultProfile is the profile the mode uses.
+// DefaultProfile is the profile the mode uses. Its PQXDH info string
+// follows PQXDH, rev. 3, §2.1: it identifies the application and names the
+// curve, hash and KEM in the form of the specification's example.
 var DefaultProfile = Profile{
 	X3DHInfo:    "scanlab-e2ee-v1 X3DH X25519 SHA-256",
-	PQXDHInfo:   "scanlab-e2ee-v1 PQXDH X25519 SHA-256 ML-KEM-1024",
+	PQXDHInfo:   "scanlab-e2ee-v1_CURVE25519_SHA-256_ML-KEM-1024",
 	RootInfo:    "scanlab-e2ee-v1 ratchet root",
 	MessageInfo: "scanlab-e2ee-v1 message keys",
 }
@@ -31,9 +33,15 @@ var DefaultProfile = Profile{
 // "WhisperRatchet", "WhisperMessageKeys"). It exists for known-answer tests
 // of the key schedule; messages sealed with it still use this package's
 // cipher and wire format, not libsignal's.
+//
+// One string differs: libsignal's PQXDH info,
+// "WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024", names the round-3 Kyber
+// KEM libsignal started with, while this package's KEM is ML-KEM-1024
+// (FIPS 203), and PQXDH §2.1 asks the info string to name the KEM in use;
+// so this profile names ML-KEM-1024 in libsignal's form.
 var SignalProfile = Profile{
 	X3DHInfo:    "WhisperText",
-	PQXDHInfo:   "WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024",
+	PQXDHInfo:   "WhisperText_X25519_SHA-256_ML-KEM-1024",
 	RootInfo:    "WhisperRatchet",
 	MessageInfo: "WhisperMessageKeys",
 }

@@ -178,23 +178,29 @@ func (st *state) newSendingChain(p Profile, rk [32]byte) error {
 	return err
 }
 
-// kdfRK is KDF_RK (Double Ratchet §5.2): HKDF-SHA-256 with the root key as
-// salt, the DH output as input key material and the profile's info, 64
-// bytes split into the next root key and a chain key.
+// kdfRK is KDF_RK (Double Ratchet §5.2) applied to DH(priv, pub).
 func kdfRK(p Profile, rk [32]byte, priv *ecdh.PrivateKey, pub []byte) (rk2, ck [32]byte, err error) {
 	ikm, err := dh(make([]byte, 0, 32), priv, pub)
 	if err != nil {
 		return rk2, ck, err
 	}
-	out, err := hkdf.Key(sha256.New, ikm, rk[:], p.RootInfo, 64)
+	rk2, ck = rootStep(p, rk, ikm)
+	clear(ikm)
+	return rk2, ck, nil
+}
+
+// rootStep is the HKDF of KDF_RK (Double Ratchet §5.2): HKDF-SHA-256 with
+// the root key as salt, the DH output as input key material and the
+// profile's info, 64 bytes split into the next root key and a chain key.
+func rootStep(p Profile, rk [32]byte, dhOut []byte) (rk2, ck [32]byte) {
+	out, err := hkdf.Key(sha256.New, dhOut, rk[:], p.RootInfo, 64)
 	if err != nil {
-		return rk2, ck, err
+		panic("e2ee: hkdf: " + err.Error()) // only for a length out of range
 	}
 	copy(rk2[:], out[:32])
 	copy(ck[:], out[32:])
 	clear(out)
-	clear(ikm)
-	return rk2, ck, nil
+	return rk2, ck
 }
 
 // kdfCK is KDF_CK (Double Ratchet §5.2): mk = HMAC-SHA-256(ck, 0x01), next

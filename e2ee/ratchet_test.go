@@ -3,6 +3,7 @@ package e2ee
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -50,7 +51,7 @@ func newPair(t testing.TB, lim Limits) (alice, bob *Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return alice, NewResponderSession(skB, adB, pk.Signed, DefaultProfile, lim)
+	return alice, NewResponderSession(skB, adB, pk.Signed[pk.SignedID], DefaultProfile, lim)
 }
 
 type wireMsg struct {
@@ -497,5 +498,45 @@ func TestSendingChainExhausted(t *testing.T) {
 	alice.st.ns = 1<<32 - 1
 	if _, _, err := alice.Encrypt([]byte("x"), nil); err == nil {
 		t.Fatal("message number wrapped around")
+	}
+}
+
+// TestPreviousChainCap: on a DH ratchet step the receiver derives the keys
+// left on the sender's previous chain (PN minus those received); a jump of
+// more than MaxSkip there is refused before any work, and leaves the
+// session unchanged. A jump of exactly MaxSkip is accepted.
+func TestPreviousChainCap(t *testing.T) {
+	const maxSkip = 5
+	for _, tc := range []struct {
+		name    string
+		unsent  int // messages alice sends on her chain that bob never gets
+		wantErr error
+	}{
+		{"jump=max", maxSkip, nil},
+		{"jump=max+1", maxSkip + 1, ErrTooFarAhead},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			alice, bob := newPair(t, Limits{MaxSkip: maxSkip})
+			mustRecv(t, bob, send(t, alice, "first"))
+			for i := range tc.unsent {
+				send(t, alice, fmt.Sprint("lost ", i))
+			}
+			mustRecv(t, alice, send(t, bob, "turn"))
+			next := send(t, alice, "on a new chain")
+			if pn := binary.BigEndian.Uint32(next.wire[1+KeySize:]); pn != uint32(tc.unsent+1) {
+				t.Fatalf("PN = %d, want %d", pn, tc.unsent+1)
+			}
+			before := snapshot(bob)
+			err := recv(bob, next)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil && !reflect.DeepEqual(before, snapshot(bob)) {
+				t.Fatal("refused message changed the session")
+			}
+			if err == nil && bob.StoredKeys() != maxSkip {
+				t.Fatalf("stored %d skipped keys, want %d", bob.StoredKeys(), maxSkip)
+			}
+		})
 	}
 }

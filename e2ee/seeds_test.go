@@ -1,43 +1,17 @@
 package e2ee
 
 import (
-	"crypto/sha256"
+	"encoding/binary"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"scanlab/internal/fuzzcorpus"
 )
 
 var writeSeeds = flag.Bool("write-fuzz-seeds", false, "write the fuzz seed corpora under testdata/fuzz")
 
-// writeSeed stores one corpus entry in the format go test -fuzz reads.
-func writeSeed(t *testing.T, target string, args ...any) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("go test fuzz v1\n")
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case uint8:
-			fmt.Fprintf(&b, "byte(%d)\n", v)
-		case uint16:
-			fmt.Fprintf(&b, "uint16(%d)\n", v)
-		default:
-			t.Fatalf("unsupported seed type %T", a)
-		}
-	}
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("seed-%x", sha256.Sum256([]byte(b.String())))[:21]
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeSeed(t *testing.T, target string, args ...any) { fuzzcorpus.Write(t, target, args...) }
 
 // TestWriteFuzzSeeds regenerates testdata/fuzz when run with
 // -write-fuzz-seeds. The decryption seeds come from fixedPair, so they
@@ -78,6 +52,15 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		_, _, m, _ := Initiate(idA, b, DefaultProfile)
 		writeSeed(t, "FuzzParseInitMessage", m.Marshal())
 	}
+	cert := fuzzCertificate(t)
+	writeSeed(t, "FuzzParseCertificate", cert)
+	writeSeed(t, "FuzzParseCertificate", cert[:len(cert)-1])
+	sw := newWorld(t, Options{SealedSender: true}, "alice", "bob")
+	sw.seal(sw.msg("alice", "bob", "hello"))
+	sender := sw.devs["alice"]
+	pt := binary.BigEndian.AppendUint16(nil, uint16(len(sender.cert)))
+	writeSeed(t, "FuzzSealedSenderBox", append(append(pt, sender.cert...), sender.peers["bob"].convs[0].init...))
+	writeSeed(t, "FuzzSealedSenderBox", []byte{0xff, 0xff, 1})
 	w := newWorld(t, Options{}, "alice", "bob")
 	srv, err := NewServer(testEnv(fuzzServerKey))
 	if err != nil {

@@ -211,9 +211,10 @@ func initiateKM(me *Identity, ek *ecdh.PrivateKey, b *Bundle) (km []byte, m *Ini
 }
 
 // Respond runs the responder's side of X3DH/PQXDH for an initial message.
-// It does not delete the one-time prekey: the caller does that once the
-// first ciphertext has decrypted (X3DH §3.4), so a forged initial message
-// cannot burn a prekey.
+// It accepts the current and the kept earlier signed and last-resort
+// prekeys. It does not delete the one-time prekeys: the caller does that
+// once the first ciphertext has decrypted (X3DH §3.4), so a forged initial
+// message cannot burn a prekey.
 func Respond(me *Identity, pk *Prekeys, m *InitMessage, p Profile) (sk [RootKeySize]byte, ad []byte, err error) {
 	km, err := respondKM(me, pk, m)
 	if err != nil {
@@ -230,8 +231,9 @@ func Respond(me *Identity, pk *Prekeys, m *InitMessage, p Profile) (sk [RootKeyS
 
 // respondKM computes the responder's F ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4] [‖ SS].
 func respondKM(me *Identity, pk *Prekeys, m *InitMessage) (km []byte, err error) {
-	if m.SignedID != pk.SignedID {
-		return nil, fmt.Errorf("%w: unknown signed prekey %d", ErrBadInit, m.SignedID)
+	spk := pk.Signed[m.SignedID]
+	if spk == nil {
+		return nil, fmt.Errorf("%w: unknown or retired signed prekey %d", ErrBadInit, m.SignedID)
 	}
 	var opk *ecdh.PrivateKey
 	if m.HasOneTime {
@@ -239,17 +241,17 @@ func respondKM(me *Identity, pk *Prekeys, m *InitMessage) (km []byte, err error)
 			return nil, fmt.Errorf("%w: unknown or used one-time prekey %d", ErrBadInit, m.OneTimeID)
 		}
 	}
-	if (m.PQCiphertext != nil) != (pk.PQ != nil) {
-		return nil, fmt.Errorf("%w: PQ ciphertext present=%t, PQ prekey present=%t", ErrBadInit, m.PQCiphertext != nil, pk.PQ != nil)
+	if (m.PQCiphertext != nil) != pk.pq {
+		return nil, fmt.Errorf("%w: PQ ciphertext present=%t, PQ prekeys present=%t", ErrBadInit, m.PQCiphertext != nil, pk.pq)
 	}
 	km = x3dhPrefix()
-	if km, err = dh(km, pk.Signed, m.Identity.DH[:]); err != nil {
+	if km, err = dh(km, spk, m.Identity.DH[:]); err != nil {
 		return nil, fmt.Errorf("DH1: %w", err)
 	}
 	if km, err = dh(km, me.DH, m.Ephemeral[:]); err != nil {
 		return nil, fmt.Errorf("DH2: %w", err)
 	}
-	if km, err = dh(km, pk.Signed, m.Ephemeral[:]); err != nil {
+	if km, err = dh(km, spk, m.Ephemeral[:]); err != nil {
 		return nil, fmt.Errorf("DH3: %w", err)
 	}
 	if opk != nil {
@@ -257,15 +259,31 @@ func respondKM(me *Identity, pk *Prekeys, m *InitMessage) (km []byte, err error)
 			return nil, fmt.Errorf("DH4: %w", err)
 		}
 	}
-	if pk.PQ != nil {
-		if m.PQID != pk.PQID {
-			return nil, fmt.Errorf("%w: unknown PQ prekey %d", ErrBadInit, m.PQID)
+	if pk.pq {
+		dk := pk.PQOneTime[m.PQID]
+		if dk == nil {
+			dk = pk.PQ[m.PQID]
 		}
-		ss, err := pk.PQ.Decapsulate(m.PQCiphertext)
+		if dk == nil {
+			return nil, fmt.Errorf("%w: unknown, used or retired PQ prekey %d", ErrBadInit, m.PQID)
+		}
+		ss, err := dk.Decapsulate(m.PQCiphertext)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadInit, err)
 		}
 		km = append(km, ss...)
 	}
 	return km, nil
+}
+
+// use deletes the one-time prekeys an initial message used (X3DH §3.4,
+// PQXDH §3.4), once its first ciphertext has decrypted. Last-resort and
+// signed prekeys stay.
+func (pk *Prekeys) use(m *InitMessage) {
+	if m.HasOneTime {
+		delete(pk.OneTime, m.OneTimeID)
+	}
+	if m.PQCiphertext != nil {
+		delete(pk.PQOneTime, m.PQID)
+	}
 }

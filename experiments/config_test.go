@@ -17,7 +17,14 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown-nested-key", "[coverage]\nuser = 50\n", "unknown keys: coverage.user"},
 		{"unknown-experiment", "experiments = [\"nope\"]\n", "unknown experiment"},
 		{"bad-policy", "[coverage]\ndm_policies = [\"friends-only\"]\n", "unknown dm policy"},
-		{"bad-rate", "[coverage]\nreport_rates = [1.5]\n", "not a probability"},
+		{"bad-rate", "[coverage]\nreport_rates = [1.5]\n", "coverage.report_rates: 1.5 is not in [0, 1]"},
+		{"negative-users", "[coverage]\nusers = -5\n", "coverage.users"},
+		{"bad-share", "[coverage]\noffender_share = 2\n", "coverage.offender_share"},
+		{"bad-stealth", "[coverage]\nstealth = [1.5]\n", "coverage.stealth: 1.5"},
+		{"bad-detector", "[coverage]\ndetector_thresholds = [-1]\n", "coverage.detector_thresholds"},
+		{"bad-days", "[coverage]\nduration_days = [400]\n", "coverage.duration_days"},
+		{"bad-scale", "scale = \"huge\"\n", "unknown scale"},
+		{"quick-contradicts", "quick = true\nscale = \"full\"\n", "contradicts"},
 		{"bad-threshold", "[coverage]\nthresholds = [0]\n", "at least 1"},
 		{"bad-match", "[coverage]\npsi_match = [\"chunks=1\"]\n", "chunks"},
 		{"not-toml", "seed = = 3\n", "sweep.toml"},
@@ -31,7 +38,7 @@ func TestLoadConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if *cfg.Seed != 3 || !*cfg.Quick || cfg.Coverage.Users != 50 || len(cfg.Coverage.Thresholds) != 2 {
+				if *cfg.Seed != 3 || *cfg.Scale != Quick || cfg.Coverage.Users != 50 || len(cfg.Coverage.Thresholds) != 2 {
 					t.Fatalf("decoded %+v", cfg)
 				}
 				return
@@ -46,23 +53,23 @@ func TestLoadConfig(t *testing.T) {
 // TestSweepSpecShapesAndMerges checks that a sweep file's lists become the
 // coverage cells, and that slices of such a sweep merge into the whole.
 func TestSweepSpecShapesAndMerges(t *testing.T) {
-	tinyCoverage = true
-	defer func() { tinyCoverage = false }()
-	spec := &SweepSpec{ReportRates: []float64{0.5}, DMPolicies: []string{}, ModifiedClientShares: []float64{}, Thresholds: []int{2}, PSIMatch: []string{}}
-	o := Options{Seed: 5, Quick: true, Sweep: spec}
+	spec := tinyCoverage
+	spec.ReportRates, spec.DMPolicies, spec.ModifiedClientShares, spec.Thresholds, spec.PSIMatch = []float64{0.5}, []string{}, []float64{}, []int{2}, []string{}
+	spec.Stealth, spec.DurationDays = []float64{}, []int{}
+	o := Options{Seed: 5, Scale: Quick, Coverage: spec}
 	got := strings.Join(coverageSweep(o).names, " ")
 	if got != "base=default report-rate=0.5 threshold=2" {
 		t.Fatalf("cells %q", got)
 	}
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
-	if err := Run([]string{"coverage"}, Options{Seed: 5, Quick: true, Sweep: spec, Out: whole}); err != nil {
+	if err := Run([]string{"coverage"}, Options{Seed: 5, Scale: Quick, Coverage: spec, Out: whole}); err != nil {
 		t.Fatal(err)
 	}
 	var slices []string
 	for i := range 2 {
 		out := filepath.Join(dir, "s", string(rune('0'+i)))
-		if err := Run([]string{"coverage"}, Options{Seed: 5, Quick: true, Sweep: spec, Out: out, Shard: Shard{I: i, N: 2}}); err != nil {
+		if err := Run([]string{"coverage"}, Options{Seed: 5, Scale: Quick, Coverage: spec, Out: out, Shard: Shard{I: i, N: 2}}); err != nil {
 			t.Fatal(err)
 		}
 		slices = append(slices, filepath.Join(out, "coverage"))

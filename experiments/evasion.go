@@ -1,10 +1,10 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -13,6 +13,7 @@ import (
 
 	"scanlab/corpus"
 	"scanlab/perceptual"
+	"scanlab/schema"
 )
 
 func init() {
@@ -20,6 +21,7 @@ func init() {
 		Name:    "evasion",
 		Summary: "robustness of PDQ and pHash to Thorn's benchmark transforms, and black-box evasion and collision attacks",
 		Run:     runEvasion,
+		spec:    func(o Options) any { return o.Evasion.withDefaults(o.Scale) },
 	})
 }
 
@@ -64,15 +66,34 @@ const (
 	evasionCollideSamples = 50 // NES direction pairs per step of a collision
 )
 
-// evasionSizes are the workload sizes; tests may shrink them.
-var evasionSizes = struct {
-	maxPhotos                       int // bundled photos used, at most
-	quickGenerated, fullGenerated   int
-	quickAttacked, fullAttacked     int
-	quickCollisions, fullCollisions int
-	quickBudget, fullBudget         int // evasion queries
-	quickCollBudget, fullCollBudget int // collision queries
-}{100, 48, 400, 6, 24, 2, 8, 400, 1000, 1500, 3000}
+// EvasionOptions size the evasion experiment; zero fields take the scale's
+// defaults.
+type EvasionOptions struct {
+	Photos          int `json:"photos,omitempty"`           // bundled photos used, at most
+	Generated       int `json:"generated,omitempty"`        // generated references
+	Attacked        int `json:"attacked,omitempty"`         // references attacked, per hash
+	Collisions      int `json:"collisions,omitempty"`       // collision attacks, per hash
+	Budget          int `json:"budget,omitempty"`           // oracle queries per evasion attack
+	CollisionBudget int `json:"collision_budget,omitempty"` // oracle queries per collision attack
+}
+
+func (e EvasionOptions) withDefaults(s Scale) EvasionOptions {
+	def := EvasionOptions{Photos: 100, Generated: 400, Attacked: 24, Collisions: 8, Budget: 1000, CollisionBudget: 3000}
+	if s == Quick {
+		def = EvasionOptions{Photos: 100, Generated: 48, Attacked: 6, Collisions: 2, Budget: 400, CollisionBudget: 1500}
+	}
+	pick := func(v, d int) int {
+		if v > 0 {
+			return v
+		}
+		return d
+	}
+	return EvasionOptions{
+		Photos: pick(e.Photos, def.Photos), Generated: pick(e.Generated, def.Generated),
+		Attacked: pick(e.Attacked, def.Attacked), Collisions: pick(e.Collisions, def.Collisions),
+		Budget: pick(e.Budget, def.Budget), CollisionBudget: pick(e.CollisionBudget, def.CollisionBudget),
+	}
+}
 
 // Thorn's published recall (thorn-oss/perception docs/examples/
 // benchmarking.rst at a30815de), per transform: PDQ and pHash-256 recall %
@@ -107,39 +128,51 @@ type evasionEdit struct {
 	psnr   float64 // NaN when the size changed
 }
 
+// evasionStudy is one run's references, transforms and edits.
+type evasionStudy struct {
+	o          Options
+	sizes      EvasionOptions
+	photos     int
+	transforms []corpus.Transform
+	refs       []*evasionRef
+	edits      [][]evasionEdit // edits[t][i]: transform t of reference i
+}
+
 func runEvasion(o Options, dir string) (map[string]any, error) {
-	sz := evasionSizes
-	nGen, nAtk, nColl, budget, collBudget := sz.fullGenerated, sz.fullAttacked, sz.fullCollisions, sz.fullBudget, sz.fullCollBudget
-	if o.Quick {
-		nGen, nAtk, nColl, budget, collBudget = sz.quickGenerated, sz.quickAttacked, sz.quickCollisions, sz.quickBudget, sz.quickCollBudget
+	st, err := newEvasionStudy(o)
+	if err != nil {
+		return nil, err
 	}
+	n := len(st.refs)
+	o.progress("evasion: %d references (%d photos), %d transforms", n, st.photos, len(st.transforms))
+	st.applyTransforms()
+	imp := st.impostors()
+	summary := map[string]any{
+		"references": n, "photos": st.photos, "generated": st.sizes.Generated, "transforms": len(st.transforms),
+		"pdq_threshold": evasionPDQThreshold, "synthetic_images": corpus.SyntheticImages,
+	}
+	imp.summarise(summary)
+	rows := st.recallRows(imp.thresholds())
+	thornRows := st.thornMetricRows()
+	o.progress("evasion: attacks (%d evasion, %d collision per hash)", st.sizes.Attacked, st.sizes.Collisions)
+	rows = append(rows, st.attackRows(summary)...)
+	return summary, errors.Join(schema.Evasion.WriteFile(o.Out, rows), schema.ThornMetric.WriteFile(o.Out, thornRows))
+}
+
+// newEvasionStudy picks the transforms and prepares the references: photos
+// first, then generated images, in parallel; every image comes from its own
+// seeded stream.
+func newEvasionStudy(o Options) (*evasionStudy, error) {
+	st := &evasionStudy{o: o, sizes: o.Evasion.withDefaults(o.Scale)}
 	photos, err := corpus.BundledPhotos()
 	if err != nil {
 		return nil, err
 	}
-	photos = photos[:min(len(photos), sz.maxPhotos)]
-	transforms := corpus.ThornV0()
-	extra := []string{"flip", "grayscale", "jpegq50", "jpegq90"}
-	if !o.Quick {
-		extra = nil
-		for _, f := range corpus.TransformNames() {
-			s, _ := corpus.Sweep(f)
-			for _, t := range s {
-				extra = append(extra, t.Name)
-			}
-		}
-	}
-	for _, n := range extra {
-		if !slices.ContainsFunc(transforms, func(t corpus.Transform) bool { return t.Name == n }) && n != "noop" {
-			transforms = append(transforms, corpus.MustTransform(n))
-		}
-	}
-
-	// References: photos first, then generated images, prepared in
-	// parallel; every image comes from its own seeded stream.
-	n := len(photos) + nGen
-	o.progress("evasion: %d references (%d photos), %d transforms", n, len(photos), len(transforms))
-	refs := make([]*evasionRef, n)
+	photos = photos[:min(len(photos), st.sizes.Photos)]
+	st.photos = len(photos)
+	st.transforms = evasionTransforms(o.Scale)
+	n := len(photos) + st.sizes.Generated
+	st.refs = make([]*evasionRef, n)
 	evasionParallel(n, func(i int) {
 		var ref evasionRef
 		if i < len(photos) {
@@ -152,169 +185,225 @@ func runEvasion(o Options, dir string) (map[string]any, error) {
 		for _, h := range evasionHashers {
 			ref.hashes = append(ref.hashes, h.Hash(ref.img))
 		}
-		refs[i] = &ref
-	})
+		st.refs[i] = &ref
+	}, nil)
+	return st, nil
+}
 
-	// Edits: edits[t][i].
-	edits := make([][]evasionEdit, len(transforms))
-	for t := range edits {
-		edits[t] = make([]evasionEdit, n)
+// evasionTransforms are Thorn's v0 transforms plus, in the quick study, a
+// few more, and otherwise every strength of every transform family.
+func evasionTransforms(s Scale) []corpus.Transform {
+	transforms := corpus.ThornV0()
+	extra := []string{"flip", "grayscale", "jpegq50", "jpegq90"}
+	if s != Quick {
+		extra = nil
+		for _, f := range corpus.TransformNames() {
+			sw, _ := corpus.Sweep(f)
+			for _, t := range sw {
+				extra = append(extra, t.Name)
+			}
+		}
 	}
-	evasionParallel(n*len(transforms), func(k int) {
+	for _, n := range extra {
+		if !slices.ContainsFunc(transforms, func(t corpus.Transform) bool { return t.Name == n }) && n != "noop" {
+			transforms = append(transforms, corpus.MustTransform(n))
+		}
+	}
+	return transforms
+}
+
+// applyTransforms edits every reference with every transform.
+func (st *evasionStudy) applyTransforms() {
+	n := len(st.refs)
+	st.edits = make([][]evasionEdit, len(st.transforms))
+	for t := range st.edits {
+		st.edits[t] = make([]evasionEdit, n)
+	}
+	evasionParallel(n*len(st.transforms), func(k int) {
 		t, i := k/n, k%n
-		tr := transforms[t]
-		out := corpus.ThornApply(tr, refs[i].img, o.rng(fmt.Sprintf("evasion/transform/%s/%d", tr.Name, i)))
+		tr := st.transforms[t]
+		ref := st.refs[i]
+		out := corpus.ThornApply(tr, ref.img, st.o.rng(fmt.Sprintf("evasion/transform/%s/%d", tr.Name, i)))
 		e := evasionEdit{psnr: math.NaN()}
-		if out.Rect.Size() == refs[i].img.Rect.Size() {
-			e.psnr = corpus.PSNR(refs[i].img, out)
+		if out.Rect.Size() == ref.img.Rect.Size() {
+			e.psnr = corpus.PSNR(ref.img, out)
 		}
 		for _, h := range evasionHashers {
 			e.hashes = append(e.hashes, h.Hash(out))
 		}
-		edits[t][i] = e
-	})
+		st.edits[t][i] = e
+	}, st.o.advance)
+}
 
-	// False-positive rates over all pairs of distinct references, and the
-	// pHash threshold with PDQ's rate at 31.
-	pairs := n * (n - 1) / 2
-	impostor := make([][]int, len(evasionHashers)) // impostor[a][d] = pairs at distance d
+// impostorStats are the distances between all pairs of distinct
+// references, per hash: the false-positive side of every threshold.
+type impostorStats struct {
+	pairs    int
+	counts   [][]int // counts[a][d]: pairs at distance d under hash a
+	muQ, sdQ float64 // PDQ's mean and standard deviation
+	muP, sdP float64 // pHash's
+	// phashMatched is the pHash threshold with PDQ's false-positive rate
+	// at 31, matched on Gaussian fits: with a few hundred references PDQ
+	// has no false pair at 31, so the threshold is the same number of
+	// standard deviations below the mean.
+	phashMatched int
+}
+
+func (st *evasionStudy) impostors() impostorStats {
+	n := len(st.refs)
+	imp := impostorStats{pairs: n * (n - 1) / 2, counts: make([][]int, len(evasionHashers))}
 	for a := range evasionHashers {
-		impostor[a] = make([]int, perceptual.Bits+1)
+		imp.counts[a] = make([]int, perceptual.Bits+1)
 		for i := range n {
 			for j := i + 1; j < n; j++ {
-				impostor[a][perceptual.Distance(refs[i].hashes[a], refs[j].hashes[a])]++
+				imp.counts[a][perceptual.Distance(st.refs[i].hashes[a], st.refs[j].hashes[a])]++
 			}
 		}
 	}
-	fpAt := func(a, t int) int {
-		s := 0
-		for d := 0; d <= t && d <= perceptual.Bits; d++ {
-			s += impostor[a][d]
-		}
-		return s
-	}
-	// With a few hundred references PDQ has no false pair at 31, so the
-	// pHash threshold of equal false-positive rate is matched on Gaussian
-	// fits of the two impostor distributions: the same number of standard
-	// deviations below the mean.
-	mean := func(a int) (mu, sd float64) {
-		var s, s2, c float64
-		for d, k := range impostor[a] {
-			s += float64(d * k)
-			s2 += float64(d * d * k)
-			c += float64(k)
-		}
-		mu = s / c
-		return mu, math.Sqrt(math.Max(0, s2/c-mu*mu))
-	}
-	muQ, sdQ := mean(0)
-	muP, sdP := mean(1)
-	z := (muQ - evasionPDQThreshold) / sdQ
-	phashMatched := max(0, int(math.Round(muP-z*sdP)))
-	pdqFP := fpAt(0, evasionPDQThreshold)
-	thresholds := [][]int{{evasionPDQThreshold, evasionThornPDQ}, {evasionPDQThreshold, evasionThornPHash}}
-	if phashMatched != evasionPDQThreshold && phashMatched != evasionThornPHash {
-		thresholds[1] = []int{evasionPDQThreshold, phashMatched, evasionThornPHash}
-	}
+	imp.muQ, imp.sdQ = meanSD(imp.counts[0])
+	imp.muP, imp.sdP = meanSD(imp.counts[1])
+	z := (imp.muQ - evasionPDQThreshold) / imp.sdQ
+	imp.phashMatched = max(0, int(math.Round(imp.muP-z*imp.sdP)))
+	return imp
+}
 
-	header := []string{"algo", "transform", "strength", "threshold", "items", "matched", "recall", "psnr", "ssim", "queries", "success", "success_jpeg95"}
-	var rows [][]string
+// meanSD returns the mean and standard deviation of a histogram.
+func meanSD(hist []int) (mu, sd float64) {
+	var s, s2, c float64
+	for d, k := range hist {
+		s += float64(d * k)
+		s2 += float64(d * d * k)
+		c += float64(k)
+	}
+	mu = s / c
+	return mu, math.Sqrt(math.Max(0, s2/c-mu*mu))
+}
+
+// falsePairs returns the pairs at distance ≤ t under hash a.
+func (imp impostorStats) falsePairs(a, t int) int {
+	s := 0
+	for d := 0; d <= t && d <= perceptual.Bits; d++ {
+		s += imp.counts[a][d]
+	}
+	return s
+}
+
+// thresholds are the thresholds evaluated per hash: 31 and Thorn's pooled
+// one, and for pHash the FPR-matched one when it differs from both.
+func (imp impostorStats) thresholds() [][]int {
+	th := [][]int{{evasionPDQThreshold, evasionThornPDQ}, {evasionPDQThreshold, evasionThornPHash}}
+	if imp.phashMatched != evasionPDQThreshold && imp.phashMatched != evasionThornPHash {
+		th[1] = []int{evasionPDQThreshold, imp.phashMatched, evasionThornPHash}
+	}
+	return th
+}
+
+func (imp impostorStats) summarise(m map[string]any) {
+	m["phash_fpr_matched_threshold"] = imp.phashMatched
+	m["impostor_pairs"] = imp.pairs
+	m["pdq_false_pairs_at_31"] = imp.falsePairs(0, evasionPDQThreshold)
+	m["phash_false_pairs_at_31"] = imp.falsePairs(1, evasionPDQThreshold)
+	m["phash_false_pairs_at_matched"] = imp.falsePairs(1, imp.phashMatched)
+	m["pdq_impostor_mean"], m["pdq_impostor_sd"] = evasionFloat(imp.muQ, 2), evasionFloat(imp.sdQ, 2)
+	m["phash_impostor_mean"], m["phash_impostor_sd"] = evasionFloat(imp.muP, 2), evasionFloat(imp.sdP, 2)
+}
+
+// recallRows gives, per hash, transform and threshold, how many edited
+// references still match their own reference.
+func (st *evasionStudy) recallRows(thresholds [][]int) []schema.EvasionRow {
+	n := len(st.refs)
+	var rows []schema.EvasionRow
 	for a, h := range evasionHashers {
-		for t, tr := range transforms {
+		for t, tr := range st.transforms {
 			for _, thr := range thresholds[a] {
 				matched := 0
 				var psnrSum float64
 				psnrN := 0
 				for i := range n {
-					if perceptual.Distance(edits[t][i].hashes[a], refs[i].hashes[a]) <= thr {
+					e := st.edits[t][i]
+					if perceptual.Distance(e.hashes[a], st.refs[i].hashes[a]) <= thr {
 						matched++
 					}
-					if !math.IsNaN(edits[t][i].psnr) {
-						psnrSum += edits[t][i].psnr
+					if !math.IsNaN(e.psnr) {
+						psnrSum += e.psnr
 						psnrN++
 					}
 				}
-				psnr := ""
+				psnr := math.NaN()
 				if psnrN == n {
-					psnr = evasionFloat(psnrSum/float64(n), 2)
+					psnr = psnrSum / float64(n)
 				}
-				rows = append(rows, []string{h.Name, tr.Name, evasionStrength(tr), strconv.Itoa(thr), strconv.Itoa(n), strconv.Itoa(matched),
-					evasionFloat(float64(matched)/float64(n), 4), psnr, "", "", "", ""})
+				rows = append(rows, schema.EvasionRow{Algo: h.Name, Transform: tr.Name, Strength: evasionStrength(tr), Threshold: thr,
+					Items: n, Matched: matched, Recall: float64(matched) / float64(n), PSNR: psnr,
+					SSIM: math.NaN(), Success: math.NaN(), SuccessJPEG95: math.NaN()})
 			}
 		}
 	}
+	return rows
+}
 
-	// Thorn's metric.
-	var thornRows [][]string
+// thornMetricRows computes Thorn's metric per hash and transform: each
+// edit's positive distance is to its own reference, its negative distance
+// to the nearest other reference of the same category.
+func (st *evasionStudy) thornMetricRows() []schema.ThornMetricRow {
+	n := len(st.refs)
+	var rows []schema.ThornMetricRow
 	for a, h := range evasionHashers {
-		for t, tr := range transforms {
-			pos := make([]int, n)
-			neg := make([]int, n)
+		for t, tr := range st.transforms {
+			pos, neg := make([]int, n), make([]int, n)
 			for i := range n {
-				pos[i] = perceptual.Distance(edits[t][i].hashes[a], refs[i].hashes[a])
+				eh := st.edits[t][i].hashes[a]
+				pos[i] = perceptual.Distance(eh, st.refs[i].hashes[a])
 				neg[i] = perceptual.Bits + 1
 				for j := range n {
-					if j != i && refs[j].category == refs[i].category {
-						neg[i] = min(neg[i], perceptual.Distance(edits[t][i].hashes[a], refs[j].hashes[a]))
+					if j != i && st.refs[j].category == st.refs[i].category {
+						neg[i] = min(neg[i], perceptual.Distance(eh, st.refs[j].hashes[a]))
 					}
 				}
 			}
 			thr, recall, prec := evasionThornRecall(pos, neg, evasionPrecision)
-			pub := [2]string{"", ""}
+			row := schema.ThornMetricRow{Algo: h.Name, Transform: tr.Name, Strength: evasionStrength(tr), Items: n,
+				Recall: recall, Precision: prec, ThornRecall: math.NaN()}
 			if p, ok := evasionThornPublished[tr.Name]; ok {
-				pub = [2]string{evasionFloat(p[2*a], 3), strconv.Itoa(int(math.Round(p[2*a+1] * perceptual.Bits)))}
+				row.ThornRecall, row.ThornThreshold = p[2*a], schema.Some(int(math.Round(p[2*a+1]*perceptual.Bits)))
 			}
-			thrS := ""
 			if thr >= 0 {
-				thrS = strconv.Itoa(thr)
+				row.Threshold = schema.Some(thr)
 			}
-			thornRows = append(thornRows, []string{h.Name, tr.Name, evasionStrength(tr), strconv.Itoa(n), thrS, evasionFloat(recall, 3), evasionFloat(prec, 3), pub[0], pub[1]})
+			rows = append(rows, row)
 		}
 	}
+	return rows
+}
 
-	// Attacks, on the first references (photos first) for evasion, and on
-	// generated benign images targeting list entries for collisions.
-	o.progress("evasion: attacks (%d evasion, %d collision per hash)", nAtk, nColl)
-	nAtk = min(nAtk, n)
-	type atkJob struct {
-		a, i    int
-		collide bool
-	}
-	var jobs []atkJob
+// evasionAttack is one attack job: evade hash a on reference i, or collide
+// a benign image with a target under hash a.
+type evasionAttack struct {
+	a, i    int
+	collide bool
+}
+
+// PSNR floors of the attacks, in dB.
+const evadePSNR, collidePSNR = 35, 20
+
+// attackRows runs the attacks — evasion on the first references (photos
+// first), collisions of generated benign images with list entries — and
+// summarises each (hash, attack) as a row.
+func (st *evasionStudy) attackRows(summary map[string]any) []schema.EvasionRow {
+	n, sz := len(st.refs), st.sizes
+	nAtk := min(sz.Attacked, n)
+	var jobs []evasionAttack
 	for a := range evasionHashers {
-		for i := range nColl {
-			jobs = append(jobs, atkJob{a, i, true})
+		for i := range sz.Collisions {
+			jobs = append(jobs, evasionAttack{a, i, true})
 		}
 		for i := range nAtk {
-			jobs = append(jobs, atkJob{a, i, false})
+			jobs = append(jobs, evasionAttack{a, i, false})
 		}
 	}
 	results := make([]corpus.AttackResult, len(jobs))
-	const evadePSNR, collidePSNR = 35, 20
-	evasionParallel(len(jobs), func(k int) {
-		j := jobs[k]
-		h := evasionHashers[j.a]
-		if !j.collide {
-			cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: budget, MinPSNR: evadePSNR}
-			results[k] = corpus.Evade(refs[j.i].img, refs[j.i].hashes[j.a], cfg, o.rng(fmt.Sprintf("evasion/attack/evade/%s/%d", h.Name, j.i)))
-			return
-		}
-		benign := corpus.ThornReference(corpus.GenerateImage(o.rng(fmt.Sprintf("evasion/benign/%d", j.i)), corpus.DefaultMinSide, corpus.DefaultMaxSide))
-		target := refs[evasionCollideTarget(j.i, nColl, n)].hashes[j.a]
-		// Collisions need many bits moved at once: more samples per
-		// gradient estimate (50 pairs) converge where 10 stall near 50 bits.
-		cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: collBudget, MinPSNR: collidePSNR, Samples: evasionCollideSamples}
-		results[k] = corpus.Collide(benign, target, cfg, o.rng(fmt.Sprintf("evasion/attack/collide/%s/%d", h.Name, j.i)))
-	})
-	summary := map[string]any{
-		"references": n, "photos": len(photos), "generated": nGen, "transforms": len(transforms),
-		"pdq_threshold": evasionPDQThreshold, "phash_fpr_matched_threshold": phashMatched,
-		"impostor_pairs": pairs, "pdq_false_pairs_at_31": pdqFP, "phash_false_pairs_at_31": fpAt(1, evasionPDQThreshold),
-		"phash_false_pairs_at_matched": fpAt(1, phashMatched),
-		"pdq_impostor_mean":            evasionFloat(muQ, 2), "pdq_impostor_sd": evasionFloat(sdQ, 2),
-		"phash_impostor_mean": evasionFloat(muP, 2), "phash_impostor_sd": evasionFloat(sdP, 2),
-		"synthetic_images": corpus.SyntheticImages,
-	}
+	evasionParallel(len(jobs), func(k int) { results[k] = st.attack(jobs[k]) }, st.o.advance)
+	var rows []schema.EvasionRow
 	for a, h := range evasionHashers {
 		for _, collide := range []bool{false, true} {
 			var rs []corpus.AttackResult
@@ -326,48 +415,62 @@ func runEvasion(o Options, dir string) (map[string]any, error) {
 			if len(rs) == 0 {
 				continue
 			}
-			name, floor, bud := "attack-evade", evadePSNR, budget
+			name, floor, budget := "attack-evade", evadePSNR, sz.Budget
 			if collide {
-				name, floor, bud = "attack-collide", collidePSNR, collBudget
+				name, floor, budget = "attack-collide", collidePSNR, sz.CollisionBudget
 			}
-			matched, succ, succJPEG := 0, 0, 0
-			var psnr, ssim float64
-			var qs, dists []int
-			for _, r := range rs {
-				if r.Success {
-					succ++
-				}
-				// Does the outcome survive a messaging app's re-encoding
-				// (JPEG quality 95, as in Thorn's pipeline)?
-				dj := perceptual.Distance(h.Hash(corpus.JPEGRoundTrip(r.Image, corpus.ThornQuality)), r.Target)
-				if (dj > evasionPDQThreshold) == !collide {
-					succJPEG++
-				}
-				if r.Distance <= evasionPDQThreshold {
-					matched++
-				}
-				psnr += r.PSNR
-				ssim += r.SSIM
-				qs = append(qs, r.Queries)
-				dists = append(dists, r.Distance)
-			}
-			m := float64(len(rs))
-			rows = append(rows, []string{h.Name, name, strconv.Itoa(floor), strconv.Itoa(evasionPDQThreshold), strconv.Itoa(len(rs)), strconv.Itoa(matched),
-				evasionFloat(float64(matched)/m, 4), evasionFloat(psnr/m, 2), evasionFloat(ssim/m, 4), strconv.Itoa(evasionMedian(qs)), evasionFloat(float64(succ)/m, 4),
-				evasionFloat(float64(succJPEG)/m, 4)})
-			summary[h.Name+"_"+name+"_budget"] = bud
-			summary[h.Name+"_"+name+"_median_distance"] = evasionMedian(dists)
+			row, medianDist := attackRow(h, name, floor, collide, rs)
+			rows = append(rows, row)
+			summary[h.Name+"_"+name+"_budget"] = budget
+			summary[h.Name+"_"+name+"_median_distance"] = medianDist
 		}
 	}
+	return rows
+}
 
-	if err := writeCSV(filepath.Join(dir, "evasion.csv"), header, rows); err != nil {
-		return nil, err
+// attack runs one attack job.
+func (st *evasionStudy) attack(j evasionAttack) corpus.AttackResult {
+	h, sz, n := evasionHashers[j.a], st.sizes, len(st.refs)
+	if !j.collide {
+		cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: sz.Budget, MinPSNR: evadePSNR}
+		return corpus.Evade(st.refs[j.i].img, st.refs[j.i].hashes[j.a], cfg, st.o.rng(fmt.Sprintf("evasion/attack/evade/%s/%d", h.Name, j.i)))
 	}
-	if err := writeCSV(filepath.Join(dir, "thorn-metric.csv"),
-		[]string{"algo", "transform", "strength", "items", "threshold", "recall", "precision", "thorn_recall", "thorn_threshold"}, thornRows); err != nil {
-		return nil, err
+	benign := corpus.ThornReference(corpus.GenerateImage(st.o.rng(fmt.Sprintf("evasion/benign/%d", j.i)), corpus.DefaultMinSide, corpus.DefaultMaxSide))
+	target := st.refs[evasionCollideTarget(j.i, sz.Collisions, n)].hashes[j.a]
+	// Collisions need many bits moved at once: more samples per gradient
+	// estimate (50 pairs) converge where 10 stall near 50 bits.
+	cfg := corpus.AttackConfig{Hasher: h, Threshold: evasionPDQThreshold, Budget: sz.CollisionBudget, MinPSNR: collidePSNR, Samples: evasionCollideSamples}
+	return corpus.Collide(benign, target, cfg, st.o.rng(fmt.Sprintf("evasion/attack/collide/%s/%d", h.Name, j.i)))
+}
+
+// attackRow summarises one hash's results of one attack, and returns the
+// median final distance.
+func attackRow(h corpus.Hasher, name string, floor int, collide bool, rs []corpus.AttackResult) (schema.EvasionRow, int) {
+	matched, succ, succJPEG := 0, 0, 0
+	var psnr, ssim float64
+	var qs, dists []int
+	for _, r := range rs {
+		if r.Success {
+			succ++
+		}
+		// Does the outcome survive a messaging app's re-encoding (JPEG
+		// quality 95, as in Thorn's pipeline)?
+		dj := perceptual.Distance(h.Hash(corpus.JPEGRoundTrip(r.Image, corpus.ThornQuality)), r.Target)
+		if (dj > evasionPDQThreshold) == !collide {
+			succJPEG++
+		}
+		if r.Distance <= evasionPDQThreshold {
+			matched++
+		}
+		psnr += r.PSNR
+		ssim += r.SSIM
+		qs = append(qs, r.Queries)
+		dists = append(dists, r.Distance)
 	}
-	return summary, nil
+	m := float64(len(rs))
+	return schema.EvasionRow{Algo: h.Name, Transform: name, Strength: float64(floor), Threshold: evasionPDQThreshold,
+		Items: len(rs), Matched: matched, Recall: float64(matched) / m, PSNR: psnr / m, SSIM: ssim / m,
+		Queries: schema.Some(evasionMedian(qs)), Success: float64(succ) / m, SuccessJPEG95: float64(succJPEG) / m}, evasionMedian(dists)
 }
 
 // evasionThornRecall is Thorn's compute_threshold_recall
@@ -408,10 +511,13 @@ func evasionThornRecall(pos, neg []int, target float64) (thr int, recall, precis
 func evasionCollideTarget(i, count, n int) int { return i * n / max(count, 1) % n }
 
 // evasionParallel runs f(0..n-1) on GOMAXPROCS workers. Each call writes
-// only its own slot, so results do not depend on scheduling.
-func evasionParallel(n int, f func(i int)) {
+// only its own slot, so results do not depend on scheduling. done, if not
+// nil, hears how many calls have finished.
+func evasionParallel(n int, f func(i int), done func(finished, n int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	finished := 0
 	next := make(chan int)
 	for range workers {
 		wg.Add(1)
@@ -419,6 +525,12 @@ func evasionParallel(n int, f func(i int)) {
 			defer wg.Done()
 			for i := range next {
 				f(i)
+				if done != nil {
+					mu.Lock()
+					finished++
+					done(finished, n)
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -429,11 +541,11 @@ func evasionParallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-func evasionStrength(t corpus.Transform) string {
+func evasionStrength(t corpus.Transform) float64 {
 	if t.Strength == 0 {
-		return ""
+		return math.NaN()
 	}
-	return strconv.FormatFloat(t.Strength, 'g', -1, 64)
+	return t.Strength
 }
 
 func evasionFloat(v float64, prec int) string {

@@ -14,22 +14,15 @@ import (
 )
 
 func TestEvasionQuick(t *testing.T) {
-	saved := evasionSizes
-	t.Cleanup(func() { evasionSizes = saved })
-	evasionSizes.maxPhotos = 2
-	evasionSizes.quickGenerated = 3
-	evasionSizes.quickAttacked = 2
-	evasionSizes.quickCollisions = 1
-	evasionSizes.quickBudget = 30
-	evasionSizes.quickCollBudget = 30
+	tiny := EvasionOptions{Photos: 2, Generated: 3, Attacked: 2, Collisions: 1, Budget: 30, CollisionBudget: 30}
 
 	run := func(seed uint64) ([]byte, [][]string, [][]string) {
 		dir := t.TempDir()
-		o := Options{Seed: seed, Quick: true, Out: dir}
+		o := Options{Seed: seed, Scale: Quick, Out: dir, Evasion: tiny}
 		if _, err := runEvasion(o, dir); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := os.ReadFile(filepath.Join(dir, "evasion.csv"))
+		raw, err := os.ReadFile(filepath.Join(dir, "evasion", "evasion.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +30,7 @@ func TestEvasionQuick(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := os.Open(filepath.Join(dir, "thorn-metric.csv"))
+		f, err := os.Open(filepath.Join(dir, "evasion", "thorn-metric.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 // Package experiments runs scanlab's study: each experiment drives the modes
-// through the real relay with a seeded workload and writes CSV results plus a
-// manifest into its own directory under the output directory.
+// through the delivery harness (package harness) with a seeded workload and
+// writes CSV results plus a manifest into its own directory under the output
+// directory.
 //
 // Determinism: every random choice of a workload comes from the seed
 // (math/rand/v2 PCG streams); cryptographic keys do not (Go's key generation
@@ -19,7 +20,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,21 +28,81 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"scanlab/internal/buildinfo"
+	"scanlab/schema"
 )
 
-// Options are the settings every experiment takes.
+// Scale is how large a run is: the same experiments at three sizes.
+type Scale int
+
+// The scales. The zero value is the default study.
+const (
+	Default Scale = iota // the study the README's command runs
+	Quick                // a small version that finishes in a minute or two
+	Full                 // the largest sizes, for sharded runs on a cluster
+)
+
+// String returns "default", "quick" or "full".
+func (s Scale) String() string {
+	switch s {
+	case Quick:
+		return "quick"
+	case Full:
+		return "full"
+	}
+	return "default"
+}
+
+// ParseScale parses the name of a scale.
+func ParseScale(name string) (Scale, error) {
+	for _, s := range []Scale{Default, Quick, Full} {
+		if s.String() == name {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown scale %q (quick, default or full)", name)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Scale) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Scale) UnmarshalText(b []byte) (err error) {
+	*s, err = ParseScale(string(b))
+	return err
+}
+
+// Options are the settings of a run: what every experiment takes, and each
+// experiment's own typed options (zero values keep the scale's defaults).
 type Options struct {
 	Seed      uint64
 	Out       string // results directory; each experiment writes Out/NAME/
-	Quick     bool   // a small, fast version
-	KeepState string // if set, keep databases and wire captures here
-	Progress  io.Writer
-	// Params are extra parameters recorded in the manifest (flag values).
-	Params map[string]string
-	// Shard runs a slice of each sweep (see [Merge]).
+	Scale     Scale
+	KeepState string   // if set, keep databases and wire captures here
+	Progress  Progress // how the run advances; nil is silent
+	// Shard runs a slice of a sweep (see [Merge]); only experiments that
+	// shard accept one.
 	Shard Shard
-	// Sweep, if set, replaces the coverage sweep's defaults (a sweep file).
-	Sweep *SweepSpec
+	// Revision names the code that ran: its version control revision and
+	// whether the tree was modified. It is recorded in every manifest.
+	Revision buildinfo.Info
+
+	Coverage  CoverageOptions
+	Evasion   EvasionOptions
+	Latency   LatencyOptions
+	Platforms PlatformsOptions
+}
+
+// Progress hears how a run advances: events worth a line in a log, and how
+// much of the current experiment's work is done (for a bar with an ETA).
+// Its methods may be called from several goroutines.
+type Progress interface {
+	// Event reports one step, e.g. "[2/5] evasion: running".
+	Event(msg string)
+	// Advance says done of total units of the current experiment's work
+	// are finished.
+	Advance(done, total int)
 }
 
 // Experiment is one named study.
@@ -50,10 +110,19 @@ type Experiment struct {
 	Name    string
 	Summary string
 	Run     func(o Options, dir string) (map[string]any, error)
+	// spec returns the experiment's own options as recorded in its
+	// manifest (nil when it has none beyond the seed and scale).
+	spec func(o Options) any
+	// setSpec restores those options from a manifest (for merging).
+	setSpec func(raw json.RawMessage, o *Options) error
 	// sweep, for experiments made of independent cells, names the cells and
-	// output files so that shards can be merged.
+	// output files so that shards can be merged; nil means the experiment
+	// does not shard.
 	sweep func(o Options) sweepOutput
 }
+
+// Shards reports whether the experiment can run in slices.
+func (e Experiment) Shards() bool { return e.sweep != nil }
 
 var registry []Experiment
 
@@ -85,41 +154,74 @@ func Names() []string {
 	return n
 }
 
-// Run runs the named experiments (all when names is empty).
-func Run(names []string, o Options) error {
-	var todo []Experiment
+// Select resolves experiment names (all when names is empty) and checks
+// that a sharded run names only experiments that shard.
+func Select(names []string, shard Shard) ([]Experiment, error) {
 	if len(names) == 0 {
-		todo = All()
+		if !shard.all() {
+			return nil, fmt.Errorf("--shard needs the experiments to slice named (sharding ones: %s)", strings.Join(shardingNames(), ", "))
+		}
+		return All(), nil
 	}
+	var todo []Experiment
 	for _, n := range names {
 		e, ok := Lookup(n)
 		if !ok {
-			return fmt.Errorf("unknown experiment %q (have: %s)", n, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("unknown experiment %q (have: %s)", n, strings.Join(Names(), ", "))
+		}
+		if !shard.all() && !e.Shards() {
+			return nil, fmt.Errorf("experiment %q does not shard (sharding ones: %s)", n, strings.Join(shardingNames(), ", "))
 		}
 		todo = append(todo, e)
 	}
-	for _, e := range todo {
+	return todo, nil
+}
+
+func shardingNames() []string {
+	var n []string
+	for _, e := range All() {
+		if e.Shards() {
+			n = append(n, e.Name)
+		}
+	}
+	return n
+}
+
+// Run runs the named experiments (all when names is empty).
+func Run(names []string, o Options) error {
+	todo, err := Select(names, o.Shard)
+	if err != nil {
+		return err
+	}
+	begin := time.Now()
+	for i, e := range todo {
 		dir := filepath.Join(o.Out, e.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 		start := time.Now()
-		o.progress("%s: running", e.Name)
+		o.progress("[%d/%d] %s: running (%s elapsed)", i+1, len(todo), e.Name, time.Since(begin).Round(time.Second))
 		extra, err := e.Run(o, dir)
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Name, err)
 		}
-		if err := writeManifest(filepath.Join(dir, "manifest.json"), e.Name, o, start, extra); err != nil {
+		if err := writeManifest(dir, e, o, start, extra); err != nil {
 			return err
 		}
-		o.progress("%s: done in %s, results in %s", e.Name, time.Since(start).Round(time.Millisecond), dir)
+		o.progress("[%d/%d] %s: done in %s, results in %s", i+1, len(todo), e.Name, time.Since(start).Round(time.Millisecond), dir)
 	}
 	return nil
 }
 
 func (o Options) progress(format string, a ...any) {
 	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "scanlab: "+format+"\n", a...)
+		o.Progress.Event(fmt.Sprintf(format, a...))
+	}
+}
+
+func (o Options) advance(done, total int) {
+	if o.Progress != nil {
+		o.Progress.Advance(done, total)
 	}
 }
 
@@ -134,48 +236,38 @@ func (o Options) rng(stream string) *rand.Rand {
 	return rand.New(rand.NewPCG(o.Seed, h))
 }
 
-// Manifest describes one experiment run.
-type Manifest struct {
-	Experiment string            `json:"experiment"`
-	Seed       uint64            `json:"seed"`
-	Quick      bool              `json:"quick"`
-	Params     map[string]string `json:"params,omitempty"`
-	Results    map[string]any    `json:"results,omitempty"`
-	GoVersion  string            `json:"go_version"`
-	OS         string            `json:"os"`
-	Arch       string            `json:"arch"`
-	CPUs       int               `json:"cpus"`
-	GOMAXPROCS int               `json:"gomaxprocs"`
-	CPUModel   string            `json:"cpu_model"`
-	Deps       map[string]string `json:"dependencies"`
-	Shard      string            `json:"shard,omitempty"`
-	Start      time.Time         `json:"start"`
-	Duration   string            `json:"duration"`
-}
-
-func writeManifest(path, name string, o Options, start time.Time, extra map[string]any) error {
-	if o.Sweep != nil {
-		if o.Params == nil {
-			o.Params = map[string]string{}
-		}
-		o.Params["sweep"] = o.Sweep.encode()
-	}
-	m := Manifest{
-		Experiment: name, Seed: o.Seed, Quick: o.Quick, Params: o.Params, Results: extra,
+func newManifest(e Experiment, o Options, start time.Time, extra map[string]any) (schema.Manifest, error) {
+	m := schema.Manifest{
+		Experiment: e.Name, Seed: o.Seed, Scale: o.Scale.String(), Results: extra,
+		Revision: o.Revision.Revision, Modified: o.Revision.Modified,
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPUModel: cpuModel(),
 		Deps: map[string]string{}, Start: start.UTC(), Shard: o.Shard.String(), Duration: time.Since(start).Round(time.Millisecond).String(),
+	}
+	if m.Revision == "" {
+		m.Revision, m.Modified = "unknown", "unknown"
+	}
+	if e.spec != nil {
+		b, err := json.Marshal(e.spec(o))
+		if err != nil {
+			return m, err
+		}
+		m.Options = b
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			m.Deps[d.Path] = d.Version
 		}
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
+	return m, nil
+}
+
+func writeManifest(dir string, e Experiment, o Options, start time.Time, extra map[string]any) error {
+	m, err := newManifest(e, o, start, extra)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return schema.WriteManifest(dir, m)
 }
 
 func cpuModel() string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"scanlab/kms"
 	"scanlab/perceptual"
 	"scanlab/relay"
+	"scanlab/schema"
 )
 
 func init() {
@@ -23,33 +23,28 @@ func init() {
 	})
 }
 
-// scalingRow is one measurement in long form: what was measured, at which
-// parameter, its value and unit.
-type scalingRow struct {
-	what, param string
-	value       float64
-	unit        string
-}
-
 func runScaling(o Options, dir string) (map[string]any, error) {
 	listSizes := []int{1_000, 10_000, 100_000, 1_000_000}
 	psiSizes := []int{1_000, 10_000, 100_000}
 	userCounts := []int{10, 100, 1000}
 	queries := 200
-	if o.Quick {
+	if o.Scale == Quick {
 		listSizes = []int{1_000, 10_000, 100_000}
 		psiSizes = []int{1_000, 10_000}
 		userCounts = []int{10, 100}
 		queries = 50
 	}
-	if o.Params["full"] == "true" {
+	if o.Scale == Full {
 		listSizes = append(listSizes, 10_000_000)
 		psiSizes = append(psiSizes, 1_000_000)
 		userCounts = append(userCounts, 10_000)
 	}
-	var rows []scalingRow
+	var rows []schema.ScalingRow
 	results := map[string]any{}
+	steps, step := len(listSizes)+len(psiSizes)+len(userCounts), 0
 	for _, n := range listSizes {
+		o.advance(step, steps)
+		step++
 		o.progress("scaling: match against %d hashes", n)
 		r, agree, err := scaleMatch(o.rng(fmt.Sprintf("scaling-list-%d", n)), n, queries)
 		if err != nil {
@@ -59,6 +54,8 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 		results[fmt.Sprintf("index_agrees_with_linear_%d", n)] = agree
 	}
 	for _, n := range psiSizes {
+		o.advance(step, steps)
+		step++
 		o.progress("scaling: PSI table of %d hashes", n)
 		r, err := scalePSI(o.rng(fmt.Sprintf("scaling-psi-%d", n)), n)
 		if err != nil {
@@ -67,6 +64,8 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 		rows = append(rows, r...)
 	}
 	for i, u := range userCounts {
+		o.advance(step, steps)
+		step++
 		// Every size with fsync on each commit (durable); the largest also
 		// without, to show what durability costs.
 		for _, noSync := range []bool{false, true} {
@@ -82,22 +81,10 @@ func runScaling(o Options, dir string) (map[string]any, error) {
 			results[fmt.Sprintf("lost_or_duplicated_%d_users_nosync_%v", u, noSync)] = lost
 		}
 	}
-	var out [][]string
-	for _, r := range rows {
-		out = append(out, []string{r.what, r.param, strconv.FormatFloat(r.value, 'g', 6, 64), r.unit})
-	}
-	if err := writeCSV(filepath.Join(dir, "scaling.csv"), []string{"what", "param", "value", "unit"}, out); err != nil {
+	if err := schema.Scaling.WriteFile(o.Out, rows); err != nil {
 		return nil, err
 	}
 	return results, nil
-}
-
-func randomHash(r *rand.Rand) perceptual.Hash {
-	var h perceptual.Hash
-	for i := range h {
-		h[i] = byte(r.Uint32())
-	}
-	return h
 }
 
 // flipBits returns h with d distinct random bits flipped.
@@ -109,8 +96,10 @@ func flipBits(r *rand.Rand, h perceptual.Hash, d int) perceptual.Hash {
 }
 
 // scaleMatch times one query against n hashes with the multi-index and with
-// a linear scan, and checks both give the same matches.
-func scaleMatch(r *rand.Rand, n, queries int) ([]scalingRow, bool, error) {
+// the fastest correct linear scan in the code (perceptual.Index.MatchLinear,
+// the packed scan the benchmarks use — not the reference perceptual.Linear,
+// several times slower), and checks both give the same matches.
+func scaleMatch(r *rand.Rand, n, queries int) ([]schema.ScalingRow, bool, error) {
 	list := make([]perceptual.Hash, n)
 	for i := range list {
 		list[i] = randomHash(r)
@@ -135,7 +124,7 @@ func scaleMatch(r *rand.Rand, n, queries int) ([]scalingRow, bool, error) {
 		a := ix.Match(q, 31)
 		idxTime += time.Since(t)
 		t = time.Now()
-		b := perceptual.Linear(list, q, 31)
+		b := ix.MatchLinear(q, 31)
 		linTime += time.Since(t)
 		hits += len(a)
 		if len(a) != len(b) {
@@ -151,20 +140,19 @@ func scaleMatch(r *rand.Rand, n, queries int) ([]scalingRow, bool, error) {
 	if !agree {
 		return nil, false, fmt.Errorf("index and linear scan disagree at list size %d", n)
 	}
-	p := "list_size=" + strconv.Itoa(n)
+	key, x := "list_size", float64(n)
 	nq := float64(len(qs))
-	return []scalingRow{
-		{"match-index", p, float64(idxTime.Microseconds()) / nq, "us/query"},
-		{"match-linear", p, float64(linTime.Microseconds()) / nq, "us/query"},
-		{"index-speedup", p, float64(linTime) / float64(max(1, idxTime)), "x"},
-		{"index-build", p, build.Seconds(), "s"},
-		{"match-hits", p, float64(hits) / nq, "matches/query"},
+	return []schema.ScalingRow{
+		{What: schema.ScaleMatchIndex, Key: key, X: x, Value: float64(idxTime.Microseconds()) / nq, Unit: "us/query"},
+		{What: schema.ScaleMatchPacked, Key: key, X: x, Value: float64(linTime.Microseconds()) / nq, Unit: "us/query"},
+		{What: "index-build", Key: key, X: x, Value: build.Seconds(), Unit: "s"},
+		{What: "match-hits", Key: key, X: x, Value: float64(hits) / nq, Unit: "matches/query"},
 	}, true, nil
 }
 
 // scalePSI builds the blinded PSI table for n hashes and measures its size
 // and the device and server cost of one voucher.
-func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
+func scalePSI(r *rand.Rand, n int) ([]schema.ScalingRow, error) {
 	list := make([][]byte, n)
 	for i := range list {
 		h := randomHash(r)
@@ -172,12 +160,13 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 	}
 	params := psi.Params{Threshold: 30, SyntheticRate: 0}
 	t0 := time.Now()
-	srv, err := psi.NewServer(list, params)
+	prov, err := psi.NewProvider(list, params)
 	if err != nil {
 		return nil, err
 	}
 	setup := time.Since(t0)
-	table, err := srv.Table().MarshalBinary()
+	srv := prov.NewServer()
+	table, err := prov.Table().MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +184,7 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 			el = h[:]
 		}
 		t := time.Now()
-		v, err := acct.Voucher(srv.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
+		v, err := acct.Voucher(prov.Table(), []byte(fmt.Sprintf("v%d", i)), el, make([]byte, 64))
 		dev += time.Since(t)
 		if err != nil {
 			return nil, err
@@ -211,21 +200,21 @@ func scalePSI(r *rand.Rand, n int) ([]scalingRow, error) {
 		}
 		proc += time.Since(t)
 	}
-	p := "list_size=" + strconv.Itoa(n)
-	return []scalingRow{
-		{"psi-table-bytes", p, float64(len(table)), "bytes"},
-		{"psi-table-dropped", p, float64(srv.Dropped()), "entries"},
-		{"psi-setup", p, setup.Seconds(), "s"},
-		{"psi-voucher-device", p, float64(dev.Microseconds()) / vouchers, "us/voucher"},
-		{"psi-voucher-server", p, float64(proc.Microseconds()) / vouchers, "us/voucher"},
-		{"psi-voucher-bytes", p, float64(vbytes), "bytes"},
+	key, x := "list_size", float64(n)
+	return []schema.ScalingRow{
+		{What: "psi-table-bytes", Key: key, X: x, Value: float64(len(table)), Unit: "bytes"},
+		{What: "psi-table-dropped", Key: key, X: x, Value: float64(prov.Dropped()), Unit: "entries"},
+		{What: "psi-setup", Key: key, X: x, Value: setup.Seconds(), Unit: "s"},
+		{What: "psi-voucher-device", Key: key, X: x, Value: float64(dev.Microseconds()) / vouchers, Unit: "us/voucher"},
+		{What: "psi-voucher-server", Key: key, X: x, Value: float64(proc.Microseconds()) / vouchers, Unit: "us/voucher"},
+		{What: "psi-voucher-bytes", Key: key, X: x, Value: float64(vbytes), Unit: "bytes"},
 	}, nil
 }
 
 // scaleRelay connects users devices to one relay, has each send messages to
 // random others concurrently, then delivers everything and checks that every
 // message arrived exactly once.
-func scaleRelay(o Options, users int, noSync bool) ([]scalingRow, int, error) {
+func scaleRelay(o Options, users int, noSync bool) ([]schema.ScalingRow, int, error) {
 	perUser := max(5, 2000/users)
 	r := o.rng(fmt.Sprintf("scaling-relay-%d", users))
 	state, cleanup, err := stateDir(o, fmt.Sprintf("scaling-relay-%d", users))
@@ -338,16 +327,16 @@ func scaleRelay(o Options, users int, noSync bool) ([]scalingRow, int, error) {
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	p := "users=" + strconv.Itoa(users)
+	key, x := "users", float64(users)
 	suffix := "" // durable: fsync on every commit
 	if noSync {
 		suffix = "-fsync-off"
 	}
-	return []scalingRow{
-		{"relay-throughput" + suffix, p, float64(total) / elapsed.Seconds(), "messages/s"},
-		{"relay-send-p50" + suffix, p, float64(quantile(all, 0.5)) / 1e3, "us"},
-		{"relay-send-p99" + suffix, p, float64(quantile(all, 0.99)) / 1e3, "us"},
-		{"relay-messages" + suffix, p, float64(total), "messages"},
-		{"relay-lost-or-duplicated" + suffix, p, float64(lost), "messages"},
+	return []schema.ScalingRow{
+		{What: "relay-throughput" + suffix, Key: key, X: x, Value: float64(total) / elapsed.Seconds(), Unit: "messages/s"},
+		{What: "relay-send-p50" + suffix, Key: key, X: x, Value: float64(quantile(all, 0.5)) / 1e3, Unit: "us"},
+		{What: "relay-send-p99" + suffix, Key: key, X: x, Value: float64(quantile(all, 0.99)) / 1e3, Unit: "us"},
+		{What: "relay-messages" + suffix, Key: key, X: x, Value: float64(total), Unit: "messages"},
+		{What: "relay-lost-or-duplicated" + suffix, Key: key, X: x, Value: float64(lost), Unit: "messages"},
 	}, lost, nil
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"scanlab/internal/buildinfo"
+	"scanlab/schema"
 )
 
 // Shard selects a disjoint slice of a sweep: cell k runs in shard k mod N.
@@ -31,14 +34,15 @@ func ParseShard(s string) (Shard, error) {
 
 // ShardFromEnv builds a shard from a batch scheduler's array index: Slurm's
 // SLURM_ARRAY_TASK_ID or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX,
-// with n slices. It returns the whole sweep when neither is set.
+// with n slices. Neither being set is an error: running the whole sweep in
+// every job of an array would silently repeat it n times.
 func ShardFromEnv(n int) (Shard, error) {
 	for _, v := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
 		if s := os.Getenv(v); s != "" {
 			return ParseShard(s + "/" + strconv.Itoa(n))
 		}
 	}
-	return Shard{0, 1}, nil
+	return Shard{}, errors.New("--shards needs SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX in the environment")
 }
 
 // String returns "i/n", or "" for the whole sweep.
@@ -84,12 +88,19 @@ func runSweep(o Options, dir string, out sweepOutput, run func(k int) (map[strin
 	jobs := make(chan int)
 	errs := make([]error, len(out.names))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	finished := 0
+	o.advance(0, len(todo))
 	for range min(runtime.GOMAXPROCS(0), len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
 				errs[k] = runCell(o, cells, out, k, run)
+				mu.Lock()
+				finished++
+				o.advance(finished, len(todo))
+				mu.Unlock()
 			}
 		}()
 	}
@@ -163,14 +174,94 @@ func assemble(dir string, out sweepOutput) error {
 }
 
 // Merge combines the cell files of sharded runs (each DIR an experiment's
-// output directory, e.g. shard0/coverage) into out, refusing a cell that
-// appears twice or is missing, then assembles the output files.
+// output directory, e.g. shard0/coverage) into out, refusing slices whose
+// manifests disagree (another seed, scale, configuration or code revision),
+// a cell that appears twice or is missing; then it assembles the output
+// files. A failed merge leaves nothing at out.
 func Merge(experiment, out string, dirs []string) error {
 	e, ok := Lookup(experiment)
 	if !ok || e.sweep == nil {
 		return fmt.Errorf("experiment %q has no sweep to merge", experiment)
 	}
-	if err := os.MkdirAll(filepath.Join(out, "cells"), 0o755); err != nil {
+	if len(dirs) == 0 {
+		return errors.New("no slices to merge")
+	}
+	o, err := sliceOptions(e, dirs)
+	if err != nil {
+		return err
+	}
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return fmt.Errorf("%s exists and is not empty", out)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), ".merge-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := mergeInto(e, o, tmp, dirs); err != nil {
+		return err
+	}
+	os.Remove(out) // an empty directory, if any
+	return os.Rename(tmp, out)
+}
+
+// sliceOptions reads every slice's manifest, requires them to agree on
+// what ran, and rebuilds the run's options.
+func sliceOptions(e Experiment, dirs []string) (Options, error) {
+	var first schema.Manifest
+	for i, d := range dirs {
+		m, err := schema.ReadManifest(filepath.Join(d, schema.ManifestName), filepath.Join(d, schema.ManifestName))
+		if err != nil {
+			return Options{}, fmt.Errorf("slice %s: %w", d, err)
+		}
+		if m.Experiment != e.Name {
+			return Options{}, fmt.Errorf("slice %s is of experiment %q, not %q", d, m.Experiment, e.Name)
+		}
+		if i == 0 {
+			first = m
+			continue
+		}
+		if err := sameRun(first, m); err != nil {
+			return Options{}, fmt.Errorf("slices %s and %s: %w", dirs[0], d, err)
+		}
+	}
+	scale, err := ParseScale(first.Scale)
+	if err != nil {
+		return Options{}, fmt.Errorf("%s: %w", dirs[0], err)
+	}
+	o := Options{Seed: first.Seed, Scale: scale, Revision: buildinfo.Info{Revision: first.Revision, Modified: first.Modified}}
+	if e.setSpec != nil && len(first.Options) > 0 {
+		if err := e.setSpec(first.Options, &o); err != nil {
+			return Options{}, fmt.Errorf("%s: options: %w", dirs[0], err)
+		}
+	}
+	return o, nil
+}
+
+// sameRun reports the first field on which two slices' manifests differ.
+func sameRun(a, b schema.Manifest) error {
+	fields := []struct {
+		name string
+		x, y string
+	}{
+		{"seed", fmt.Sprint(a.Seed), fmt.Sprint(b.Seed)},
+		{"scale", a.Scale, b.Scale},
+		{"options", string(a.Options), string(b.Options)},
+		{"revision", a.Revision, b.Revision},
+		{"modified", a.Modified, b.Modified},
+	}
+	for _, f := range fields {
+		if f.x != f.y {
+			return fmt.Errorf("%s differs: %s vs %s", f.name, f.x, f.y)
+		}
+	}
+	return nil
+}
+
+// mergeInto copies every slice's cells into dir, checks that the sweep is
+// complete and writes the files and a manifest.
+func mergeInto(e Experiment, o Options, dir string, dirs []string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "cells"), 0o755); err != nil {
 		return err
 	}
 	seen := map[string]string{}
@@ -192,31 +283,17 @@ func Merge(experiment, out string, dirs []string) error {
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(out, "cells", base), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "cells", base), b, 0o644); err != nil {
 				return err
 			}
 		}
 	}
-	var params map[string]string
-	var quick bool
-	var seed uint64
-	if b, err := os.ReadFile(filepath.Join(dirs[0], "manifest.json")); err == nil {
-		var m Manifest
-		if json.Unmarshal(b, &m) == nil {
-			params, quick, seed = m.Params, m.Quick, m.Seed
-		}
-	}
-	sw, err := decodeSweep(params)
-	if err != nil {
-		return err
-	}
-	o := Options{Seed: seed, Quick: quick, Params: params, Sweep: sw}
 	spec := e.sweep(o)
 	if len(seen) != len(spec.names) {
 		return fmt.Errorf("merged %d cells, the sweep has %d", len(seen), len(spec.names))
 	}
-	if err := assemble(out, spec); err != nil {
+	if err := assemble(dir, spec); err != nil {
 		return err
 	}
-	return writeManifest(filepath.Join(out, "manifest.json"), experiment, o, time.Now(), map[string]any{"merged_from": dirs})
+	return writeManifest(dir, e, o, time.Now(), map[string]any{"merged_from": dirs})
 }

@@ -29,7 +29,7 @@ import (
 // Party is one row of the visibility matrix.
 type Party string
 
-// The parties of DESIGN.md §2.
+// The parties of docs/DESIGN.md §2.
 const (
 	Sender         Party = "sender"
 	Recipient      Party = "recipient"
@@ -49,7 +49,7 @@ var Parties = []Party{Sender, Recipient, Provider, Employee, LawEnforcement, Eav
 // learn about a message.
 type Item string
 
-// The items of DESIGN.md §2.
+// The items of docs/DESIGN.md §2.
 const (
 	Text         Item = "text"          // a text's content
 	Image        Item = "image"         // an image's content (encoded bytes, or a visual derivative)

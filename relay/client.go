@@ -24,6 +24,9 @@ type Client struct {
 	max   int
 	mu    sync.Mutex
 	state tls.ConnectionState
+
+	pubMu     sync.Mutex
+	published []byte // Identity part of the last bundle published
 }
 
 // RemoteError is an error the relay reported for a request.
@@ -161,8 +164,34 @@ func (c *Client) Publish(user scanlab.UserID, b scanlab.KeyBundle) error {
 	if user != c.user {
 		return errors.New("relay: a device publishes only its own keys")
 	}
-	_, err := c.call(wire.Publish, wire.EncodeBundle(b), wire.Published)
-	return err
+	if _, err := c.call(wire.Publish, wire.EncodeBundle(b), wire.Published); err != nil {
+		return err
+	}
+	c.pubMu.Lock()
+	c.published = b.Identity
+	c.pubMu.Unlock()
+	return nil
+}
+
+// Certificate implements [scanlab.Directory]: it asks the relay for a
+// sender certificate for this device's account, presenting the Identity
+// part of the bundle the device last published.
+func (c *Client) Certificate(user scanlab.UserID) ([]byte, error) {
+	if user != c.user {
+		return nil, errors.New("relay: a device fetches only its own sender certificate")
+	}
+	c.pubMu.Lock()
+	identity := c.published
+	c.pubMu.Unlock()
+	if identity == nil {
+		return nil, fmt.Errorf("relay: sender certificate before publishing keys: %w", scanlab.ErrNoKeys)
+	}
+	p, err := c.call(wire.CertFor, identity, wire.Cert)
+	var re *RemoteError
+	if errors.As(err, &re) && re.Msg == "relay: "+scanlab.ErrNoCertificate.Error() {
+		return nil, scanlab.ErrNoCertificate
+	}
+	return p, err
 }
 
 // Fetch keys: implements [scanlab.Directory].
@@ -185,6 +214,7 @@ type directory struct{ c *Client }
 
 func (d directory) Publish(u scanlab.UserID, b scanlab.KeyBundle) error { return d.c.Publish(u, b) }
 func (d directory) Fetch(u scanlab.UserID) (scanlab.KeyBundle, error)   { return d.c.FetchKeys(u) }
+func (d directory) Certificate(u scanlab.UserID) ([]byte, error)        { return d.c.Certificate(u) }
 
 // countingConn counts the bytes crossing a connection.
 type countingConn struct {

@@ -373,6 +373,8 @@ func (r *Relay) dispatch(s *session, f wire.Frame) (wire.Type, []byte, error) {
 		return wire.Keys, wire.EncodeBundle(b), nil
 	case wire.ReportMsg:
 		return r.report(s, f.Payload)
+	case wire.CertFor:
+		return r.certificate(s, f.Payload)
 	}
 	return 0, nil, fmt.Errorf("relay: unexpected frame type %d from a device", f.Type)
 }
@@ -427,6 +429,23 @@ func (r *Relay) report(s *session, payload []byte) (wire.Type, []byte, error) {
 		return 0, nil, fmt.Errorf("relay: report not verified: %w", err)
 	}
 	return wire.Reported, wire.EncodeCount(len(dets)), nil
+}
+
+// certificate asks the server logic, if it is a [scanlab.CertificateIssuer],
+// for a sender certificate binding the connection's authenticated account
+// to the identity bundle its device presents (the device may present only
+// for its own account, as it may publish keys only for it).
+func (r *Relay) certificate(s *session, identity []byte) (wire.Type, []byte, error) {
+	issuer, ok := r.logic.(scanlab.CertificateIssuer)
+	if !ok {
+		return 0, nil, fmt.Errorf("relay: %w", scanlab.ErrNoCertificate)
+	}
+	r.observe("sender certificate request in relay memory", identity, map[string]string{"device": string(s.user)})
+	cert, err := issuer.IssueCertificate(s.user, identity)
+	if err != nil {
+		return 0, nil, fmt.Errorf("relay: sender certificate: %w", err)
+	}
+	return wire.Cert, cert, nil
 }
 
 func envelopeFields(e scanlab.Envelope, s *session) map[string]string {

@@ -76,20 +76,23 @@ const pngDPI = 150
 // rasterising is most of the cost of Generate.
 var writePNG = true
 
-// figure is one picture: its size and how to draw it.
+// figure is one picture: its file name, the question its title asks, its
+// size and how to draw it.
 type figure struct {
-	name string // file name without extension
-	w, h vg.Length
-	draw func(c draw.Canvas)
+	name  string // file name without extension
+	title string // the question the plot answers, as its title shows it
+	w, h  vg.Length
+	draw  func(c draw.Canvas)
 }
 
-// save writes f as DIR/name.png and DIR/name.svg and returns both paths.
-func (f figure) save(dir string) (out []string, err error) {
+// save writes f as DIR/name.png and DIR/name.svg and returns both paths
+// and the SVG.
+func (f figure) save(dir string) (out []string, svg []byte, err error) {
 	defer func() {
 		// gonum/plot panics on impossible axes (e.g. a log axis with no
 		// positive value); report that as this plot's error.
 		if e := recover(); e != nil {
-			out, err = nil, fmt.Errorf("plot %s: %v", f.name, e)
+			out, svg, err = nil, nil, fmt.Errorf("plot %s: %v", f.name, e)
 		}
 	}()
 	for _, ext := range []string{"png", "svg"} {
@@ -102,22 +105,25 @@ func (f figure) save(dir string) (out []string, err error) {
 			c := vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(pngDPI))
 			f.draw(draw.New(c))
 			if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-				return nil, fmt.Errorf("plot %s: %w", f.name, err)
+				return nil, nil, fmt.Errorf("plot %s: %w", f.name, err)
 			}
 		case "svg":
 			c := vgsvg.New(f.w, f.h)
 			f.draw(draw.New(c))
 			if _, err := c.WriteTo(&buf); err != nil {
-				return nil, fmt.Errorf("plot %s: %w", f.name, err)
+				return nil, nil, fmt.Errorf("plot %s: %w", f.name, err)
 			}
 		}
 		path := filepath.Join(dir, f.name+"."+ext)
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, path)
+		if ext == "svg" {
+			svg = buf.Bytes()
+		}
 	}
-	return out, nil
+	return out, svg, nil
 }
 
 // newPlot returns a plot with the house style: a title, axis labels, grid

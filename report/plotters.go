@@ -17,6 +17,9 @@ type bars struct {
 	base   []float64 // bottom of each bar (for stacking); nil means 0
 	width  float64   // in data units
 	colour color.Color
+	// lo and hi, when set, are each bar's 95% interval, drawn as an
+	// error bar.
+	lo, hi []float64
 }
 
 func (b *bars) bottom(i int) float64 {
@@ -42,6 +45,18 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 			zero := draw.LineStyle{Color: b.colour, Width: vg.Points(2.5)}
 			c.StrokeLines(zero, c.ClipLinesXY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}})...)
 		}
+		if b.lo != nil {
+			b.errorBar(c, tx(x), (x1-x0)/4, ty(b.lo[i]), ty(b.hi[i]))
+		}
+	}
+}
+
+// errorBar draws a whisker from y0 to y1 at x with caps of half-width w.
+func (b *bars) errorBar(c draw.Canvas, x, w, y0, y1 vg.Length) {
+	sty := draw.LineStyle{Color: color.Black, Width: vg.Points(0.9)}
+	c.StrokeLines(sty, c.ClipLinesXY([]vg.Point{{X: x, Y: y0}, {X: x, Y: y1}})...)
+	for _, y := range []vg.Length{y0, y1} {
+		c.StrokeLines(sty, c.ClipLinesXY([]vg.Point{{X: x - w, Y: y}, {X: x + w, Y: y}})...)
 	}
 }
 

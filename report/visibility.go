@@ -5,87 +5,51 @@ import (
 	"image/color"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-)
 
-func (r *results) writeRuns(d *doc) error {
-	d.p("## What was run")
-	if len(r.manifests) == 0 {
-		d.p("*No `manifest.json` was found next to the results, so the settings of the run are unknown.*")
-		return nil
-	}
-	var rows [][]string
-	seeds := map[uint64]bool{}
-	quick := 0
-	for _, m := range r.manifests {
-		seeds[m.Seed] = true
-		q := "no"
-		if m.Quick {
-			q, quick = "yes", quick+1
-		}
-		start := m.Start
-		if t, err := time.Parse(time.RFC3339Nano, m.Start); err == nil {
-			start = t.UTC().Format("2006-01-02 15:04:05 UTC")
-		}
-		rows = append(rows, []string{m.Experiment, strconv.FormatUint(m.Seed, 10), q, m.GoVersion,
-			m.OS + "/" + m.Arch, strconv.Itoa(m.CPUs), m.CPUModel, start, m.Duration})
-	}
-	var s string
-	switch {
-	case len(seeds) == 1 && len(r.manifests) == 1:
-		s = fmt.Sprintf("The %s experiment ran with seed %d", r.manifests[0].Experiment, r.manifests[0].Seed)
-	case len(seeds) == 1 && len(r.manifests) == 2:
-		s = fmt.Sprintf("Both experiments ran with seed %d", r.manifests[0].Seed)
-	case len(seeds) == 1:
-		s = fmt.Sprintf("All %d experiments ran with seed %d", len(r.manifests), r.manifests[0].Seed)
-	default:
-		s = fmt.Sprintf("The %d experiments ran with %d different seeds", len(r.manifests), len(seeds))
-	}
-	switch quick {
-	case len(r.manifests):
-		s += ", in quick mode (small workloads; numbers are indicative, not final)."
-	case 0:
-		s += ", at full size."
-	default:
-		s += fmt.Sprintf("; %d of them in quick mode (small workloads).", quick)
-	}
-	d.p("%s The same seed gives the same workload and byte-identical CSV files except for timing columns.", s)
-	d.table([]string{"experiment", "seed", "quick", "Go", "OS/arch", "CPUs", "CPU", "started", "duration"}, rows)
-	return nil
-}
+	"scanlab/observe"
+	"scanlab/schema"
+)
 
 // Item groups for the visibility sentences.
 var (
-	contentItems  = []string{"text", "image"}
-	metadataItems = []string{"sender-id", "recipient-id", "timestamp", "size", "contact-graph"}
+	contentItems  = []observe.Item{observe.Text, observe.Image}
+	metadataItems = []observe.Item{observe.SenderID, observe.RecipientID, observe.Timestamp, observe.Size, observe.ContactGraph}
 )
+
+// visKey is one cell of a visibility matrix.
+type visKey struct {
+	party observe.Party
+	item  observe.Item
+}
 
 // visMatrix is one mode's visibility cells by party and item.
 type visMatrix struct {
-	mode           string
-	parties, items []string
-	v              map[[2]string]float64
+	mode    string
+	parties []observe.Party
+	items   []observe.Item
+	v       map[visKey]float64
 }
 
-func (m visMatrix) get(party, item string) (float64, bool) {
-	v, ok := m.v[[2]string{party, item}]
+func (m visMatrix) get(party observe.Party, item observe.Item) (float64, bool) {
+	v, ok := m.v[visKey{party, item}]
 	return v, ok
 }
 
-func (r *results) visMatrices() []visMatrix {
-	parties := order(r.vis, func(c visCell) string { return c.Party }, knownParties...)
-	items := order(r.vis, func(c visCell) string { return c.Item }, knownItems...)
+// visMatrices arranges the visibility rows as one matrix per mode, parties
+// and items in the vocabulary's order.
+func visMatrices(rows []schema.VisibilityRow) []visMatrix {
+	parties := inOrder(mapSlice(rows, func(c schema.VisibilityRow) observe.Party { return c.Party }), observe.Parties)
+	items := inOrder(mapSlice(rows, func(c schema.VisibilityRow) observe.Item { return c.Item }), observe.Items)
 	var out []visMatrix
-	for _, mode := range order(r.vis, func(c visCell) string { return c.Mode }, knownModes...) {
-		m := visMatrix{mode: mode, parties: parties, items: items, v: map[[2]string]float64{}}
-		for _, c := range r.vis {
+	for _, mode := range distinct(mapSlice(rows, func(c schema.VisibilityRow) string { return c.Mode })) {
+		m := visMatrix{mode: mode, parties: parties, items: items, v: map[visKey]float64{}}
+		for _, c := range rows {
 			if c.Mode == mode {
-				m.v[[2]string{c.Party, c.Item}] = c.Recovered
+				m.v[visKey{c.Party, c.Item}] = c.Recovered
 			}
 		}
 		out = append(out, m)
@@ -93,72 +57,82 @@ func (r *results) visMatrices() []visMatrix {
 	return out
 }
 
+// mapSlice applies f to every element of xs.
+func mapSlice[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// visibilityAssumption is what every visibility finding rests on.
+const visibilityAssumption = "each party holds only the views modelled; attacks outside the model (malware, a compromised app update) are not measured."
+
 func (r *results) writeVisibility(d *doc) error {
-	d.p("## Who can read what")
+	d.h(2, "Who can read what")
 	if r.vis == nil {
-		d.skipped(visibilityFile)
+		d.skipped(schema.Visibility.Path)
 		return nil
 	}
-	d.p("The visibility experiment plants canaries — unique tokens in texts, unique images — sends them through each architecture over the real relay, " +
-		"then searches every party's actual view (memory, database file, wire capture, lawful-access export) using only that party's keys. " +
-		"Each cell is the fraction of canaries of that item the party recovered (`" + visibilityFile + "`; the `route` column says how). " +
+	d.p("%s", "The visibility experiment plants canaries — unique tokens in texts, unique photos — sends them through each design over the real relay, "+
+		"then searches every party's actual view (server memory, database file, wire capture, lawful-access export) using only that party's keys. "+
+		"Each cell is the share of that item's canaries the party recovered (`"+schema.Visibility.Path+"`; its `route` column says how). "+
+		"A share below 100% means some but not all canaries were found — for example scan results exist only for the messages that were scanned or reported. "+
 		"A 0 means the search found nothing in that party's view, not that no other attack exists.")
-	for _, m := range r.visMatrices() {
-		d.p("### %s", m.mode)
+	for _, m := range visMatrices(r.vis) {
+		d.h(3, modeName(m.mode))
 		caption, more := m.sentences()
-		d.headline(joinSentences(caption))
-		d.figure(m.heatMap(), "Share of planted canaries each party recovered in "+m.mode, caption...)
+		if len(caption) > 0 {
+			d.find(joinSentences(caption), visibilityAssumption)
+		}
+		d.figure(m.heatMap(), "Share of planted canaries each party recovered in "+modeName(m.mode), caption...)
 		if len(more) > 0 {
 			d.p("%s", joinSentences(more))
 		}
-		header := append([]string{"party \\ item"}, m.items...)
-		var rows [][]string
-		for _, p := range m.parties {
-			row := []string{p}
-			for _, it := range m.items {
-				v, ok := m.get(p, it)
-				if !ok {
-					v = math.NaN()
-				}
-				row = append(row, fraction(v))
-			}
-			rows = append(rows, row)
-		}
-		d.table(header, rows)
+		d.table(m.tableHeader(), m.tableRows())
 	}
 	return nil
 }
 
+func (m visMatrix) tableHeader() []string {
+	return append([]string{"party \\ item"}, mapStrings(m.items, itemName)...)
+}
+
+func (m visMatrix) tableRows() [][]string {
+	var rows [][]string
+	for _, p := range m.parties {
+		row := []string{partyName(p)}
+		for _, it := range m.items {
+			v, ok := m.get(p, it)
+			if !ok {
+				v = math.NaN()
+			}
+			row = append(row, sharePct(v))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// sharePct formats a share of canaries: "100%", "67%", "0", "–".
+func sharePct(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v == 0:
+		return "0"
+	}
+	return pct(v)
+}
+
 func joinSentences(s []string) string { return strings.Join(s, " ") }
 
-// partyPhrases name the parties in prose for readers who do not know the
-// identifiers; the identifier stays in brackets where it is not obvious.
-var partyPhrases = map[string]string{
-	"sender":          "the sender",
-	"recipient":       "the recipient",
-	"provider":        "the provider",
-	"employee":        "an employee",
-	"law-enforcement": "law enforcement",
-	"eavesdropper":    "a network eavesdropper",
-	"db-thief":        "a database thief (db-thief)",
-	"db-thief+kms":    "a thief with the database and the key-management keys (db-thief+kms)",
-	"hash-curator":    "the hash-list curator",
-}
-
-// partyPhrase names a party in a sentence.
-func partyPhrase(p string) string {
-	if s, ok := partyPhrases[p]; ok {
-		return s
-	}
-	return p
-}
-
 // withShares names parties in prose, adding the share when it is not all.
-// Item names (not in partyPhrases) pass through unchanged.
-func withShares(names []string, shares []float64) []string {
+func withShares[K ~string](names []K, shares []float64, name func(K) string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = partyPhrase(n)
+		out[i] = name(n)
 		if shares[i] < 1 {
 			out[i] += " (" + pct(shares[i]) + ")"
 		}
@@ -166,36 +140,80 @@ func withShares(names []string, shares []float64) []string {
 	return out
 }
 
+// recoveredBy lists the parties that recovered some of item, with their
+// shares, leaving out those skip rejects.
+func (m visMatrix) recoveredBy(item observe.Item, skip func(observe.Party) bool) []string {
+	var who []observe.Party
+	var shares []float64
+	for _, p := range m.parties {
+		if v, ok := m.get(p, item); ok && v > 0 && !skip(p) {
+			who, shares = append(who, p), append(shares, v)
+		}
+	}
+	return withShares(who, shares, partyPhrase)
+}
+
+// itemsOf lists the items party recovered some of, with their shares.
+func (m visMatrix) itemsOf(party observe.Party, items []observe.Item) []string {
+	var got []observe.Item
+	var shares []float64
+	for _, it := range items {
+		if v, ok := m.get(party, it); ok && v > 0 {
+			got, shares = append(got, it), append(shares, v)
+		}
+	}
+	return withShares(got, shares, itemName)
+}
+
+// partyPhrase names a party in a sentence, with its article.
+func partyPhrase(p observe.Party) string {
+	if p == observe.LawEnforcement {
+		return partyName(p)
+	}
+	return "the " + partyName(p)
+}
+
+func endpoint(p observe.Party) bool { return p == observe.Sender || p == observe.Recipient }
+
+func none(observe.Party) bool { return false }
+
 // sentences says what the matrix shows: the caption (who read content,
 // what the provider saw), then further observations.
 func (m visMatrix) sentences() (caption, more []string) {
-	endpoint := func(p string) bool { return p == "sender" || p == "recipient" }
-	// Who, besides the endpoints, recovered each content item.
+	if s := m.contentSentence(); s != "" {
+		caption = append(caption, s)
+	}
+	if s := m.providerSentence(); s != "" {
+		caption = append(caption, s)
+	}
+	for _, f := range []func() string{m.eavesdropperSentence, m.reportedSentence, m.scannerSentence, m.hashListSentence, m.breachSentence} {
+		if s := f(); s != "" {
+			more = append(more, s)
+		}
+	}
+	return caption, more
+}
+
+// contentSentence says who, besides the sender and recipient, recovered
+// message text and photos.
+func (m visMatrix) contentSentence() string {
 	type readers struct {
 		label string
 		names []string
 	}
 	var rs []readers
 	for _, it := range contentItems {
-		var who []string
-		var shares []float64
-		for _, p := range m.parties {
-			if v, ok := m.get(p, it); ok && v > 0 && !endpoint(p) {
-				who = append(who, p)
-				shares = append(shares, v)
-			}
+		if _, ok := m.get(observe.Provider, it); !ok {
+			continue // not measured in this mode
 		}
-		if _, ok := m.get("provider", it); !ok && len(who) == 0 {
-			continue // item not measured in this mode
-		}
-		label := map[string]string{"text": "message text", "image": "images"}[it]
-		rs = append(rs, readers{label, withShares(who, shares)})
+		rs = append(rs, readers{map[observe.Item]string{observe.Text: "message text", observe.Image: "photos"}[it], m.recoveredBy(it, endpoint)})
 	}
 	if len(rs) == 2 && slices.Equal(rs[0].names, rs[1].names) {
-		rs = []readers{{rs[0].label + " or " + rs[1].label, rs[0].names}}
+		join := " or "
 		if len(rs[0].names) > 0 {
-			rs[0].label = strings.Replace(rs[0].label, " or ", " and ", 1)
+			join = " and "
 		}
+		rs = []readers{{rs[0].label + join + rs[1].label, rs[0].names}}
 	}
 	var parts []string
 	for _, x := range rs {
@@ -205,122 +223,99 @@ func (m visMatrix) sentences() (caption, more []string) {
 			parts = append(parts, fmt.Sprintf("%s recovered %s", andList(x.names), x.label))
 		}
 	}
-	if len(parts) > 0 {
-		sep := " and "
-		if len(parts) == 2 && (strings.HasPrefix(parts[0], "no party") || strings.HasPrefix(parts[1], "no party")) {
-			sep = "; "
-		}
-		caption = append(caption, fmt.Sprintf("In %s, %s.", m.mode, strings.Join(parts, sep)))
+	if len(parts) == 0 {
+		return ""
 	}
-	// The provider's metadata.
-	providerContent := false
+	return fmt.Sprintf("In %s, %s.", modeName(m.mode), strings.Join(parts, "; "))
+}
+
+// providerSentence says which metadata the provider recovered.
+func (m visMatrix) providerSentence() string {
+	if _, ok := m.get(observe.Provider, observe.SenderID); !ok {
+		return ""
+	}
+	var all, some []observe.Item
+	var shares []float64
+	for _, it := range metadataItems {
+		switch v, _ := m.get(observe.Provider, it); {
+		case v == 1:
+			all = append(all, it)
+		case v > 0:
+			some, shares = append(some, it), append(shares, v)
+		}
+	}
+	still := " still"
 	for _, it := range contentItems {
-		if v, ok := m.get("provider", it); ok && v > 0 {
-			providerContent = true
+		if v, ok := m.get(observe.Provider, it); ok && v > 0 {
+			still = ""
 		}
 	}
-	if _, ok := m.get("provider", "sender-id"); ok {
-		var all, some []string
-		var someShares []float64
-		for _, it := range metadataItems {
-			v, ok := m.get("provider", it)
-			switch {
-			case !ok || v == 0:
-			case v == 1:
-				all = append(all, it)
-			default:
-				some, someShares = append(some, it), append(someShares, v)
-			}
-		}
-		still := ""
-		if !providerContent {
-			still = " still"
-		}
-		switch {
-		case len(all) == 0 && len(some) == 0:
-			caption = append(caption, "The provider recovered none of the metadata items ("+andList(metadataItems)+").")
-		case len(some) == 0:
-			caption = append(caption, fmt.Sprintf("The provider%s recovered %s for every message.", still, andList(all)))
-		case len(all) == 0:
-			caption = append(caption, fmt.Sprintf("The provider%s recovered %s.", still, andList(withShares(some, someShares))))
-		default:
-			caption = append(caption, fmt.Sprintf("The provider%s recovered %s for every message, and %s.", still, andList(all), andList(withShares(some, someShares))))
-		}
+	allNames, someNames := mapStrings(all, itemName), withShares(some, shares, itemName)
+	switch {
+	case len(all) == 0 && len(some) == 0:
+		return "The provider recovered none of the metadata (" + andList(mapStrings(metadataItems, itemName)) + ")."
+	case len(some) == 0:
+		return fmt.Sprintf("The provider%s recovered %s for every message.", still, andList(allNames))
+	case len(all) == 0:
+		return fmt.Sprintf("The provider%s recovered %s.", still, andList(someNames))
 	}
-	// The network eavesdropper.
-	if _, ok := m.get("eavesdropper", "text"); ok {
-		var got []string
-		var shares []float64
-		for _, it := range m.items {
-			if v, ok := m.get("eavesdropper", it); ok && v > 0 {
-				got, shares = append(got, it), append(shares, v)
-			}
-		}
-		if len(got) == 0 {
-			more = append(more, "A network eavesdropper recovered nothing.")
-		} else {
-			more = append(more, fmt.Sprintf("A network eavesdropper recovered %s.", andList(withShares(got, shares))))
-		}
+	return fmt.Sprintf("The provider%s recovered %s for every message, and %s.", still, andList(allNames), andList(someNames))
+}
+
+func (m visMatrix) eavesdropperSentence() string {
+	if _, ok := m.get(observe.Eavesdropper, observe.Text); !ok {
+		return ""
 	}
-	// Reported texts: who sees content once a recipient reports it.
-	if _, ok := m.get("provider", "reported-text"); ok {
-		var who []string
-		var shares []float64
-		for _, p := range m.parties {
-			if v, ok := m.get(p, "reported-text"); ok && v > 0 && !endpoint(p) {
-				who, shares = append(who, p), append(shares, v)
-			}
-		}
-		if len(who) == 0 {
-			more = append(more, "Texts a recipient reported reached no other party.")
-		} else {
-			more = append(more, fmt.Sprintf("Texts a recipient reported were recovered by %s.", andList(withShares(who, shares))))
-		}
+	if got := m.itemsOf(observe.Eavesdropper, m.items); len(got) > 0 {
+		return fmt.Sprintf("A network eavesdropper recovered %s.", andList(got))
 	}
-	// Scanner output and the hash list itself.
-	for _, x := range []struct{ item, what string }{
-		{"match-verdict", "Match verdicts (which messages were flagged)"},
-		{"hash-list", "The hash list's planted entry"},
-	} {
-		if _, ok := m.get("provider", x.item); !ok {
-			continue
-		}
-		var who []string
-		var shares []float64
-		for _, p := range m.parties {
-			if v, ok := m.get(p, x.item); ok && v > 0 {
-				who, shares = append(who, p), append(shares, v)
-			}
-		}
-		if len(who) == 0 {
-			more = append(more, x.what+" reached no party.")
-		} else {
-			more = append(more, fmt.Sprintf("%s reached %s.", x.what, andList(withShares(who, shares))))
-		}
+	return "A network eavesdropper recovered nothing."
+}
+
+func (m visMatrix) reportedSentence() string {
+	if _, ok := m.get(observe.Provider, observe.ReportedText); !ok {
+		return ""
 	}
-	// A full server breach compared with a database copy alone.
-	if _, ok := m.get("db-thief+kms", "text"); ok {
-		var db, dbk []string
-		for _, it := range m.items {
-			if v, ok := m.get("db-thief", it); ok && v > 0 {
-				db = append(db, it)
-			}
-			if v, ok := m.get("db-thief+kms", it); ok && v > 0 {
-				dbk = append(dbk, it)
-			}
-		}
-		s := "A stolen database file alone revealed nothing"
-		if len(db) > 0 {
-			s = "A stolen database file alone revealed " + andList(db)
-		}
-		if len(dbk) == 0 {
-			s += "; with the key-management keys as well, still nothing."
-		} else {
-			s += "; with the key-management keys as well, " + andList(dbk) + "."
-		}
-		more = append(more, s)
+	if who := m.recoveredBy(observe.ReportedText, endpoint); len(who) > 0 {
+		return fmt.Sprintf("Texts a recipient reported were recovered by %s.", andList(who))
 	}
-	return caption, more
+	return "Texts a recipient reported reached no other party."
+}
+
+func (m visMatrix) scannerSentence() string {
+	if _, ok := m.get(observe.Provider, observe.MatchVerdict); !ok {
+		return ""
+	}
+	if who := m.recoveredBy(observe.MatchVerdict, none); len(who) > 0 {
+		return fmt.Sprintf("Scan results (which messages were flagged) reached %s.", andList(who))
+	}
+	return "Scan results (which messages were flagged) reached no party."
+}
+
+func (m visMatrix) hashListSentence() string {
+	if _, ok := m.get(observe.Provider, observe.HashList); !ok {
+		return ""
+	}
+	if who := m.recoveredBy(observe.HashList, none); len(who) > 0 {
+		return fmt.Sprintf("The planted entry of the list of known images reached %s.", andList(who))
+	}
+	return "The planted entry of the list of known images reached no party."
+}
+
+// breachSentence compares a stolen database with a full server breach.
+func (m visMatrix) breachSentence() string {
+	if _, ok := m.get(observe.DBThiefKMS, observe.Text); !ok {
+		return ""
+	}
+	db, dbk := m.itemsOf(observe.DBThief, m.items), m.itemsOf(observe.DBThiefKMS, m.items)
+	s := "A stolen database file alone revealed nothing"
+	if len(db) > 0 {
+		s = "A stolen database file alone revealed " + andList(db)
+	}
+	if len(dbk) == 0 {
+		return s + "; with the provider's keys as well, still nothing."
+	}
+	return s + "; with the provider's keys as well, " + andList(dbk) + "."
 }
 
 // Heat map colours: light grey for nothing recovered to Okabe–Ito blue for
@@ -350,23 +345,25 @@ func (m visMatrix) heatMap() figure {
 				v = math.NaN()
 			}
 			z[i] = append(z[i], v)
-			labels[i] = append(labels[i], fraction(v))
+			labels[i] = append(labels[i], sharePct(v))
 		}
 	}
-	return figure{name: "visibility-" + fileName(m.mode), w: 9 * vg.Inch, h: 5.6 * vg.Inch, draw: func(c draw.Canvas) {
-		p := newPlot("Who recovered what in "+m.mode+" (share of planted canaries)", "item the canary revealed", "party")
+	title := "Who could read what in " + modeName(m.mode) + "?"
+	return figure{name: "visibility-" + fileName(m.mode), title: title, w: 9.5 * vg.Inch, h: 6 * vg.Inch, draw: func(c draw.Canvas) {
+		p := newPlot(title, "what the party learned about a message", "who might read it")
 		p.Add(&heatCells{z: z, labels: labels, colour: heatColour, ink: heatInk})
-		p.NominalX(m.items...)
+		p.NominalX(mapStrings(m.items, itemName)...)
 		rev := make([]string, len(m.parties))
 		for i, party := range m.parties {
-			rev[len(m.parties)-1-i] = party
+			rev[len(m.parties)-1-i] = partyName(party)
 		}
 		p.NominalY(rev...)
 		rotateXLabels(p)
-		p.Legend.Add("share recovered")
+		p.Legend.Add("share of planted canaries")
+		p.Legend.Add("recovered:")
 		p.Legend.Add("0: none", box{heatColour(0)})
-		p.Legend.Add("0.5", box{heatColour(0.5)})
-		p.Legend.Add("1: every canary", box{heatColour(1)})
+		p.Legend.Add("50%", box{heatColour(0.5)})
+		p.Legend.Add("100%: every one", box{heatColour(1)})
 		drawWithLegend(p, c)
 	}}
 }

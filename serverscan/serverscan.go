@@ -15,17 +15,23 @@
 // thief who steals both the database and the key-management keys. A thief
 // with the database file alone, and a network eavesdropper, see ciphertext
 // (and, on the wire, TLS record sizes and timing).
+//
+// Nothing is protected end to end: integrity rests on TLS and on the
+// provider. What a recipient reports is checked against a tag the provider
+// attached when it relayed the message ([AttachReportTag]), so a report of
+// altered content, or accusing someone else, is refused without the
+// provider keeping anything per message; a bounded memory of reported
+// messages refuses replays until the server restarts (package
+// internal/replay).
 package serverscan
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"sync"
 	"unicode/utf8"
 
 	"scanlab"
+	"scanlab/internal/replay"
 	"scanlab/textscan"
 )
 
@@ -41,6 +47,9 @@ type Options struct {
 	Text textscan.Classifier
 	// Image, if set, scans every image message (see [ImageScanner]).
 	Image ImageScanner
+	// ReportWindow is how many received messages a device can report, the
+	// most recent ones (default [DefaultReportWindow]).
+	ReportWindow int
 }
 
 // ImageScanner scans one encoded image on the server.
@@ -61,10 +70,15 @@ type ImageVerdict struct {
 // Mode is the serverscan architecture.
 type Mode struct{ opts Options }
 
+var _ scanlab.Mode = (*Mode)(nil)
+
 // New returns the serverscan mode.
 func New(o Options) *Mode {
 	if o.Text == nil {
 		o.Text = textscan.Rules()
+	}
+	if o.ReportWindow <= 0 {
+		o.ReportWindow = DefaultReportWindow
 	}
 	return &Mode{opts: o}
 }
@@ -74,17 +88,28 @@ func (m *Mode) Name() string { return Name }
 
 // NewDevice returns a client that sends plaintext (inside TLS).
 func (m *Mode) NewDevice(user scanlab.UserID, _ scanlab.Directory) (scanlab.Device, error) {
-	return &device{user: user}, nil
+	return newDevice(user, m.opts.ReportWindow), nil
 }
 
-// NewServer returns the scanning server logic.
+// NewServer returns the scanning server logic; its report-tag key comes
+// from env.Secret("serverscan report tag").
 // If the image scanner holds a hash list (a List() []byte method), the list
 // is recorded into the provider's view: the provider holds it in the clear.
 func (m *Mode) NewServer(env scanlab.ServerEnv) (scanlab.ServerLogic, error) {
+	if env.Secret == nil || env.Now == nil {
+		return nil, errors.New("serverscan: server environment needs a clock and a key manager")
+	}
+	key, err := env.Secret(secretReportTag)
+	if err != nil {
+		return nil, fmt.Errorf("serverscan: report tag key: %w", err)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("serverscan: report tag key of %d bytes, want at least 32", len(key))
+	}
 	if l, ok := m.opts.Image.(interface{ List() []byte }); ok && env.Record != nil {
 		env.Record("hash list loaded by the server's scanner", l.List(), nil)
 	}
-	return &server{opts: m.opts, env: env, seen: map[string][32]byte{}}, nil
+	return &server{opts: m.opts, env: env, key: key, reported: replay.New(replay.DefaultCapacity)}, nil
 }
 
 // EncodeContent is the body format of serverscan: kind (1 byte) ‖ bytes.
@@ -118,61 +143,25 @@ func DecodeContent(b []byte) (scanlab.Content, error) {
 	return scanlab.Content{}, fmt.Errorf("%w: unknown kind %d", ErrBody, b[0])
 }
 
-type device struct{ user scanlab.UserID }
-
-func (d *device) User() scanlab.UserID { return d.user }
-
-func (d *device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
-	body, err := EncodeContent(m.Content)
-	if err != nil {
-		return scanlab.Envelope{}, err
-	}
-	return scanlab.Envelope{ID: m.ID, From: m.From, To: m.To, Sent: m.Sent, Body: body}, nil
-}
-
-func (d *device) Open(e scanlab.Envelope) (scanlab.Message, error) {
-	c, err := DecodeContent(e.Body)
-	if err != nil {
-		return scanlab.Message{}, err
-	}
-	return scanlab.Message{ID: e.ID, From: e.From, To: e.To, Sent: e.Sent, Content: c}, nil
-}
-
-// Report sends the reported message's plaintext; the provider checks it
-// against the digest it kept when it relayed the message.
-func (d *device) Report(m scanlab.Message) (scanlab.Report, error) {
-	body, err := EncodeContent(m.Content)
-	if err != nil {
-		return scanlab.Report{}, err
-	}
-	return scanlab.Report{MessageID: m.ID, Reporter: d.user, Accused: m.From, Evidence: body}, nil
-}
-
 type server struct {
-	opts Options
-	env  scanlab.ServerEnv
-	mu   sync.Mutex
-	seen map[string][32]byte // message ID → digest of (from, to, body), for reports
+	opts     Options
+	env      scanlab.ServerEnv
+	key      []byte // report-tag key
+	reported *replay.Guard
 }
 
-func digest(from, to scanlab.UserID, body []byte) [32]byte {
-	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s%d:%s", len(from), from, len(to), to)
-	h.Write(body)
-	var d [32]byte
-	h.Sum(d[:0])
-	return d
-}
-
+// Accept tags the envelope for reports ([AttachReportTag]), then scans it:
+// texts with the classifier, images with the image scanner.
 func (s *server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 	c, err := DecodeContent(e.Body)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.seen[e.ID] = digest(e.From, e.To, e.Body)
-	s.mu.Unlock()
 	now := s.env.Now()
+	if e.Attach == nil {
+		e.Attach = make(map[string][]byte, 1)
+	}
+	e.Attach[AttachReportTag] = reportTag(s.key, e.ID, e.From, e.To, e.Body, now.UnixNano())
 	det := scanlab.Detection{MessageID: e.ID, Account: e.From, At: now, Distance: -1}
 	switch c.Kind {
 	case scanlab.Text:
@@ -202,16 +191,23 @@ func (s *server) Accept(e *scanlab.Envelope) ([]scanlab.Detection, error) {
 	return nil, nil
 }
 
-// ErrReport means a report's evidence does not match what was relayed.
+// ErrReport means a report's evidence does not match what was relayed, or
+// the message was already reported.
 var ErrReport = errors.New("serverscan: reported content does not match the relayed message")
 
+// Verify checks the report's tag against the message ID, accused sender,
+// reporter and reported content, then that the message was not reported
+// before.
 func (s *server) Verify(r scanlab.Report) ([]scanlab.Detection, error) {
-	s.mu.Lock()
-	want, ok := s.seen[r.MessageID]
-	s.mu.Unlock()
-	got := digest(r.Accused, r.Reporter, r.Evidence)
-	if !ok || subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+	ev, err := decodeEvidence(r.Evidence)
+	if err != nil {
+		return nil, err
+	}
+	if !ev.verify(s.key, r) {
 		return nil, ErrReport
+	}
+	if _, err := s.reported.Admit([]replay.Item{ev.replayItem()}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrReport, err)
 	}
 	return []scanlab.Detection{{MessageID: r.MessageID, Account: r.Accused, Pathway: scanlab.UserReport, At: s.env.Now(), Rule: "verified report", Distance: -1}}, nil
 }

@@ -179,7 +179,11 @@ func TestImageMatching(t *testing.T) {
 	// Through the mode's server logic, the detection is a server-hash one
 	// with its distance recorded.
 	var logged []string
-	srv, _ := New(Options{Image: s}).NewServer(scanlab.ServerEnv{Now: time.Now, Record: func(route string, _ []byte, _ map[string]string) { logged = append(logged, route) }})
+	srv, err := New(Options{Image: s}).NewServer(scanlab.ServerEnv{Now: time.Now, Secret: testSecret,
+		Record: func(route string, _ []byte, _ map[string]string) { logged = append(logged, route) }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	body, _ := EncodeContent(scanlab.Content{Kind: scanlab.Image, Image: nearCopy})
 	dets, err := srv.Accept(&scanlab.Envelope{ID: "i1", From: "a", To: "b", Body: body})
 	if err != nil || len(dets) != 1 || dets[0].Pathway != scanlab.ServerHash || dets[0].Distance < 0 {

@@ -17,13 +17,11 @@ import (
 
 // examplesOf turns the messages of conversations into examples.
 func examplesOf(convs []corpus.Conversation) []textscan.Example {
-	var ex []textscan.Example
+	var msgs []corpus.TextMessage
 	for _, c := range convs {
-		for _, m := range c.Messages {
-			ex = append(ex, textscan.Example{Text: m.Text, Harmful: m.Label.Harmful, Category: m.Label.Category})
-		}
+		msgs = append(msgs, c.Messages...)
 	}
-	return ex
+	return corpus.TextExamples(msgs)
 }
 
 // generateSplit generates the default corpus and splits it: 70% of

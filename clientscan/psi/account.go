@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math/big"
+	"math/bits"
 	"sync"
 
 	"github.com/cloudflare/circl/group"
@@ -28,9 +28,13 @@ const ctSize = sealOverhead + rkeySize
 
 // Account is the device side of one account, shared by all of the user's
 // devices (paper §4, client setup): the associated-data key adkey, its
-// Shamir polynomial of degree Threshold, the PRF key fkey and the
-// detectable-hash key hkey. It never learns whether an element matched. An
-// Account is safe for concurrent use.
+// Shamir polynomial of degree Threshold, the PRF key fkey, the
+// detectable-hash key hkey and the synthetic-voucher schedule with its
+// secret budget. Sharing it is what makes the threshold count per account:
+// vouchers from two devices with separate keys would carry shares of two
+// different polynomials and never reconstruct either key. An Account holds
+// nothing of the provider's and never learns whether an element matched. It
+// is safe for concurrent use.
 type Account struct {
 	p      Params
 	secret *big.Int   // Shamir secret σ; adkey = HKDF(σ)
@@ -38,21 +42,26 @@ type Account struct {
 	adKey  []byte
 	fkey   [32]byte
 	hkey   dhfKey
-	coins  io.Reader
 
 	mu        sync.Mutex
+	sched     *schedule
 	synthetic int
 }
 
-// NewAccount creates an account's keys.
+// NewAccount creates an account's keys and draws its synthetic budget
+// (uniform on {0, …, MaxSynthetic}) from p.Coins.
 func NewAccount(p Params) (*Account, error) {
 	p, err := p.normalize()
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{p: p, secret: pRandom(), hkey: newDHFKey(p.MaxSynthetic, p.Threshold), coins: p.Coins}
-	if a.coins == nil {
-		a.coins = rand.Reader
+	coins := p.Coins
+	if coins == nil {
+		coins = rand.Reader
+	}
+	a := &Account{p: p, secret: pRandom(), hkey: newDHFKey(p.MaxSynthetic, p.Threshold)}
+	if a.sched, err = newSchedule(p.calibration(), coins); err != nil {
+		return nil, err
 	}
 	a.coeffs = make([]*big.Int, p.Threshold)
 	for i := range a.coeffs {
@@ -89,24 +98,31 @@ func (a *Account) Synthetics() int {
 	return a.synthetic
 }
 
-// coin decides whether the next voucher is synthetic: with probability
-// SyntheticRate, as long as fewer than MaxSynthetic were sent.
+// coin decides whether the next voucher is synthetic (see [schedule]).
 func (a *Account) coin() (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.p.SyntheticRate == 0 || a.synthetic >= a.p.MaxSynthetic {
-		return false, nil
-	}
-	var b [8]byte
-	if _, err := io.ReadFull(a.coins, b[:]); err != nil {
-		return false, fmt.Errorf("psi: reading coins: %w", err)
-	}
-	u := float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53) // uniform in [0, 1)
-	if u < a.p.SyntheticRate {
+	synthetic, err := a.sched.next()
+	if synthetic {
 		a.synthetic++
-		return true, nil
 	}
-	return false, nil
+	return synthetic, err
+}
+
+// Choose returns a number in [0, n) derived from id with the account's PRF
+// key: the same id always gives the same choice, and the server, without
+// the key, cannot predict or recompute it. A device uses it to pick which
+// of several elements of one image to test, so that a retried voucher tests
+// the same one. n must be positive.
+func (a *Account) Choose(id []byte, n int) int {
+	b, err := hkdf.Expand(sha256.New, a.fkey[:], "scanlab psi choice v1\x00"+string(id), 16)
+	if err != nil {
+		panic("psi: hkdf: " + err.Error())
+	}
+	// 128 bits reduced mod n: bias below n/2^64.
+	hi := binary.BigEndian.Uint64(b) % uint64(n)
+	_, rem := bits.Div64(hi, binary.BigEndian.Uint64(b[8:]), uint64(n))
+	return int(rem)
 }
 
 // prfOut is F(fkey, id) = (x, z, x', r) of the paper (§4): the Shamir

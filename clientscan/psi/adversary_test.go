@@ -29,7 +29,11 @@ func TestDropRate(t *testing.T) {
 func TestDroppedNeverMatch(t *testing.T) {
 	p := Params{Threshold: 1, ADSize: 16, TableFactor: 1.1}
 	list := elements("tight", 60)
-	s := newTestServer(t, list, p)
+	pr, err := NewProvider(list, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testServer{pr, pr.NewServer()}
 	tbl := download(t, s)
 	a := newTestAccount(t, p)
 	if s.Dropped() == 0 {
@@ -73,10 +77,11 @@ func TestOverfit(t *testing.T) {
 	if ok, err := honest.Audit(claimed); err != nil || !ok {
 		t.Fatalf("honest server fails its audit: %v, %v", ok, err)
 	}
-	evil, placed, err := NewOverfitServer(claimed, extra, p)
+	evilProvider, err := NewOverfitProvider(claimed, extra, p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	evil, placed := testServer{evilProvider, evilProvider.NewServer()}, evilProvider.Placed()
 	if placed == 0 {
 		t.Fatal("no extra target placed")
 	}
@@ -158,16 +163,17 @@ func TestSyntheticOnlyClient(t *testing.T) {
 	}
 }
 
-func ExampleNewServer() {
+func ExampleNewProvider() {
 	p := Params{Threshold: 1, ADSize: 32}
 	list := [][]byte{[]byte("target-1"), []byte("target-2"), []byte("target-3")}
-	server, err := NewServer(list, p)
+	provider, err := NewProvider(list, p)
 	if err != nil {
 		panic(err)
 	}
+	server := provider.NewServer()
 	// The device downloads the table and checks it against the published root.
-	data, _ := server.Table().MarshalBinary()
-	table, err := UnmarshalTable(data, server.Root())
+	data, _ := provider.Table().MarshalBinary()
+	table, err := UnmarshalTable(data, provider.Root())
 	if err != nil {
 		panic(err)
 	}

@@ -139,8 +139,8 @@ func TestDeviceInput(t *testing.T) {
 		if _, err := NewAccount(bad); err == nil {
 			t.Errorf("NewAccount(%+v) accepted", bad)
 		}
-		if _, err := NewServer(nil, bad); err == nil {
-			t.Errorf("NewServer(%+v) accepted", bad)
+		if _, err := NewProvider(nil, bad); err == nil {
+			t.Errorf("NewProvider(%+v) accepted", bad)
 		}
 	}
 }

@@ -222,7 +222,7 @@ func TestNoKeysInFormat(t *testing.T) {
 		fmt.Sprintf("%x", alpha[:8]), fmt.Sprintf("%x", s.sec.seed[:8]),
 	}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := fmt.Sprintf(format, a) + fmt.Sprintf(format, s)
+		out := fmt.Sprintf(format, a) + fmt.Sprintf(format, s.Provider) + fmt.Sprintf(format, s.Server)
 		for _, secret := range secrets {
 			if strings.Contains(out, secret) {
 				t.Fatalf("%s prints a secret: %s", format, out)

@@ -58,8 +58,12 @@ func readSeed(tb testing.TB, name string) []byte {
 	return b
 }
 
-var fuzzServer = sync.OnceValues(func() (*Server, error) {
-	return NewServer(elements("fuzz", 4), fuzzParams)
+var fuzzServer = sync.OnceValues(func() (testServer, error) {
+	pr, err := NewProvider(elements("fuzz", 4), fuzzParams)
+	if err != nil {
+		return testServer{}, err
+	}
+	return testServer{pr, pr.NewServer()}, nil
 })
 
 // FuzzParseVoucher checks that the voucher decoder never panics, accepts only

@@ -39,8 +39,11 @@ const (
 	// load below one half; see the package tests for measured drop rates.
 	DefaultTableFactor = 2.2
 	// DefaultSyntheticFactor sets [Params.MaxSynthetic] to this multiple of
-	// the threshold when it is zero (the paper's s = k·t).
-	DefaultSyntheticFactor = 3
+	// the threshold when it is zero (the paper's s = k·t). With s = 2t an
+	// account's budget, uniform on {0, …, s}, averages t synthetic vouchers:
+	// this project's reading of Apple's "of the same order of magnitude as
+	// the threshold"; Apple published no rate.
+	DefaultSyntheticFactor = 2
 )
 
 // Sentinel errors. Callers can count them with [errors.Is].
@@ -79,12 +82,14 @@ type Params struct {
 	// distinct real matches (t+1 Shamir shares of a degree-t polynomial).
 	Threshold int
 	// SyntheticRate is the probability, in [0, 1), that an account replaces
-	// a voucher by a synthetic one (paper §4). Only the device uses it.
+	// a voucher by a synthetic one while its budget lasts (paper §4; see
+	// [Calibration]). Only the device uses it.
 	SyntheticRate float64
-	// MaxSynthetic is s, the most synthetic vouchers an honest account emits
-	// and the number of detectable-hash polynomials (paper §3, (s,t)-DHF).
-	// Zero means DefaultSyntheticFactor × Threshold. Each voucher carries
-	// 8·(s+1) bytes of detectable-hash output.
+	// MaxSynthetic is s, the number of detectable-hash polynomials (paper
+	// §3, (s,t)-DHF) and the bound of every account's synthetic budget,
+	// which [NewAccount] draws uniformly from {0, …, s}. Zero means
+	// DefaultSyntheticFactor × Threshold. Each voucher carries 8·(s+1) bytes
+	// of detectable-hash output.
 	MaxSynthetic int
 	// ADSize is the fixed associated-data size, in bytes: every associated
 	// data ciphertext is padded to it so that all vouchers have one length.
@@ -93,11 +98,12 @@ type Params struct {
 	// TableFactor is the number of cuckoo slots per distinct list entry
 	// (n'/n). Zero means DefaultTableFactor. Only the server uses it.
 	TableFactor float64
-	// Coins, when not nil, supplies the coin flips that decide whether an
-	// account sends a synthetic voucher (reproducible experiments). Nil
-	// means crypto/rand. Keys, blinding scalars and nonces always come from
-	// crypto/rand. A Coins reader shared by accounts used from several
-	// goroutines must be safe for concurrent use.
+	// Coins, when not nil, supplies the randomness of an account's
+	// synthetic schedule: its budget and the gaps between its synthetic
+	// vouchers (reproducible experiments). Nil means crypto/rand. Keys,
+	// blinding scalars and nonces always come from crypto/rand. A Coins
+	// reader shared by accounts used from several goroutines must be safe
+	// for concurrent use.
 	Coins io.Reader
 }
 

@@ -105,7 +105,7 @@ func mainHelp() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "    %-10s %s\n", n, commands[n].summary)
+		b.WriteString(wrap(fmt.Sprintf("    %-10s %s", n, commands[n].summary), 15))
 	}
 	return fmt.Sprintf(mainUsage, b.String())
 }
@@ -161,4 +161,25 @@ func parse(fs *pflag.FlagSet, c command, stdout io.Writer, args []string) error 
 		return &usageError{msg: err.Error(), hint: fmt.Sprintf(`run "scanlab help %s" for its options`, c.name)}
 	}
 	return nil
+}
+
+// helpWidth is the width help text is wrapped to.
+const helpWidth = 80
+
+// wrap breaks line at spaces so that no line is wider than helpWidth,
+// indenting continuation lines by indent spaces, and ends it with a newline.
+func wrap(line string, indent int) string {
+	var b strings.Builder
+	for len(line) > helpWidth {
+		cut := strings.LastIndexByte(line[:helpWidth+1], ' ')
+		if cut <= indent {
+			break
+		}
+		b.WriteString(line[:cut])
+		b.WriteString("\n")
+		line = strings.Repeat(" ", indent) + strings.TrimLeft(line[cut:], " ")
+	}
+	b.WriteString(line)
+	b.WriteString("\n")
+	return b.String()
 }

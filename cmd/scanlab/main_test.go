@@ -288,3 +288,21 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestHelpFitsEightyColumns checks every command's help, and the command
+// list, for lines wider than 80 columns. Lines that show a PDQ hash (64 hex
+// digits) cannot be broken and are exempt.
+func TestHelpFitsEightyColumns(t *testing.T) {
+	hash := regexp.MustCompile(`[0-9a-f]{64}`)
+	texts := map[string]string{"": mainHelp()}
+	for name, c := range commands {
+		texts[name] = c.usage
+	}
+	for name, text := range texts {
+		for i, line := range strings.Split(text, "\n") {
+			if len([]rune(line)) > 80 && !hash.MatchString(line) {
+				t.Errorf("help %q line %d is %d columns: %q", name, i+1, len([]rune(line)), line)
+			}
+		}
+	}
+}

@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"scanlab"
-	"scanlab/experiments"
 	"scanlab/kms"
+	"scanlab/modes"
 	"scanlab/relay"
 )
 
@@ -30,8 +30,10 @@ certificate (public) to --ca-out; devices must trust it.
 Options:
     -l, --listen ADDR    address to listen on (default "127.0.0.1:0")
     -d, --db FILE        database file (default "relay.db")
-    -m, --mode MODE      server logic to run: %s, or none (default "serverscan")
-        --ca-out FILE    where to write the CA certificate (default DB + ".ca.pem")
+    -m, --mode MODE      server logic to run: %s,
+                         or none (default "serverscan")
+        --ca-out FILE    where to write the CA certificate
+                         (default DB + ".ca.pem")
         --kms FILE       keep the key-management keys in FILE, sealed under
                          the passphrase in $SCANLAB_KMS_PASSPHRASE; without it
                          the keys live only in memory and the database is
@@ -43,15 +45,15 @@ It prints "listening on ADDR" when ready and stops on SIGINT or SIGTERM.
 
 Example:
     $ export SCANLAB_KMS_PASSPHRASE='a long passphrase'
-    $ scanlab relay --listen 127.0.0.1:7443 --db relay.db --kms relay.kms
-    scanlab relay: listening on 127.0.0.1:7443 (CA certificate in relay.db.ca.pem)
+    $ scanlab relay --listen 127.0.0.1:7443 --db r.db --kms r.kms
+    scanlab relay: listening on 127.0.0.1:7443 (CA certificate in r.db.ca.pem)
 `
 
 func init() {
 	register(command{
 		name:    "relay",
 		summary: "run the provider's TLS relay as a standalone process",
-		usage:   fmt.Sprintf(relayUsage, strings.Join(experiments.ModeNames(), ", ")),
+		usage:   fmt.Sprintf(relayUsage, strings.Join(modes.Names, ", ")),
 		run:     runRelay,
 	})
 }
@@ -73,9 +75,9 @@ func runRelay(stdout, stderr io.Writer, args []string) error {
 	}
 	var logic func(scanlab.ServerEnv) (scanlab.ServerLogic, error)
 	if *modeName != "none" {
-		m, ok := experiments.ModeByName(*modeName, experiments.ModeConfig{})
-		if !ok {
-			return &usageError{msg: fmt.Sprintf("unknown mode %q", *modeName), hint: "modes: " + strings.Join(experiments.ModeNames(), ", ") + ", none"}
+		m, err := modes.New(*modeName, modes.Config{})
+		if err != nil {
+			return &usageError{msg: err.Error(), hint: "modes: " + strings.Join(modes.Names, ", ") + ", none"}
 		}
 		logic = m.NewServer
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"scanlab/experiments"
+	"scanlab/internal/buildinfo"
 	"scanlab/report"
 )
 
@@ -31,10 +32,12 @@ Options:
         --full             the largest sizes (10^7 hashes, 10^4 users)
         --keep-state DIR   keep each run's relay database and raw wire
                            capture (files named wire*) in DIR
-        --shard i/n        run only slice i of n of each sweep (coverage);
-                           combine the slices with "scanlab merge"
+        --shard i/n        run only slice i of n of the named experiments'
+                           sweeps (those that shard: coverage); combine
+                           the slices with "scanlab merge"
         --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
-                           or $JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
+                           or $JOB_COMPLETION_INDEX (Kubernetes Indexed
+                           Job); an error when neither is set
         --config FILE      a TOML sweep file: seed, quick, out, experiments,
                            and a [coverage] table (users, days,
                            offender_share, report_rates, dm_policies,
@@ -48,13 +51,14 @@ Options:
 
 Example:
     $ scanlab run visibility --seed 1 --out out --keep-state state
-    $ grep -rlF -f out/visibility/canaries.txt state/*/relay*.db state/*/wire* || echo "no canary at rest or on the wire"
+    $ grep -rlF -f out/visibility/canaries.txt state/*/relay*.db state/*/wire* \
+        || echo "no canary at rest or on the wire"
 `
 
 func experimentList() string {
 	var b strings.Builder
 	for _, e := range experiments.All() {
-		fmt.Fprintf(&b, "    %-12s %s\n", e.Name, e.Summary)
+		b.WriteString(wrap(fmt.Sprintf("    %-12s %s", e.Name, e.Summary), 17))
 	}
 	return b.String()
 }
@@ -78,82 +82,107 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	full := fs.Bool("full", false, "largest sizes")
 	shardFlag := fs.String("shard", "", "slice `i/n` of each sweep")
 	shards := fs.Int("shards", 0, "number of slices, index from the scheduler's environment")
-	relayAddr := fs.String("relay", "", "run latency against the relay at `host:port`")
 	configPath := fs.String("config", "", "TOML sweep `file`")
-	fs.String("relay-ca", "", "CA certificate `file` of the --relay relay")
-	fs.String("relay-mode", "serverscan", "the --relay relay's `mode` (serverscan or e2ee)")
+	var lat experiments.LatencyOptions
+	fs.StringVar(&lat.Relay, "relay", "", "run latency against the relay at `host:port`")
+	fs.StringVar(&lat.RelayCA, "relay-ca", "", "CA certificate `file` of the --relay relay")
+	fs.StringVar(&lat.RelayMode, "relay-mode", "serverscan", "the --relay relay's `mode`")
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
-	names := fs.Args()
-	var sweep *experiments.SweepSpec
-	if *configPath != "" {
-		cfg, err := experiments.LoadConfig(*configPath)
-		if err != nil {
-			return &usageError{msg: err.Error(), hint: `run "scanlab help run" for the keys a sweep file takes`}
-		}
-		if cfg.Seed != nil && !fs.Changed("seed") {
-			*seed = *cfg.Seed
-		}
-		if cfg.Quick != nil && !fs.Changed("quick") {
-			*quick = *cfg.Quick
-		}
-		if cfg.Out != nil && !fs.Changed("out") {
-			*out = *cfg.Out
-		}
-		if len(names) == 0 {
-			names = cfg.Experiments
-		}
-		sweep = &cfg.Coverage
-	}
-	for _, n := range names {
-		if _, ok := experiments.Lookup(n); !ok {
-			return &usageError{msg: fmt.Sprintf("unknown experiment %q", n), hint: "experiments: " + strings.Join(experiments.Names(), ", ")}
-		}
-	}
-	if *relayAddr != "" && (len(names) != 1 || names[0] != "latency") {
-		return &usageError{msg: "--relay applies to the latency experiment only", hint: "scanlab run latency --relay HOST:PORT --relay-ca FILE"}
-	}
+	o := experiments.Options{Seed: *seed, Out: *out, KeepState: *keep, Revision: buildinfo.Read()}
 	if *quick && *full {
 		return &usageError{msg: "--quick and --full exclude each other"}
 	}
-	shard := experiments.Shard{I: 0, N: 1}
 	switch {
-	case *shardFlag != "" && *shards != 0:
-		return &usageError{msg: "give --shard or --shards, not both"}
-	case *shardFlag != "":
-		s, err := experiments.ParseShard(*shardFlag)
-		if err != nil {
-			return &usageError{msg: err.Error()}
-		}
-		shard = s
-	case *shards != 0:
-		s, err := experiments.ShardFromEnv(*shards)
-		if err != nil {
-			return &usageError{msg: err.Error(), hint: "set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, or use --shard i/n"}
-		}
-		shard = s
+	case *quick:
+		o.Scale = experiments.Quick
+	case *full:
+		o.Scale = experiments.Full
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	names := fs.Args()
+	if *configPath != "" {
+		var err error
+		if names, err = applyConfig(*configPath, fs, &o, names); err != nil {
+			return err
+		}
+	}
+	if lat.Relay != "" {
+		if len(names) != 1 || names[0] != "latency" {
+			return &usageError{msg: "--relay applies to the latency experiment only", hint: "scanlab run latency --relay HOST:PORT --relay-ca FILE"}
+		}
+		o.Latency = lat
+	} else if fs.Changed("relay-ca") || fs.Changed("relay-mode") {
+		return &usageError{msg: "--relay-ca and --relay-mode need --relay"}
+	}
+	shard, err := shardOption(*shardFlag, *shards)
+	if err != nil {
+		return err
+	}
+	o.Shard = shard
+	if _, err := experiments.Select(names, shard); err != nil {
+		return &usageError{msg: err.Error(), hint: `run "scanlab help run" for the experiments and options`}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return &hintError{err: err, hint: "choose a writable directory with --out"}
 	}
-	params := map[string]string{}
-	// Every flag's value goes to the manifest; experiments read "full" here.
-	fs.VisitAll(func(f *pflag.Flag) { params[f.Name] = f.Value.String() })
-	params["experiments"] = strings.Join(names, ",")
 	progress, done := progressOutput(stderr)
-	err := experiments.Run(names, experiments.Options{
-		Seed: *seed, Out: *out, Quick: *quick, KeepState: *keep, Progress: progress, Params: params, Shard: shard, Sweep: sweep,
-	})
+	o.Progress = progress
+	err = experiments.Run(names, o)
 	done()
 	if err != nil || shard.N > 1 {
 		// A slice has no whole results to report on until "scanlab merge".
 		return err
 	}
 	// The report covers whatever experiments the directory now holds.
-	if _, err := report.Generate(*out); err != nil {
+	if _, err := report.Generate(o.Out); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	fmt.Fprintf(stderr, "scanlab: report in %s\n", filepath.Join(*out, "REPORT.md"))
+	fmt.Fprintf(stderr, "scanlab: report in %s\n", filepath.Join(o.Out, "REPORT.md"))
 	return nil
+}
+
+// applyConfig reads a sweep file into o; flags given on the command line
+// win. It returns the experiments to run.
+func applyConfig(path string, fs *pflag.FlagSet, o *experiments.Options, names []string) ([]string, error) {
+	cfg, err := experiments.LoadConfig(path)
+	if err != nil {
+		return nil, &usageError{msg: err.Error(), hint: `run "scanlab help run" for the keys a sweep file takes`}
+	}
+	if cfg.Seed != nil && !fs.Changed("seed") {
+		o.Seed = *cfg.Seed
+	}
+	if cfg.Scale != nil && !fs.Changed("quick") && !fs.Changed("full") {
+		o.Scale = *cfg.Scale
+	}
+	if cfg.Out != nil && !fs.Changed("out") {
+		o.Out = *cfg.Out
+	}
+	o.Coverage = cfg.Coverage
+	if len(names) == 0 {
+		names = cfg.Experiments
+	}
+	return names, nil
+}
+
+// shardOption reads --shard i/n or --shards n (the index from a batch
+// scheduler's environment).
+func shardOption(shard string, shards int) (experiments.Shard, error) {
+	switch {
+	case shard != "" && shards != 0:
+		return experiments.Shard{}, &usageError{msg: "give --shard or --shards, not both"}
+	case shard != "":
+		s, err := experiments.ParseShard(shard)
+		if err != nil {
+			return s, &usageError{msg: err.Error()}
+		}
+		return s, nil
+	case shards != 0:
+		s, err := experiments.ShardFromEnv(shards)
+		if err != nil {
+			return s, &usageError{msg: err.Error(), hint: "set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, or use --shard i/n"}
+		}
+		return s, nil
+	}
+	return experiments.Shard{}, nil
 }

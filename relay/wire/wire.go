@@ -61,7 +61,9 @@ const (
 	ReportMsg  Type = 13 // → report
 	Reported   Type = 14 // ← number of detections raised
 	Error      Type = 15 // ← error text
-	maxType    Type = 15
+	CertFor    Type = 16 // → the identity bundle the device published: ask for a sender certificate
+	Cert       Type = 17 // ← sender certificate, in the mode's encoding
+	maxType    Type = 17
 )
 
 // Errors callers branch on.

@@ -1,0 +1,52 @@
+package textscan_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"scanlab/corpus"
+	"scanlab/textscan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// TestHeldOutTemplates evaluates the rules and the naive Bayes model (trained
+// on the whole default text workload) on the held-out template set of package
+// corpus, written apart from the rules and the workload. The counts are
+// committed in testdata/heldout.golden; a change to a classifier or to the
+// set that moves them fails here until the file is rewritten with -update,
+// so the figures quoted from it stay the figures the code gives.
+func TestHeldOutTemplates(t *testing.T) {
+	work, err := corpus.GenerateTexts(corpus.DefaultTextConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := textscan.Train(corpus.TextExamples(work.Messages()))
+	var buf bytes.Buffer
+	for _, c := range []textscan.Classifier{textscan.Rules(), model} {
+		m, err := corpus.EvaluateHeldOut(c, corpus.DefaultHeldOutConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.WriteTable(&buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("held-out templates (synthetic texts):\n%s", buf.String())
+	golden := filepath.Join("testdata", "heldout.golden")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("held-out figures changed; rerun with -update and quote the new ones:\n%s", buf.String())
+	}
+}
