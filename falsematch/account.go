@@ -12,7 +12,8 @@ import (
 // account when it holds more than t matches (t+1 Shamir shares of a
 // degree-t polynomial recover the key), so the account is revealed at its
 // (t+1)-th false match, not its t-th. Package clientscan/psi computes the
-// same quantity (AccountFalseFlagProbability) and must agree with this one.
+// same quantity (AccountFalseFlagProbability) by calling the same function,
+// stats.BinomialSurvival; TestRevealAgreesWithPSI checks they agree.
 // Values below about 5e−324 underflow to 0: use [LogRevealProbability].
 func RevealProbability(n int, p float64, t int) float64 {
 	return stats.BinomialSurvival(n, p, t)
