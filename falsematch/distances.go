@@ -124,28 +124,6 @@ func buildList(photos []Photo) []listEntry {
 	return list
 }
 
-// generatedDistances fills the histograms of generated images against the
-// list and returns them; only usable images count.
-func generatedDistances(g *generated, list []listEntry) (nearest, nearestDih, pairs *histogram) {
-	nearest, nearestDih, pairs = new(histogram), new(histogram), new(histogram)
-	for i, d := range g.dihedral {
-		if g.quality[i] < perceptual.MinQuality {
-			continue
-		}
-		best, bestDih := perceptual.Bits, perceptual.Bits
-		for _, e := range list {
-			dist := perceptual.Distance(d[perceptual.Original], e.Hash)
-			pairs[dist]++
-			best = min(best, dist)
-			dm, _ := d.MinDistance(e.Hash)
-			bestDih = min(bestDih, dm)
-		}
-		nearest[best]++
-		nearestDih[bestDih]++
-	}
-	return nearest, nearestDih, pairs
-}
-
 // realDistances compares the listed photographs with each other, leaving
 // out their own scene, and the scenes' other files with their entry.
 func realDistances(list []listEntry) (nearest, pairs, same *histogram) {

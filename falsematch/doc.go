@@ -9,8 +9,9 @@
 // photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 // palapeli-data and jigzo-data, Meta's PDQ test images, and the Go
 // toolchain's and golang.org/x/image's test photos), one entry per scene.
-// The benign images are ≥ 10,000 distinct images from
-// corpus.GenerateImage, regenerated from the seed at run time, and,
+// The benign images are distinct images from corpus.GenerateImage
+// (QuickImages, DefaultImages or FullImages of them, by [Size]),
+// regenerated from the seed at run time on every CPU, and,
 // separately, the listed photographs themselves with their own scene left
 // out. [Run] reports:
 //
@@ -53,7 +54,8 @@
 // assumed as a margin. Those are per-image rates of a different hash
 // (NeuralHash, a neural embedding, not PDQ's DCT signs), on about 10⁸ real
 // photographs, against a list of millions of entries, with matches
-// confirmed by people. Here: PDQ, tens of thousands of images at most, tens
+// confirmed by people. Here: PDQ, thousands of images by default (millions
+// at the full size, the fewest that can bound p near 10⁻⁶), tens
 // of real list entries, and no human review; the per-pair tail is a model
 // and the per-image bound is limited by n (about 3/n when nothing matches).
 package falsematch

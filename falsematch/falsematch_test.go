@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	"scanlab/perceptual"
@@ -159,34 +160,62 @@ func TestRunDeterministic(t *testing.T) {
 }
 
 // TestMatchesCounted plants a list entry's own hash among the benign
-// images: it must be counted as a match, by the histogram and the matcher.
+// images: it must be counted as a match, by the histogram and the matcher,
+// and a measurement whose two counts disagree must fail.
 func TestMatchesCounted(t *testing.T) {
 	photos, err := RealPhotos()
 	if err != nil {
 		t.Fatal(err)
 	}
 	list := buildList(photos)
-	g := generateBenign(3, 5, 1)
-	g.dihedral[2][perceptual.Original] = list[4].Hash
-	g.quality[2] = 100
-	nearest, _, _ := generatedDistances(g, list)
-	if x := nearest.atMost(perceptual.MatchThreshold); x != 1 {
-		t.Fatalf("%d matches, want 1", x)
+	m := listMatcher(list)
+	g := &generated{}
+	var planted, blank perceptual.Dihedral
+	for k := range planted {
+		planted[k] = list[4].Hash
 	}
-	if err := checkWithMatcher(g, list, 1); err != nil {
+	g.add(planted, 100, list, m)
+	g.add(blank, 100, list, m)
+	g.add(planted, perceptual.MinQuality-1, list, m) // too poor to count
+	if x := g.nearest.atMost(perceptual.MatchThreshold); x != 1 || g.matcherHits != 1 || g.nearest.n() != 2 {
+		t.Fatalf("%d matches by distance, %d by the matcher, %d images; want 1, 1, 2", x, g.matcherHits, g.nearest.n())
+	}
+	if err := (&Result{}).measure(g, list); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkWithMatcher(g, list, 0); err == nil {
-		t.Fatal("a wrong count was not caught")
+	g.matcherHits = 0
+	if err := (&Result{}).measure(g, list); err == nil {
+		t.Fatal("a matcher count that disagrees with the histogram was not caught")
 	}
-	row, err := rateRow("generated", "pdq", nearest, len(list))
-	if err != nil || row.Matches != 1 || row.Interval.Estimate != 1.0/float64(row.Images) || row.Upper95 <= row.Interval.Estimate {
+	row, err := rateRow("generated", "pdq", &g.nearest, len(list))
+	if err != nil || row.Matches != 1 || row.Interval.Estimate != 0.5 || row.Upper95 <= row.Interval.Estimate {
 		t.Fatalf("row %+v, %v", row, err)
 	}
 }
 
+// TestProgress: a measurement reports its progress up to the total, at
+// most progressEvery times.
+func TestProgress(t *testing.T) {
+	var calls, last atomic.Int64
+	cfg := Config{Seed: 2, Workers: 2, Progress: func(done, total int) {
+		calls.Add(1)
+		if total != 30 {
+			t.Errorf("total %d, want 30", total)
+		}
+		if done == total {
+			last.Store(int64(done))
+		}
+	}}
+	if _, err := run(cfg, 30); err != nil {
+		t.Fatal(err)
+	}
+	if last.Load() != 30 || calls.Load() == 0 || calls.Load() > progressEvery {
+		t.Fatalf("%d calls, last done %d", calls.Load(), last.Load())
+	}
+}
+
 func TestSizes(t *testing.T) {
-	for s, want := range map[Size]int{Quick: 1_000, Default: 10_000, Full: 100_000, "": 10_000} {
+	for s, want := range map[Size]int{Quick: 1_000, Default: 5_000, Full: 3_000_000, "": 5_000} {
 		if n, err := s.GeneratedImages(); err != nil || n != want {
 			t.Fatalf("%q: %d, %v", s, n, err)
 		}
@@ -202,10 +231,15 @@ func TestSizes(t *testing.T) {
 // BenchmarkGenerateAndHash measures the cost of one benign image: drawing
 // it and computing its eight PDQ hashes.
 func BenchmarkGenerateAndHash(b *testing.B) {
+	photos, err := RealPhotos()
+	if err != nil {
+		b.Fatal(err)
+	}
+	list := buildList(photos)
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
-		generateBenign(seed, 1, 1) // one image per call: image 0 of another seed each time
+		generateBenign(Config{Seed: seed, Workers: 1}, 1, list) // one image per call: image 0 of another seed each time
 	}
 }
 
