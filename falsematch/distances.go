@@ -16,6 +16,9 @@ const (
 	SetSameScene                = "same-scene/real"            // each other file of a scene to the scene's listed file: true matches
 )
 
+// Sets lists the distance sets in the order a [Result] reports them.
+var Sets = []string{SetNearestGenerated, SetNearestGeneratedDihedral, SetPairsGenerated, SetNearestReal, SetPairsReal, SetSameScene}
+
 // histogram counts distances 0..256.
 type histogram [perceptual.Bits + 1]int64
 

@@ -187,7 +187,7 @@ func TestMatchesCounted(t *testing.T) {
 	if err := (&Result{}).measure(g, list); err == nil {
 		t.Fatal("a matcher count that disagrees with the histogram was not caught")
 	}
-	row, err := rateRow("generated", "pdq", &g.nearest, len(list))
+	row, err := rateRow(BenignGenerated, HashPDQ, &g.nearest, len(list))
 	if err != nil || row.Matches != 1 || row.Interval.Estimate != 0.5 || row.Upper95 <= row.Interval.Estimate {
 		t.Fatalf("row %+v, %v", row, err)
 	}

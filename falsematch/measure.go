@@ -46,20 +46,37 @@ func (s Size) GeneratedImages() (int, error) {
 
 // Config is one measurement.
 type Config struct {
-	Seed    uint64
-	Size    Size
+	Seed uint64
+	Size Size
+	// Images, if positive, replaces the size's number of generated
+	// images.
+	Images  int
 	Workers int // goroutines generating images; 0 means one per CPU. Does not change the result.
 	// Progress, if set, hears how many of the total images are done, up
 	// to progressEvery times, from any of the workers.
 	Progress func(done, total int)
 }
 
+// The benign sets and hash comparisons of [ImageRateRow].
+const (
+	BenignGenerated = "generated"            // the generated images against the list
+	BenignReal      = "real-leave-scene-out" // each listed photograph against the entries of other scenes
+	HashPDQ         = "pdq"                  // the image's PDQ hash as it is
+	HashPDQDihedral = "pdq-dihedral"         // the best of its eight rotations and mirror images
+)
+
+// Benigns and Hashes list those values in the order rows report them.
+var (
+	Benigns = []string{BenignGenerated, BenignReal}
+	Hashes  = []string{HashPDQ, HashPDQDihedral}
+)
+
 // ImageRateRow is a measured per-image false-match probability: the share
 // of benign images whose nearest list entry is within the PDQ match
 // threshold, both hashes of quality at least perceptual.MinQuality.
 type ImageRateRow struct {
-	Benign    string // "generated" or "real-leave-scene-out"
-	Hash      string // "pdq", or "pdq-dihedral" (the best of the eight rotations and mirror images)
+	Benign    string // BenignGenerated or BenignReal
+	Hash      string // HashPDQ or HashPDQDihedral
 	Images    int    // benign images of usable quality (n)
 	Matches   int    // of which within Threshold of some entry (x)
 	ListSize  int    // usable list entries (one per scene)
@@ -106,6 +123,9 @@ func Run(cfg Config) (*Result, error) {
 	n, err := cfg.Size.GeneratedImages()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Images > 0 {
+		n = cfg.Images
 	}
 	return run(cfg, n)
 }
@@ -157,7 +177,7 @@ func (res *Result) measure(g *generated, list []listEntry) error {
 	for _, r := range []struct {
 		benign, hash string
 		h            *histogram
-	}{{"generated", "pdq", nearest}, {"generated", "pdq-dihedral", nearestDih}, {"real-leave-scene-out", "pdq", rNearest}} {
+	}{{BenignGenerated, HashPDQ, nearest}, {BenignGenerated, HashPDQDihedral, nearestDih}, {BenignReal, HashPDQ, rNearest}} {
 		row, err := rateRow(r.benign, r.hash, r.h, len(list))
 		if err != nil {
 			return err
@@ -194,7 +214,7 @@ func rateRow(benign, hash string, nearest *histogram, listSize int) (ImageRateRo
 func (res *Result) markers() []Marker {
 	var ms []Marker
 	for _, r := range res.Rates {
-		if r.Benign == "generated" && r.Hash == "pdq" && !r.Interval.NoData {
+		if r.Benign == BenignGenerated && r.Hash == HashPDQ && !r.Interval.NoData {
 			ms = append(ms, Marker{Basis: BasisMeasuredUpper, PImage: r.Upper95})
 		}
 	}

@@ -18,7 +18,6 @@ type results struct {
 	sweeps      []schema.CoverageSweepRow
 	accounts    []schema.AccountsRow
 	prevention  []schema.PreventionRow
-	falseFlag   []schema.FalseFlagRow
 	eva         []schema.EvasionRow
 	thornMetric []schema.ThornMetricRow
 	lat         []schema.LatencyRow
@@ -59,7 +58,6 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.CoverageSweeps, &r.sweeps) },
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },
 		func() error { return input(r, dir, schema.Prevention, &r.prevention) },
-		func() error { return input(r, dir, schema.FalseFlag, &r.falseFlag) },
 		func() error { return input(r, dir, schema.Evasion, &r.eva) },
 		func() error { return input(r, dir, schema.ThornMetric, &r.thornMetric) },
 		func() error { return input(r, dir, schema.Latency, &r.lat) },

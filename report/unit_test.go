@@ -229,35 +229,6 @@ func TestPooledAndFalseAlarms(t *testing.T) {
 	}
 }
 
-func TestFalseFlagSentence(t *testing.T) {
-	row := func(tt int, pa float64) schema.FalseFlagRow {
-		return schema.FalseFlagRow{T: tt, Library: 2024, Images: 100000, PImage: 0.003, PAccount: pa, Basis: schema.BasisUpperBound, MeasuredOn: 1000}
-	}
-	for _, tt := range []struct {
-		name string
-		g    []schema.FalseFlagRow
-		want []string
-		not  []string
-	}{
-		{"all-equal", []schema.FalseFlagRow{row(1, 1), row(30, 1)}, []string{"stays at at most 1 for every threshold from t=1 to t=30", "stays above one in a trillion"}, []string{"falls"}},
-		{"falling", []schema.FalseFlagRow{row(1, 0.5), row(10, 1e-13)}, []string{"at most 0.5 at t=1 and at most 1e-13 at t=10", "from t=10 on", "95% upper bound"}, nil},
-		{"measured", []schema.FalseFlagRow{{T: 1, Library: 5, Images: 10, PImage: 0.01, PAccount: 0.1, Basis: schema.BasisMeasured, MeasuredOn: 100}}, []string{"is 0.1 at t=1", "measured on 100 harmless images"}, []string{"at most", "bound"}},
-	} {
-		t.Run("case="+tt.name, func(t *testing.T) {
-			s := falseFlagSentence(tt.g)
-			for _, w := range tt.want {
-				if !strings.Contains(s, w) {
-					t.Errorf("%q lacks %q", s, w)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(s, w) {
-					t.Errorf("%q contains %q", s, w)
-				}
-			}
-		})
-	}
-}
 
 func TestScalingSentence(t *testing.T) {
 	g := scalingGroup{key: "users", unit: "messages", whats: []string{"one", "flat", "grows"}, pts: map[string]plotter.XYs{

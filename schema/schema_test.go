@@ -55,10 +55,6 @@ func codecs() []codec {
 	return []codec{
 		csvCodec(Coverage, []CoverageRow{cov, none, meta}),
 		csvCodec(CoverageSweeps, []CoverageSweepRow{{cov, BaseVariant}, {none, Variant{"modified-clients", "0.05;t=5"}}}),
-		csvCodec(FalseFlag, []FalseFlagRow{
-			{T: 1, Library: 2024, Images: 100, PImage: 0.003, PAccount: 0.036702, Basis: BasisUpperBound, MeasuredOn: 1000},
-			{T: 30, Library: 2024, Images: 100, PImage: 1.5e-4, PAccount: 3.39531e-53, Basis: BasisMeasured, MeasuredOn: 20000},
-		}),
 		csvCodec(Accounts, []AccountsRow{
 			{Mode: "clientscan", Variant: BaseVariant, Group: GroupOffender, Accounts: 375, Flagged: 300, FlaggedLo: 0.755, FlaggedHi: 0.84,
 				FlaggedMetadata: 250, FlaggedContent: 120, Reported: 20, MedianDaysToFlag: 3.25, MedianMessagesToFlag: Some(2)},
@@ -77,6 +73,30 @@ func codecs() []codec {
 			{Algo: "pdq", Transform: "noise0.2", Strength: 0.2, Items: 411, Threshold: Some(72), Recall: 100, Precision: 100, ThornRecall: 99.222, ThornThreshold: Some(66)},
 			{Algo: "pdq", Transform: "blur0.5", Strength: 0.5, Items: 411, Recall: 0, Precision: nan, ThornRecall: nan},
 		}),
+		csvCodec(ImageRate, []ImageRateRow{
+			{Benign: "generated", Hash: "pdq", Drawn: 5000, Distinct: 5000, Images: 4987, Matches: 0, ListSize: 68, ListSources: 10, Threshold: 31,
+				Rate: 0, Lo: 0, Hi: 0.000739448, Upper95: 0.000600535},
+			{Benign: "real-leave-scene-out", Hash: "pdq", Drawn: 68, Distinct: 68, Images: 68, Matches: 2, ListSize: 68, ListSources: 10, Threshold: 31,
+				Rate: 2.0 / 68, Lo: 0.00357857, Hi: 0.102181, Upper95: 0.0899},
+		}),
+		csvCodec(Distances, []DistanceRow{{Set: "nearest/generated", Distance: 84, Count: 3}, {Set: "pairs/generated", Distance: 128, Count: 1_234_567_890_123}}),
+		csvCodec(DistanceSummary, []DistanceSummaryRow{
+			{Set: "pairs/generated", N: 339150, Min: 70, P01: 100, P50: 128, Mean: 127.8123, SD: 8.01, AtMostThreshold: 0, Threshold: 31},
+			{Set: "same-scene/real", N: 0, Min: 256, P01: 256, P50: 256, Threshold: 31},
+		}),
+		csvCodec(TailFits, []TailFitRow{
+			{Pairs: "pairs/generated", N: 339150, Model: "binomial", Mean: 127.8, SD: 8.1, EffectiveBits: 249, Log10PPair: -31.25, ListSize: 1_000_000,
+				Log10PImage: -25.25, PImage: math.Pow(10, -25.25)},
+			{Pairs: "pairs/real", N: 2278, Model: "exponential", Mean: 124, SD: 11, Log10PPair: -400.5, ListSize: 68,
+				Log10PImage: -398.667, PImage: 0},
+		}),
+		csvCodec(TailChecks, []TailCheckRow{{Pairs: "pairs/generated", Distance: 97, Count: 33, Observed: 33.0 / 339150,
+			Hypergeometric: 1.2e-5, Normal: 8e-5, Binomial: 7.7e-5, LowerTail: 9e-5, Exponential: 0}}),
+		csvCodec(Curve, []CurveRow{
+			{Library: 1000, T: 1, PImage: 1e-9, Basis: "sweep", Log10PAccount: -12.301, PAccount: math.Pow(10, -12.301)},
+			{Library: 100_000, T: 50, PImage: 3e-8, Basis: "apple-neuralhash-measured", Log10PAccount: -372.8, PAccount: 0},
+		}),
+		csvCodec(SafeRates, []SafeRateRow{{Library: 10_000, T: 30, Target: 1e-12, Log10MaxPImage: -4.75, MaxPImage: math.Pow(10, -4.75)}}),
 		csvCodec(Latency, []LatencyRow{{"e2ee", "text", "wire", 200, 110.9, 140.6, 177.6}}),
 		csvCodec(LatencySamples, []LatencySampleRow{{"e2ee", "image", 7, "total", 9_600_123}}),
 		csvCodec(Bytes, []BytesRow{{"clientscan", "image", 200, 86329, 88997, 86864}}),
