@@ -380,6 +380,8 @@ func TestMissingExperiment(t *testing.T) {
 		{"evasion/thorn-metric.csv", nil, []string{"evasion-thorn"}},
 		{"scaling", []string{"scaling-list_size-us_query"}, []string{"coverage-any"}},
 		{"privacy", []string{"privacy-below-threshold"}, []string{"coverage-any", "visibility-e2ee"}},
+		{"falsematch", []string{"falsematch-distances", "falsematch-account", "falsematch-threshold"}, []string{"privacy-below-threshold"}},
+		{"falsematch/curve.csv", []string{"falsematch-account", "falsematch-threshold"}, []string{"falsematch-distances"}},
 	} {
 		t.Run("remove="+tt.remove, func(t *testing.T) {
 			svgOnly(t)

@@ -25,6 +25,7 @@ type results struct {
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
 	privacy     []schema.BelowThresholdRow
+	fm          falseMatch // the falsematch files (find_falsematch.go)
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -65,6 +66,7 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
+		func() error { return r.loadFalseMatch(dir) },
 	} {
 		if err := read(); err != nil {
 			return nil, err

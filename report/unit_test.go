@@ -229,7 +229,6 @@ func TestPooledAndFalseAlarms(t *testing.T) {
 	}
 }
 
-
 func TestScalingSentence(t *testing.T) {
 	g := scalingGroup{key: "users", unit: "messages", whats: []string{"one", "flat", "grows"}, pts: map[string]plotter.XYs{
 		"one":   {{X: 100, Y: 5}},
