@@ -94,8 +94,9 @@ type Client struct {
 
 // RemoteError is an error the relay reported for a request.
 type RemoteError struct {
-	Code wire.Code
-	Msg  string
+	Code    wire.Code
+	Closing bool // the relay closed the connection after it
+	Msg     string
 }
 
 func (e *RemoteError) Error() string { return e.Msg }
@@ -307,7 +308,7 @@ func (c *Client) roundTrip(t wire.Type, payload []byte, want wire.Type, wait tim
 		if err != nil {
 			return nil, true, &RemoteError{Code: wire.Refused, Msg: "relay: unreadable error reply"}
 		}
-		return nil, true, &RemoteError{Code: rep.Code, Msg: rep.Msg}
+		return nil, true, &RemoteError{Code: rep.Code, Closing: rep.Closing, Msg: rep.Msg}
 	}
 	if f.Type != want {
 		return nil, true, fmt.Errorf("relay: got frame type %d, want %d", f.Type, want)
@@ -348,8 +349,8 @@ func (c *Client) attempt(t wire.Type, payload []byte, want wire.Type, wait time.
 	case err == nil:
 		return p, nil
 	case errors.As(err, &re):
-		if re.Temporary() {
-			c.drop() // the relay may have closed it (a cap, the budget)
+		if re.Closing {
+			c.drop()
 		}
 		return nil, err
 	default:

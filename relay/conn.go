@@ -39,8 +39,9 @@ var (
 )
 
 // retryable lists the errors a device may retry: the relay stored nothing
-// and the same request may succeed later.
-var retryable = []error{ErrTooManyConns, ErrRateLimited, ErrBusy, ErrStorage, ErrInternal}
+// and the same request may succeed later. (ErrInternal is not among them:
+// the same request would fail the same way.)
+var retryable = []error{ErrTooManyConns, ErrRateLimited, ErrBusy, ErrStorage}
 
 // handle runs one connection: handshake, then requests until the device
 // leaves, a deadline passes or a request fails in a way that desynchronises
@@ -94,7 +95,7 @@ func (r *Relay) handshake(s *session) bool {
 	if over {
 		r.stats.refused.Add(1)
 		r.warn("device-cap", "connection refused: device at its connection cap", "remote", s.remote, "cap", r.cfg.MaxConnsPerDevice)
-		r.writeError(s, ErrTooManyConns)
+		r.writeError(s, ErrTooManyConns, true)
 		return false
 	}
 	return true
@@ -111,8 +112,8 @@ func (r *Relay) serveOne(s *session) bool {
 	typ, payload, err, fatal := r.safeDispatch(s, f)
 	f.Payload = nil
 	if err != nil {
-		r.log.Info("request refused", "remote", s.remote, "user", s.tag, "frame", f.Type, "err", err)
-		r.writeError(s, err)
+		r.log.Info("request refused", "remote", s.remote, "user", s.tag, "frame", f.Type, "err", loggable(err))
+		r.writeError(s, err, fatal)
 		return !fatal
 	}
 	return r.writeFrame(s, typ, payload) == nil
@@ -128,17 +129,18 @@ func (r *Relay) readFailed(s *session, err error) {
 		r.log.Info("connection timed out", "remote", s.remote, "user", s.tag, "err", err)
 	case errors.Is(err, ErrBusy):
 		r.warn("budget", "in-flight budget exhausted; connection closed", "remote", s.remote, "user", s.tag)
-		r.writeError(s, ErrBusy)
+		r.writeError(s, ErrBusy, true)
 	default:
 		r.log.Info("bad frame; closing connection", "remote", s.remote, "user", s.tag, "err", err)
-		r.writeError(s, err)
+		r.writeError(s, err, true)
 	}
 }
 
 // readFrame reads one request. The header must come within IdleTimeout
-// (FrameTimeout before registering); the payload within FrameTimeout plus
-// its size at MinRate, checked as it arrives, and every chunk is charged to
-// the in-flight budget before it is read.
+// (FrameTimeout before registering); then the payload must keep up with
+// MinRate on average from the header on, after FrameTimeout of grace,
+// checked at every read, and every byte is charged to the in-flight budget
+// before it is read.
 func (r *Relay) readFrame(s *session) (wire.Frame, error) {
 	idle := r.cfg.IdleTimeout
 	if s.user == "" {
@@ -146,16 +148,20 @@ func (r *Relay) readFrame(s *session) (wire.Frame, error) {
 	}
 	s.conn.SetReadDeadline(time.Now().Add(idle))
 	var start time.Time
+	charged := 0
 	return wire.ReadFrameWith(s.conn, r.cfg.MaxFrame, func(have, next int) error {
-		if have == 0 {
+		if start.IsZero() {
 			start = time.Now()
 		}
-		deadline := start.Add(r.cfg.FrameTimeout + r.transferTime(have+next))
+		deadline := start.Add(r.cfg.FrameTimeout + r.transferTime(have))
 		s.conn.SetReadDeadline(deadline)
-		if !r.budget.take(int64(next), deadline) {
-			return ErrBusy
+		if need := have + next - charged; need > 0 {
+			if !r.budget.take(int64(need), deadline) {
+				return ErrBusy
+			}
+			s.held += int64(need)
+			charged += need
 		}
-		s.held += int64(next)
 		return nil
 	})
 }
@@ -194,15 +200,19 @@ func (r *Relay) writeFrame(s *session, t wire.Type, payload []byte) error {
 }
 
 // writeError sends err as an Error frame, coded Retry if the device may try
-// again.
-func (r *Relay) writeError(s *session, err error) {
+// again, Fatal for an internal error, and marked closing if the relay closes
+// the connection after it.
+func (r *Relay) writeError(s *session, err error, closing bool) {
 	code := wire.Refused
 	for _, e := range retryable {
 		if errors.Is(err, e) {
 			code = wire.Retry
 		}
 	}
-	r.writeFrame(s, wire.Error, wire.EncodeError(wire.ErrorReply{Code: code, Msg: err.Error()}))
+	if errors.Is(err, ErrInternal) {
+		code = wire.Fatal
+	}
+	r.writeFrame(s, wire.Error, wire.EncodeError(wire.ErrorReply{Code: code, Closing: closing, Msg: err.Error()}))
 }
 
 // safeDispatch runs dispatch, turning a panic into [ErrInternal] for this

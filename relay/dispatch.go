@@ -96,7 +96,7 @@ func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
 		rc.Logic = time.Since(t0)
 		r.record(dets)
 		if err != nil {
-			return 0, nil, fmt.Errorf("relay: refused by server logic: %w", err)
+			return 0, nil, &logicError{"relay: refused by server logic", err}
 		}
 	}
 	enc := wire.EncodeEnvelope(e)
@@ -283,9 +283,29 @@ func (r *Relay) report(s *session, payload []byte) (wire.Type, []byte, error) {
 	dets, err := r.logic.Verify(rep)
 	r.record(dets)
 	if err != nil {
-		return 0, nil, fmt.Errorf("relay: report not verified: %w", err)
+		return 0, nil, &logicError{"relay: report not verified", err}
 	}
 	return wire.Reported, wire.EncodeCount(len(dets)), nil
+}
+
+// logicError is a refusal by the mode's server logic. Its text, which the
+// device sees, is the mode's and may quote message IDs or content, so the
+// relay's log records only what kind of refusal it was ([loggable]).
+type logicError struct {
+	what string
+	err  error
+}
+
+func (e *logicError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *logicError) Unwrap() error { return e.err }
+
+// loggable returns what of err may go into the log.
+func loggable(err error) string {
+	var le *logicError
+	if errors.As(err, &le) {
+		return le.what
+	}
+	return err.Error()
 }
 
 func envelopeFields(e scanlab.Envelope, s *session) map[string]string {

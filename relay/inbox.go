@@ -27,8 +27,9 @@ func newInbox(size int) inbox {
 func pairKey(e scanlab.Envelope) string { return string(e.From) + "\x00" + e.ID }
 
 // admit splits a fetched batch into deliveries new to the application and
-// the sequence numbers to acknowledge without handing them over (already
-// handed, or a copy of a message already handed).
+// the sequence numbers to acknowledge without handing them over (copies of
+// a message already handed). Records handed and not yet acknowledged are
+// neither: the application holds them and acknowledges them itself.
 func (b *inbox) admit(ds []wire.Delivery) (fresh []wire.Delivery, reack []uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -36,7 +37,6 @@ func (b *inbox) admit(ds []wire.Delivery) (fresh []wire.Delivery, reack []uint64
 		k := pairKey(d.Envelope)
 		switch {
 		case b.handed[d.Seq]:
-			reack = append(reack, d.Seq)
 		case b.recent[k]:
 			reack = append(reack, d.Seq)
 		default:
@@ -69,13 +69,15 @@ func (b *inbox) acked(seqs []uint64) {
 
 // Receive returns up to max messages new to the application, waiting up to
 // wait for some to arrive (a long poll). Each message is handed over once
-// per Client: a record fetched again because its ack was lost, or a second
-// copy of a (sender, message ID) the relay stored twice, is acknowledged
-// and dropped instead. The application acknowledges with [Client.Ack] once
-// it has kept a message; until then the relay keeps it.
+// per Client: a record fetched again while the application holds it
+// unacknowledged (its ack failed, or is still to come) is skipped, and a
+// second copy of a (sender, message ID) the relay stored twice (after its
+// dedup window) is acknowledged and dropped. The application acknowledges
+// with [Client.Ack] once it has kept a message; until then the relay keeps
+// it.
 func (c *Client) Receive(max int, wait time.Duration) ([]wire.Delivery, error) {
 	deadline := time.Now().Add(wait)
-	for {
+	for attempt := 0; ; attempt++ {
 		ds, err := c.fetch(c.user, max, time.Until(deadline))
 		if err != nil {
 			return nil, err
@@ -88,6 +90,11 @@ func (c *Client) Receive(max int, wait time.Duration) ([]wire.Delivery, error) {
 		}
 		if len(fresh) > 0 || len(ds) == 0 || !time.Now().Before(deadline) {
 			return fresh, nil
+		}
+		if len(reack) == 0 {
+			// Only records the application holds came back: the relay will
+			// answer at once again, so pause instead of spinning.
+			time.Sleep(min(c.opts.MinBackoff<<min(attempt, 6), time.Until(deadline)))
 		}
 	}
 }

@@ -104,9 +104,9 @@ const ChunkSize = 64 << 10
 //
 // If before is not nil it is called after the header and before each read
 // of the payload, with the number of payload bytes received so far and the
-// number about to be read; a non-nil error stops the read and is returned
-// wrapped. Callers use it to set deadlines that enforce a minimum transfer
-// rate and to charge the bytes to a memory budget.
+// most the read may return (it may return fewer); a non-nil error stops the
+// read and is returned wrapped. Callers use it to set deadlines that enforce
+// a minimum transfer rate and to charge the bytes to a memory budget.
 func ReadFrameWith(r io.Reader, max int, before func(have, next int) error) (Frame, error) {
 	var h [HeaderSize]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
@@ -134,9 +134,9 @@ func ReadFrameWith(r io.Reader, max int, before func(have, next int) error) (Fra
 		if cap(p)-len(p) < next {
 			p = slices.Grow(p, min(n, 2*cap(p))-len(p))
 		}
-		got, err := io.ReadFull(r, p[len(p):len(p)+next])
+		got, err := r.Read(p[len(p) : len(p)+next])
 		p = p[:len(p)+got]
-		if err != nil {
+		if err != nil && len(p) < n {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -434,12 +434,17 @@ const (
 	// Retry: the relay could not do it now (rate limit, busy, storage
 	// failure); the same request may succeed later. Nothing was stored.
 	Retry Code = 2
+	// Fatal: the relay failed on this request (an internal error). Nothing
+	// was stored; the same request would fail the same way.
+	Fatal Code = 3
 )
 
-// ErrorReply is the payload of an [Error] frame.
+// ErrorReply is the payload of an [Error] frame. Closing says the relay
+// closes the connection after it.
 type ErrorReply struct {
-	Code Code
-	Msg  string
+	Code    Code
+	Closing bool
+	Msg     string
 }
 
 // MaxErrorText bounds the text of an error reply, in bytes.
@@ -451,17 +456,29 @@ func EncodeError(e ErrorReply) []byte {
 	if len(msg) > MaxErrorText {
 		msg = msg[:MaxErrorText]
 	}
-	return builder(nil).u8(uint8(e.Code)).str(msg)
+	var closing uint8
+	if e.Closing {
+		closing = 1
+	}
+	return builder(nil).u8(uint8(e.Code)).u8(closing).str(msg)
 }
 
 // DecodeError decodes an error reply.
 func DecodeError(b []byte) (ErrorReply, error) {
 	p := parser{b: b}
-	e := ErrorReply{Code: Code(p.u8()), Msg: p.str(MaxErrorText, "error text")}
+	e := ErrorReply{Code: Code(p.u8())}
+	switch p.u8() {
+	case 0:
+	case 1:
+		e.Closing = true
+	default:
+		p.fail("closing flag not 0 or 1")
+	}
+	e.Msg = p.str(MaxErrorText, "error text")
 	if err := p.done(); err != nil {
 		return ErrorReply{}, fmt.Errorf("error reply: %w", err)
 	}
-	if e.Code != Refused && e.Code != Retry {
+	if e.Code != Refused && e.Code != Retry && e.Code != Fatal {
 		return ErrorReply{}, fmt.Errorf("error reply: %w: unknown code %d", ErrMalformed, e.Code)
 	}
 	return e, nil
