@@ -273,4 +273,3 @@ func TestRelayLimitFlags(t *testing.T) {
 		}
 	}
 }
-
