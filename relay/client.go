@@ -90,6 +90,9 @@ type Client struct {
 	reconnects     atomic.Int64
 
 	inbox inbox
+
+	ackMu   sync.Mutex
+	ackNext []uint64 // acknowledgements to send with the next Receive
 }
 
 // RemoteError is an error the relay reported for a request.
@@ -424,11 +427,60 @@ func (c *Client) FetchMailbox(mailbox scanlab.UserID, max int) ([]wire.Delivery,
 }
 
 func (c *Client) fetch(mailbox scanlab.UserID, max int, wait time.Duration) ([]wire.Delivery, error) {
-	p, err := c.call(wire.Fetch, wire.EncodeFetch(wire.FetchRequest{Mailbox: mailbox, Max: max, Wait: wait}), wire.Batch, wait, false)
+	return c.fetchAcking(mailbox, max, wait, nil)
+}
+
+// fetchAcking fetches after acknowledging acks in the same request.
+func (c *Client) fetchAcking(mailbox scanlab.UserID, max int, wait time.Duration, acks []uint64) ([]wire.Delivery, error) {
+	req := wire.FetchRequest{Mailbox: mailbox, Max: max, Wait: wait, Ack: acks}
+	p, err := c.call(wire.Fetch, wire.EncodeFetch(req), wire.Batch, wait, false)
 	if err != nil {
 		return nil, err
 	}
+	if len(acks) > 0 {
+		c.inbox.acked(acks)
+	}
 	return wire.DecodeBatch(p, c.maxFrame())
+}
+
+// AckNext queues acknowledgements to send with the next [Client.Receive],
+// saving a round trip; [Client.Ack] sends them at once. Until the relay has
+// them, the records stay stored (and are not handed over again).
+func (c *Client) AckNext(seqs ...uint64) {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	c.ackNext = append(c.ackNext, seqs...)
+}
+
+// FlushAcks sends the acknowledgements queued by [Client.AckNext] now.
+func (c *Client) FlushAcks() error {
+	for {
+		acks := c.takeAcks()
+		if len(acks) == 0 {
+			return nil
+		}
+		if _, err := c.Ack(acks...); err != nil {
+			c.requeueAcks(acks)
+			return err
+		}
+	}
+}
+
+// takeAcks returns up to wire.MaxBatch queued acknowledgements.
+func (c *Client) takeAcks() []uint64 {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	n := min(len(c.ackNext), wire.MaxBatch)
+	out := c.ackNext[:n:n]
+	c.ackNext = c.ackNext[n:]
+	return out
+}
+
+// requeueAcks puts acknowledgements back after a failed fetch.
+func (c *Client) requeueAcks(seqs []uint64) {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	c.ackNext = append(seqs, c.ackNext...)
 }
 
 func (c *Client) maxFrame() int {

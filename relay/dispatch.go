@@ -84,7 +84,9 @@ func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
 	if err := r.allow(s, "send", r.cfg.SendRate); err != nil {
 		return 0, nil, err
 	}
-	r.observe("TLS-terminated envelope in relay memory", payload, envelopeFields(e, s))
+	if r.cfg.Observe != nil {
+		r.observe("TLS-terminated envelope in relay memory", payload, envelopeFields(e, s))
+	}
 	if seq, ok, err := r.store.Seen(s.user, e.ID); err == nil && ok {
 		r.stats.duplicates.Add(1)
 		return wire.Sent, wire.EncodeReceipt(wire.Receipt{Seq: seq, Dup: true}), nil
@@ -119,9 +121,11 @@ func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
 	return wire.Sent, wire.EncodeReceipt(rc), nil
 }
 
-// fetch answers with the oldest deliverable records of the device's own
-// mailbox, within the frame limit, waiting up to the request's Wait (capped
-// at MaxWait) for mail if there is none.
+// fetch deletes the records the request acknowledges, then answers with the
+// oldest deliverable records of the device's own mailbox, within the frame
+// limit, waiting up to the request's Wait (capped at MaxWait) for mail if
+// there is none. Woken by new mail, it lingers FetchLinger for more, so a
+// steady stream is fetched in batches.
 func (r *Relay) fetch(s *session, payload []byte) (wire.Type, []byte, error) {
 	req, err := wire.DecodeFetch(payload)
 	if err != nil {
@@ -129,6 +133,12 @@ func (r *Relay) fetch(s *session, payload []byte) (wire.Type, []byte, error) {
 	}
 	if req.Mailbox != s.user {
 		return 0, nil, ErrNotYours
+	}
+	if len(req.Ack) > 0 {
+		if _, err := r.store.Ack(s.user, req.Ack...); err != nil {
+			r.log.Error("ack not stored", "user", s.tag, "err", err)
+			return 0, nil, ErrStorage
+		}
 	}
 	deadline := time.Now().Add(min(req.Wait, r.cfg.MaxWait))
 	for {
@@ -139,17 +149,29 @@ func (r *Relay) fetch(s *session, payload []byte) (wire.Type, []byte, error) {
 			return wire.Batch, batch, err
 		}
 		r.release(s)
-		timer := time.NewTimer(time.Until(deadline))
-		select {
-		case <-woken:
-		case <-timer.C:
-		case <-r.done:
-		}
-		timer.Stop()
+		r.await(woken, deadline)
 		done()
 		if r.isClosed() {
 			return wire.Batch, batch, nil
 		}
+	}
+}
+
+// await waits for woken, deadline or the relay's end; woken, it lingers.
+func (r *Relay) await(woken <-chan struct{}, deadline time.Time) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-woken:
+		if linger := min(r.cfg.FetchLinger, time.Until(deadline)); linger > 0 {
+			timer.Reset(linger)
+			select {
+			case <-timer.C:
+			case <-r.done:
+			}
+		}
+	case <-timer.C:
+	case <-r.done:
 	}
 }
 

@@ -73,13 +73,15 @@ func (b *inbox) acked(seqs []uint64) {
 // unacknowledged (its ack failed, or is still to come) is skipped, and a
 // second copy of a (sender, message ID) the relay stored twice (after its
 // dedup window) is acknowledged and dropped. The application acknowledges
-// with [Client.Ack] once it has kept a message; until then the relay keeps
-// it.
+// with [Client.Ack] or [Client.AckNext] once it has kept a message; until
+// then the relay keeps it.
 func (c *Client) Receive(max int, wait time.Duration) ([]wire.Delivery, error) {
 	deadline := time.Now().Add(wait)
 	for attempt := 0; ; attempt++ {
-		ds, err := c.fetch(c.user, max, time.Until(deadline))
+		acks := c.takeAcks()
+		ds, err := c.fetchAcking(c.user, max, time.Until(deadline), acks)
 		if err != nil {
+			c.requeueAcks(acks)
 			return nil, err
 		}
 		fresh, reack := c.inbox.admit(ds)

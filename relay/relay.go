@@ -140,6 +140,9 @@ type Config struct {
 	OneTimeRate Rate
 	// MaxWait caps how long a fetch may wait for mail; default 30 s.
 	MaxWait time.Duration
+	// FetchLinger is how long a waiting fetch, woken by new mail, waits for
+	// more before answering; default 2 ms. Negative: not at all.
+	FetchLinger time.Duration
 	// DedupWindow is how long the relay remembers a (sender, message ID) it
 	// stored, so a resend is not stored twice; default 24 h. MaxDedup caps
 	// the pairs remembered (oldest forgotten first); default 1<<22.
@@ -156,6 +159,7 @@ const (
 	DefaultMaxConns          = 1024
 	DefaultMaxConnsPerDevice = 8
 	DefaultMaxWait           = 30 * time.Second
+	DefaultFetchLinger       = 2 * time.Millisecond
 	DefaultDedupWindow       = 24 * time.Hour
 	DefaultMaxDedup          = 1 << 22
 )
@@ -186,6 +190,9 @@ func (cfg Config) withDefaults() Config {
 	def(&cfg.FrameTimeout, DefaultFrameTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.MaxWait, DefaultMaxWait)
+	if cfg.FetchLinger == 0 {
+		cfg.FetchLinger = DefaultFetchLinger
+	}
 	def(&cfg.DedupWindow, DefaultDedupWindow)
 	if cfg.MinRate <= 0 {
 		cfg.MinRate = DefaultMinRate

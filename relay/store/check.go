@@ -166,7 +166,7 @@ func (s *Store) checkKeys() (missing bool, err error) {
 func (s *Store) initFile(keyCheck bool) error {
 	need := keyCheck
 	s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range buckets {
 			need = need || tx.Bucket([]byte(b)) == nil
 		}
 		return nil
@@ -175,7 +175,7 @@ func (s *Store) initFile(keyCheck bool) error {
 		return nil
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return fmt.Errorf("store: init %s: %w", s.db.Path(), err)
 			}

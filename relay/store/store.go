@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -47,17 +46,13 @@ const (
 	OneTime     = "onetime"     // index(user) ‖ seq → one one-time prekey
 	Reports     = "reports"     // seq → verified report
 	Detected    = "detected"    // seq → detection record
-	Dedup       = "dedup"       // tag(sender, message ID) → mail seq ‖ time accepted
-	DedupAge    = "dedup-age"   // seq → dedup tag, oldest first (not sealed: opaque)
+	Dedup       = "dedup"       // seq → tag(sender, message ID) ‖ mail seq ‖ time accepted, oldest first
 	Quarantine  = "quarantine"  // seq → a record set aside: where it was, why, its raw bytes
 	Meta        = "meta"        // "keycheck" → a known value: the keys open this file
 )
 
-// buckets lists the buckets whose every value is a sealed record.
+// buckets lists the buckets; every value in them is a sealed record.
 var buckets = []string{Mail, Devices, Credentials, Keys, OneTime, Reports, Detected, Dedup, Quarantine, Meta}
-
-// allBuckets also lists the buckets of opaque bookkeeping.
-var allBuckets = append(slices.Clone(buckets), DedupAge)
 
 const (
 	recordVersion = 1
@@ -95,7 +90,7 @@ type Store struct {
 	index []byte
 	now   func() time.Time
 	seq   atomic.Uint64 // last mail sequence number handed out
-	dedup atomic.Int64  // entries in the Dedup bucket
+	dedup dedupIndex    // the Dedup bucket's entries, in memory
 }
 
 // Options tune the store.
@@ -207,17 +202,18 @@ func (s *Store) init(o Options) error {
 	return s.loadCounters()
 }
 
-// loadCounters reads the mail sequence and the dedup entry count.
+// loadCounters reads the mail sequence and the dedup index.
 func (s *Store) loadCounters() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket([]byte(Mail)); b != nil {
 			s.seq.Store(b.Sequence())
 		}
-		if b := tx.Bucket([]byte(Dedup)); b != nil {
-			s.dedup.Store(int64(b.Stats().KeyN))
-		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.loadDedup()
 }
 
 // Close closes the database file.
@@ -387,22 +383,12 @@ func (s *Store) enqueue(to scanlab.UserID, data, tag []byte) (uint64, bool, erro
 	if err != nil {
 		return 0, false, err
 	}
-	var seen dedupEntry
-	var dedupRec []byte
-	if tag != nil {
-		if dedupRec, err = s.seal(Dedup, tag, dedupEntry{seq, s.now()}.encode()); err != nil {
-			return 0, false, err
-		}
-	}
+	var first uint64
 	err = s.db.Batch(func(tx *bolt.Tx) error {
-		seen = dedupEntry{}
+		first = 0
 		if tag != nil {
-			e, ok, err := s.lookupDedup(tx, tag)
-			if err != nil || ok {
-				seen = e
-				return err
-			}
-			if err := s.putDedup(tx, tag, dedupRec); err != nil {
+			var err error
+			if first, err = s.dedupOnce(tx, tag, seq); err != nil || first != 0 {
 				return err
 			}
 		}
@@ -417,11 +403,8 @@ func (s *Store) enqueue(to scanlab.UserID, data, tag []byte) (uint64, bool, erro
 	if err != nil {
 		return 0, false, fmt.Errorf("store: enqueue: %w", err)
 	}
-	if seen.Seq != 0 {
-		return seen.Seq, true, nil
-	}
-	if tag != nil {
-		s.dedup.Add(1)
+	if first != 0 {
+		return first, true, nil
 	}
 	return seq, false, nil
 }
@@ -764,7 +747,7 @@ func walk(db *bolt.DB, k *kms.Manager, fn func(Record) error) error {
 func (s *Store) Counts() (map[string]int, error) {
 	out := map[string]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range buckets {
 			if b := tx.Bucket([]byte(name)); b != nil {
 				out[name] = b.Stats().KeyN
 			}

@@ -356,11 +356,14 @@ func DecodeBatch(b []byte, max int) ([]Delivery, error) {
 // FetchRequest asks for up to Max envelopes from Mailbox. If the mailbox is
 // empty the relay holds the request up to Wait (capped by the relay's own
 // limit, rounded down to milliseconds) and answers as soon as something
-// arrives: a long poll.
+// arrives: a long poll. Ack lists records to delete first (at most
+// [MaxBatch]), so a device receiving steadily needs one round trip per
+// batch rather than two.
 type FetchRequest struct {
 	Mailbox scanlab.UserID
 	Max     int
 	Wait    time.Duration
+	Ack     []uint64
 }
 
 // MaxWait bounds the Wait a fetch request can carry.
@@ -369,7 +372,8 @@ const MaxWait = time.Hour
 // EncodeFetch encodes a fetch request.
 func EncodeFetch(f FetchRequest) []byte {
 	w := min(max(f.Wait, 0), MaxWait)
-	return builder(nil).str(string(f.Mailbox)).u32(uint32(f.Max)).u32(uint32(w / time.Millisecond))
+	b := builder(nil).str(string(f.Mailbox)).u32(uint32(f.Max)).u32(uint32(w / time.Millisecond))
+	return append(b, EncodeSeqs(f.Ack)...)
 }
 
 // DecodeFetch decodes a fetch request.
@@ -377,6 +381,7 @@ func DecodeFetch(b []byte) (FetchRequest, error) {
 	p := parser{b: b}
 	f := FetchRequest{Mailbox: scanlab.UserID(p.str(MaxID, "mailbox")), Max: int(p.u32())}
 	f.Wait = min(time.Duration(p.u32())*time.Millisecond, MaxWait)
+	f.Ack = p.seqs()
 	if err := p.done(); err != nil {
 		return FetchRequest{}, fmt.Errorf("fetch: %w", err)
 	}
@@ -496,18 +501,28 @@ func EncodeSeqs(seqs []uint64) []byte {
 // DecodeSeqs decodes a list of sequence numbers.
 func DecodeSeqs(b []byte) ([]uint64, error) {
 	p := parser{b: b}
-	n := p.u32()
-	if n > MaxBatch {
-		return nil, fmt.Errorf("ack: %w: %d sequence numbers, limit %d", ErrMalformed, n, MaxBatch)
-	}
-	out := make([]uint64, 0, n)
-	for range n {
-		out = append(out, p.u64())
-	}
+	out := p.seqs()
 	if err := p.done(); err != nil {
 		return nil, fmt.Errorf("ack: %w", err)
 	}
 	return out, nil
+}
+
+// seqs reads a count and that many sequence numbers (at most MaxBatch).
+func (p *parser) seqs() []uint64 {
+	n := p.u32()
+	if p.err == nil && n > MaxBatch {
+		p.fail("%d sequence numbers, limit %d", n, MaxBatch)
+		return nil
+	}
+	var out []uint64
+	if n > 0 {
+		out = make([]uint64, 0, n)
+	}
+	for range n {
+		out = append(out, p.u64())
+	}
+	return out
 }
 
 // EncodeBundle encodes a key bundle.

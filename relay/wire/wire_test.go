@@ -147,11 +147,11 @@ func TestOtherRoundTrips(t *testing.T) {
 			t.Fatalf("receipt: %v %v", gotRc, err)
 		}
 	}
-	f, err := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 1500 * time.Millisecond}))
-	if err != nil || f.Mailbox != "bob" || f.Max != 5 || f.Wait != 1500*time.Millisecond {
+	f, err := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 1500 * time.Millisecond, []uint64{3, 9}}))
+	if err != nil || f.Mailbox != "bob" || f.Max != 5 || f.Wait != 1500*time.Millisecond || !reflect.DeepEqual(f.Ack, []uint64{3, 9}) {
 		t.Fatalf("fetch: %v %v", f, err)
 	}
-	if f, _ := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 100 * time.Hour})); f.Wait != MaxWait {
+	if f, _ := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 100 * time.Hour, nil})); f.Wait != MaxWait {
 		t.Fatalf("fetch wait not capped: %v", f.Wait)
 	}
 	h, err := DecodeHello(EncodeHello(Hello{MaxFrame: 1 << 20}))
@@ -198,7 +198,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 
 func FuzzReadFrame(f *testing.F) {
 	var b bytes.Buffer
-	WriteFrame(&b, Fetch, EncodeFetch(FetchRequest{"bob", 1, time.Second}))
+	WriteFrame(&b, Fetch, EncodeFetch(FetchRequest{"bob", 1, time.Second, []uint64{1}}))
 	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fr, err := ReadFrame(bytes.NewReader(in), 1<<16)
