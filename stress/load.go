@@ -140,4 +140,3 @@ func loadMode(cfg LoadConfig, m scanlab.Mode, db string) (LoadRow, error) {
 	}
 	return row, nil
 }
-

@@ -2,10 +2,10 @@ package stress
 
 import (
 	"os"
-	"syscall"
-	"time"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // resetPeakRSS resets the kernel's peak resident set (VmHWM) of this
