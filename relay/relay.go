@@ -289,6 +289,7 @@ func (r *Relay) openStore() error {
 		return fmt.Errorf("relay: %w", err)
 	}
 	r.store = st
+	r.reportRepairs()
 	if r.cfg.RotateKEK {
 		save := r.cfg.SaveKeys
 		if save == nil {
@@ -309,6 +310,17 @@ func (r *Relay) openStore() error {
 		}
 	}
 	return nil
+}
+
+// reportRepairs logs what a repairing start salvaged and what sits in the
+// quarantine.
+func (r *Relay) reportRepairs() {
+	if rep := r.store.Salvaged(); rep != nil {
+		r.log.Warn("damaged database salvaged", "records_kept", rep.Kept, "elements_rejected", rep.Rejected, "damaged_file", rep.Damaged)
+	}
+	if q, err := r.store.QuarantineList(); err == nil && len(q) > 0 {
+		r.log.Warn("records in quarantine", "n", len(q))
+	}
 }
 
 // validateRecord checks a stored mail record decodes as an envelope.

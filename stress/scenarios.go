@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -326,6 +327,9 @@ func (h *harness) restartDamaged() (string, error) {
 		h.recovered = false
 		return "refused to start, and --repair did not start it either", nil
 	}
+	if kept, _ := filepath.Glob(h.path("relay.db.damaged-*")); len(kept) > 0 {
+		return "refused to start naming the damage; --repair salvaged the file", nil
+	}
 	return "refused to start naming the damage; started with --repair", nil
 }
 
@@ -370,5 +374,5 @@ func corruptPage(h *harness) (string, error) {
 	if h.recovered {
 		h.drain()
 	}
-	return "the type of the page holding stored messages flipped: " + words, nil
+	return "the type byte of a page holding stored messages flipped: " + words, nil
 }

@@ -91,7 +91,13 @@ type Store struct {
 	now   func() time.Time
 	seq   atomic.Uint64 // last mail sequence number handed out
 	dedup dedupIndex    // the Dedup bucket's entries, in memory
+
+	salvaged *SalvageReport // what Open salvaged, if it had to
 }
+
+// Salvaged returns what Open salvaged from a structurally damaged file
+// (with Options.Repair), or nil.
+func (s *Store) Salvaged() *SalvageReport { return s.salvaged }
 
 // Options tune the store.
 type Options struct {
@@ -101,9 +107,10 @@ type Options struct {
 	// ReadOnly opens the file without the write lock (for audits of a copy).
 	ReadOnly bool
 	// Repair lets a damaged database open: records that fail to decrypt (or
-	// that Validate refuses) are moved to the [Quarantine] bucket, and a
-	// damaged meta page (which makes bbolt fall back to the previous commit)
-	// is accepted. Structural damage to the B+tree is never repaired.
+	// that Validate refuses) are moved to the [Quarantine] bucket, a
+	// damaged meta page is accepted (bbolt falls back to the previous
+	// commit, which may lose the last one), and a file whose page structure
+	// is damaged is rebuilt by [Salvage] (the damaged file kept beside it).
 	Repair bool
 	// SkipCheck skips the consistency check at open (tests of damage only).
 	SkipCheck bool
@@ -122,8 +129,18 @@ func Open(path string, k *kms.Manager, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	var salvaged *SalvageReport
 	if !o.SkipCheck {
-		if err := checkFile(path, o.Repair); err != nil {
+		err := checkFile(path, o.Repair)
+		if err != nil && o.Repair && errors.Is(err, ErrDamaged) {
+			rep, serr := Salvage(path, k)
+			if serr != nil {
+				return nil, fmt.Errorf("%w (salvage failed: %v)", err, serr)
+			}
+			salvaged = &rep
+			err = checkFile(path, false)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -140,7 +157,7 @@ func Open(path string, k *kms.Manager, o Options) (*Store, error) {
 	// bbolt's default 10 ms wait for more writers dominates latency at low
 	// concurrency, so wait less.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	s := &Store{db: db, kms: k, index: idx, now: o.Now}
+	s := &Store{db: db, kms: k, index: idx, now: o.Now, salvaged: salvaged}
 	if err := s.init(o); err != nil {
 		db.Close()
 		return nil, err

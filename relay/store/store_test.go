@@ -14,12 +14,17 @@ import (
 
 func newStore(t *testing.T) (*Store, *kms.Manager, string) {
 	t.Helper()
+	return newStoreWith(t, Options{})
+}
+
+func newStoreWith(t *testing.T, o Options) (*Store, *kms.Manager, string) {
+	t.Helper()
 	k, err := kms.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "relay.db")
-	s, err := Open(path, k, Options{})
+	s, err := Open(path, k, o)
 	if err != nil {
 		t.Fatal(err)
 	}
