@@ -37,6 +37,7 @@ func TestFDLimitChild(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "ca.pem"), r.CA().PEM(), 0o600)
 	fmt.Println(r.Addr())
 	os.Stdin.Read(make([]byte, 1)) // until the parent closes stdin
+	fmt.Fprintf(os.Stderr, "accept_errors=%d\n", r.Stats().AcceptErrors)
 	r.Close()
 }
 
@@ -57,7 +58,7 @@ func TestAcceptBacksOffAtTheFDLimit(t *testing.T) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { stdin.Close(); child.Wait() }()
+	defer func() { stdin.Close(); child.Wait() }() // idempotent with the close below
 	addr, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		t.Fatalf("child: %v %s", err, stderr.b.String())
@@ -95,4 +96,13 @@ func TestAcceptBacksOffAtTheFDLimit(t *testing.T) {
 		t.Fatalf("relay does not serve once descriptors are free: %v", err)
 	}
 	c.Close()
+	// The accept loop itself backed off: at most a few dozen failed accepts
+	// (5 ms doubling to 1 s), not one per spin of the loop.
+	stdin.Close()
+	child.Wait()
+	var errs int
+	fmt.Sscanf(stderr.b.String()[strings.LastIndex(stderr.b.String(), "accept_errors="):], "accept_errors=%d", &errs)
+	if errs == 0 || errs > 50 {
+		t.Fatalf("%d failed accepts while descriptors ran out; want a backed-off handful", errs)
+	}
 }
