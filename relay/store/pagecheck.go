@@ -40,6 +40,7 @@ type fileChecker struct {
 	free     map[uint64]bool
 	seen     map[uint64]bool
 	problems []string
+	root     bool // reading the root bucket, which holds only buckets
 }
 
 // checkPages verifies the structure of the bbolt file at path: the newer
@@ -85,6 +86,7 @@ func (c *fileChecker) run(size int64) error {
 			return err
 		}
 	}
+	c.root = true
 	c.tree(binary.LittleEndian.Uint64(meta[16:]), nil, nil)
 	for id := uint64(2); id < c.hwm && len(c.problems) < maxReported; id++ {
 		if !c.seen[id] && !c.free[id] {
@@ -281,8 +283,16 @@ func (c *fileChecker) element(id uint64, p []byte, flags uint16, i int) ([]byte,
 	}
 	start := uint64(at) + pos
 	k := p[start : start+ksize]
-	if flags == leafFlag && binary.LittleEndian.Uint32(e)&bucketLeafFlag != 0 {
+	isBucket := flags == leafFlag && binary.LittleEndian.Uint32(e)&bucketLeafFlag != 0
+	if flags == leafFlag && c.root && !isBucket {
+		c.fail("page %d: element %d of the root is not a bucket", id, i)
+		return nil, false
+	}
+	if isBucket {
+		root := c.root
+		c.root = false
 		c.bucket(id, p[start+ksize:end])
+		c.root = root
 	}
 	return k, true
 }
