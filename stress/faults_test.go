@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,9 +54,12 @@ func TestFaultsLoseNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Log(strings.Join(FaultHeader, ","))
+	for _, r := range rows {
+		t.Log(strings.Join(r.Record(), ","))
+	}
 	for _, r := range rows {
 		t.Run("scenario="+r.Scenario, func(t *testing.T) {
-			t.Logf("%+v", r)
 			if r.Sent != 180 || r.Lost != 0 || r.Duplicates != 0 || r.Wrong != 0 || r.Delivered+r.Quarantined < r.Acknowledged {
 				t.Fatalf("row %+v", r)
 			}

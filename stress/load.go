@@ -69,6 +69,11 @@ type LoadRow struct {
 	// system) per delivered message: what the throughput costs whatever
 	// else runs on the machine.
 	CPUPerMsg time.Duration
+	// Reconnects counts the devices' reconnections; Relay is what the relay
+	// counted (timeouts, rate limits, refusals). Both should be zero in a
+	// healthy run.
+	Reconnects int
+	Relay      relay.Stats
 }
 
 // LoadHeader names the columns of [LoadRow.Record].
@@ -130,7 +135,10 @@ func loadMode(cfg LoadConfig, m scanlab.Mode, db string) (LoadRow, error) {
 	l := newLedger(cfg.Devices)
 	traffic(f, p, l, interval, cfg.Drain, nil)
 	cpu := cpuTime() - cpu0
-	row := LoadRow{Mode: m.Name(), Devices: cfg.Devices, Rate: cfg.Rate, Counts: l.counts(), PeakRSSMiB: peakRSSMiB()}
+	row := LoadRow{Mode: m.Name(), Devices: cfg.Devices, Rate: cfg.Rate, Counts: l.counts(), PeakRSSMiB: peakRSSMiB(), Relay: r.Stats()}
+	for _, d := range f.devices {
+		row.Reconnects += d.send.Reconnects() + d.recv.Reconnects()
+	}
 	if row.Delivered > 0 {
 		row.CPUPerMsg = cpu / time.Duration(row.Delivered)
 	}

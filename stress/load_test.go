@@ -3,6 +3,7 @@ package stress
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"scanlab"
@@ -39,6 +40,10 @@ func TestLoadDeliversEveryMessageOnce(t *testing.T) {
 	rows, err := Load(LoadConfig{Seed: 1, Devices: 12, Messages: 8, Dir: t.TempDir()}, testModes())
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Log(strings.Join(LoadHeader, ","))
+	for _, r := range rows {
+		t.Log(strings.Join(r.Record(), ","))
 	}
 	for _, r := range rows {
 		t.Run("mode="+r.Mode, func(t *testing.T) {
@@ -90,6 +95,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(row.P99.Seconds()*1000, "p99-ms")
 			b.ReportMetric(row.PeakRSSMiB, "peak-rss-MiB")
 			b.ReportMetric(float64(row.CPUPerMsg.Microseconds()), "cpu-us/msg")
+			b.Logf("reconnects %d, relay %+v", row.Reconnects, row.Relay)
 		})
 	}
 }
