@@ -90,8 +90,8 @@ func (r FaultRow) Record() []string {
 // Faults runs every configured scenario for each mode against the relay as
 // its own process (`scanlab relay --mode NAME`, fsync on, sealed key file,
 // persistent CA) and checks every message at its recipient. The relay
-// process builds its own server logic from the mode's name, so a mode whose
-// devices need state shared with the server in memory cannot run here.
+// process builds its own server logic from the mode's name with default
+// options; what it detects is not compared here, only what is delivered.
 func Faults(cfg FaultConfig, modes []scanlab.Mode) ([]FaultRow, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Launch == nil {

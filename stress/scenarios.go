@@ -26,6 +26,17 @@ import (
 
 type waitGroup = sync.WaitGroup
 
+// times says "once", "twice" or "N times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
 // killMidTraffic SIGKILLs the relay at seeded moments while devices send
 // and receive, restarting it on the same files each time.
 func killMidTraffic(h *harness) (string, error) {
@@ -46,7 +57,7 @@ func killMidTraffic(h *harness) (string, error) {
 			}
 		}
 	})
-	return fmt.Sprintf("SIGKILLed %d times mid-traffic; restarted on the same files each time", len(moments)), err
+	return fmt.Sprintf("SIGKILLed %s mid-traffic; restarted on the same files each time", times(len(moments))), err
 }
 
 // killDuringRotation stores the whole plan, then rotates the KEK once to
