@@ -68,7 +68,7 @@ var Scenarios = []string{
 // messages the relay set aside as damaged and reported (kept, not
 // delivered). Recovered says the relay ended serving every acknowledged
 // message it still held intact. Outcome says what happened in words
-// (deterministic for a seed).
+// (deterministic for a seed; timings stay out of it).
 type FaultRow struct {
 	Scenario string
 	Mode     string
@@ -76,6 +76,10 @@ type FaultRow struct {
 	Quarantined int
 	Recovered   bool
 	Outcome     string
+	// Refused counts sends the relay refused for want of storage during a
+	// storage fault (each retried by its device). It depends on timing, so
+	// [FaultRow.Record] leaves it out.
+	Refused int
 }
 
 // FaultHeader names the columns of [FaultRow.Record].
@@ -159,6 +163,7 @@ type harness struct {
 	quarantID map[string]bool // messages the scenario damaged on purpose
 	recovered bool
 	extra     []string // flags for every start
+	refused   int      // sends refused for want of storage
 }
 
 func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario) (FaultRow, error) {
@@ -281,7 +286,7 @@ func (h *harness) moment(lo, hi time.Duration) time.Duration {
 
 func (h *harness) row(name, outcome string) FaultRow {
 	c := h.ledger.counts()
-	r := FaultRow{Scenario: name, Mode: h.mode.Name(), Counts: c, Outcome: outcome}
+	r := FaultRow{Scenario: name, Mode: h.mode.Name(), Counts: c, Outcome: outcome, Refused: h.refused}
 	h.ledger.mu.Lock()
 	for id := range h.quarantID {
 		if h.ledger.acked[id] && h.ledger.delivered[id] == 0 {

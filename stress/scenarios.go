@@ -237,7 +237,8 @@ func fullDisk(h *harness) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("file-size limit below the database's size for 1.5 s: %d sends refused as storage failures (and retried); nothing acknowledged was lost", refused), nil
+	h.refused = refused
+	return "file-size limit below the database's size for 1.5 s: sends refused as storage failures and retried", nil
 }
 
 // readOnlyDatabase makes the database file immutable (chattr +i: even the
@@ -254,7 +255,8 @@ func readOnlyDatabase(h *harness) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("database file immutable for 1.5 s: %d sends refused as storage failures (and retried); nothing acknowledged was lost", refused), nil
+	h.refused = refused
+	return "database file immutable for 1.5 s: sends refused as storage failures and retried", nil
 }
 
 // damageTarget finds a seeded mail record in the stopped relay's database:
