@@ -260,15 +260,17 @@ func readOnlyDatabase(h *harness) (string, error) {
 }
 
 // damageTarget finds a seeded mail record in the stopped relay's database:
-// its message ID and the offset of its stored bytes in the file.
-func (h *harness) damageTarget() (id string, off int, pageSize int, err error) {
+// its message ID and the offsets of its stored bytes in the file. A record
+// may appear more than once (bbolt copies pages on write and leaves the
+// old copies in free pages): damaging every copy damages the live one.
+func (h *harness) damageTarget() (id string, offs []int, pageSize int, err error) {
 	keys, err := kms.Load(h.path("relay.kms"), []byte(faultPassphrase))
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
 	db, err := bolt.Open(h.path("relay.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
 	var key, val []byte
 	err = db.View(func(tx *bolt.Tx) error {
@@ -288,24 +290,32 @@ func (h *harness) damageTarget() (id string, off int, pageSize int, err error) {
 	pageSize = db.Info().PageSize
 	db.Close()
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
 	plain, err := store.Decrypt(keys, store.Mail, key, val)
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
 	e, err := wire.DecodeEnvelope(plain, len(plain))
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
 	raw, err := os.ReadFile(h.path("relay.db"))
 	if err != nil {
-		return "", 0, 0, err
+		return "", nil, 0, err
 	}
-	if off = bytes.Index(raw, val); off < 0 {
-		return "", 0, 0, errors.New("record bytes not found in the file")
+	for at := 0; ; {
+		i := bytes.Index(raw[at:], val)
+		if i < 0 {
+			break
+		}
+		offs = append(offs, at+i)
+		at += i + 1
 	}
-	return e.ID, off, pageSize, nil
+	if len(offs) == 0 {
+		return "", nil, 0, errors.New("record bytes not found in the file")
+	}
+	return e.ID, offs, pageSize, nil
 }
 
 // flip XORs one byte of the database file.
@@ -351,13 +361,16 @@ func (h *harness) restartDamaged() (string, error) {
 func corruptRecord(h *harness) (string, error) {
 	h.sendOnly()
 	h.proc.stop()
-	id, off, _, err := h.damageTarget()
+	id, offs, _, err := h.damageTarget()
 	if err != nil {
 		return "", err
 	}
 	h.quarantID[id] = true
-	if err := h.flip(off+h.rng.IntN(16)+40, 0x01); err != nil {
-		return "", err
+	at := h.rng.IntN(16) + 40
+	for _, off := range offs {
+		if err := h.flip(off+at, 0x01); err != nil {
+			return "", err
+		}
 	}
 	words, err := h.restartDamaged()
 	if err != nil {
@@ -372,13 +385,14 @@ func corruptRecord(h *harness) (string, error) {
 func corruptPage(h *harness) (string, error) {
 	h.sendOnly()
 	h.proc.stop()
-	_, off, pageSize, err := h.damageTarget()
+	_, offs, pageSize, err := h.damageTarget()
 	if err != nil {
 		return "", err
 	}
-	page := off / pageSize * pageSize
-	if err := h.flip(page+8, 0x40); err != nil { // the page type
-		return "", err
+	for _, off := range offs {
+		if err := h.flip(off/pageSize*pageSize+8, 0x40); err != nil { // the page type
+			return "", err
+		}
 	}
 	words, err := h.restartDamaged()
 	if err != nil {
