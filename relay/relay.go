@@ -145,7 +145,9 @@ type Config struct {
 	FetchLinger time.Duration
 	// DedupWindow is how long the relay remembers a (sender, message ID) it
 	// stored, so a resend is not stored twice; default 24 h. MaxDedup caps
-	// the pairs remembered (oldest forgotten first); default 1<<22.
+	// the pairs remembered (oldest forgotten first; about 100 bytes of
+	// memory each); default 1<<20, which at 10,000 sends a second still
+	// covers the last 100 s, beyond a client's default retry horizon (30 s).
 	DedupWindow time.Duration
 	MaxDedup    int
 }
@@ -161,7 +163,7 @@ const (
 	DefaultMaxWait           = 30 * time.Second
 	DefaultFetchLinger       = 2 * time.Millisecond
 	DefaultDedupWindow       = 24 * time.Hour
-	DefaultMaxDedup          = 1 << 22
+	DefaultMaxDedup          = 1 << 20
 )
 
 // Default rates (see [Config]).
