@@ -8,12 +8,22 @@
 // key being a kms secret. Each record's ciphertext is bound to its bucket and
 // key (associated data), so records cannot be swapped between mailboxes.
 //
+// The store refuses to serve what it cannot vouch for: [Open] checks an
+// existing file (both meta pages, every page's structure as bounds-checked
+// bytes, a key-check record, every record) and writes nothing until all
+// pass; damage is [ErrDamaged] and keys that do not open the file
+// [ErrWrongKeys]. With Options.Repair it quarantines records that do not
+// open and salvages a file whose structure is damaged ([Salvage]). Each
+// (sender, message ID) is stored once ([Store.EnqueueOnce]), remembered in
+// an append-only sealed log until swept. Writes from concurrent callers
+// share transactions (bbolt's Batch: one fsync per commit).
+//
 // # Who sees what
 //
 // The database file alone (a thief's copy) shows record counts, sizes, the
 // order of writes and opaque index values: no content, no user IDs, no
-// timestamps. With the kms keys (the provider, an insider, a full breach)
-// every record decrypts. A record that fails to decrypt is reported with its
+// timestamps (the dedup log's times are sealed too). With the kms keys (the
+// provider, an insider, a full breach) every record decrypts. A record that fails to decrypt is reported with its
 // bucket and key, never silently dropped or rewritten.
 package store
 
