@@ -183,6 +183,14 @@ func (d *Device) LinkDevice(n uint32, id PublicIdentity) {
 	d.own[n] = id
 }
 
+// OwnDevices returns the identities of the devices of this device's
+// account that it knows of: itself, and the devices it linked.
+func (d *Device) OwnDevices() map[uint32]PublicIdentity {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.own)
+}
+
 // PinnedDevices returns the identities this device has pinned for the
 // devices of peer's account, by device number.
 func (d *Device) PinnedDevices(peer scanlab.UserID) map[uint32]PublicIdentity {

@@ -205,3 +205,42 @@ func (a *Auditor) consistent(g, h Head) error {
 	}
 	return nil
 }
+
+// Clients holds the key-transparency state of many apps, one [Client] per
+// app, all trusting one log key: what each app would keep on its own. It
+// is safe for concurrent use.
+type Clients struct {
+	mu      sync.Mutex
+	pub     ed25519.PublicKey
+	clients map[string]*Client
+}
+
+// NewClients returns apps that trust heads signed by pub.
+func NewClients(pub ed25519.PublicKey) *Clients {
+	return &Clients{pub: pub, clients: map[string]*Client{}}
+}
+
+// Client returns the named app's client, making it on first use.
+func (cs *Clients) Client(app string) *Client {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.clients[app]
+	if c == nil {
+		c = NewClient(cs.pub)
+		cs.clients[app] = c
+	}
+	return c
+}
+
+// Check is [Client.Check] for the named app, with the proof in its
+// encoding; a missing or malformed proof fails with [ErrInclusion].
+func (cs *Clients) Check(app string, want Entry, proof []byte) error {
+	if len(proof) == 0 {
+		return fmt.Errorf("%w: no proof served", ErrInclusion)
+	}
+	p, err := ParseProof(proof)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInclusion, err)
+	}
+	return cs.Client(app).Check(want, p)
+}

@@ -278,3 +278,19 @@ func readHashes(r []byte) ([][]byte, []byte, error) {
 	}
 	return hs, r, nil
 }
+
+// Find returns the index of the latest entry equal to e.
+func (l *Log) Find(e Entry) (uint64, bool) {
+	want, err := e.Marshal()
+	if err != nil {
+		return 0, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.leaves) - 1; i >= 0; i-- {
+		if string(l.leaves[i]) == string(want) {
+			return uint64(i), true
+		}
+	}
+	return 0, false
+}

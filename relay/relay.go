@@ -71,6 +71,22 @@ type Config struct {
 	AllowSealedSender bool
 	// Now is the relay's clock; default time.Now.
 	Now func() time.Time
+	// Keys, if set, is the provider's directory service around the store
+	// (see [KeyService]); nil serves what the store holds.
+	Keys KeyService
+}
+
+// KeyService is the provider's hand in its key directory. Published is
+// told of every bundle a device publishes, once the store holds it. Serve
+// decides what a key fetch returns: requester asked for user's keys, and
+// stored is what the store handed out (found false if it holds none; its
+// one-time key, if any, is already spent). A key-transparency directory
+// attaches proofs here; a provider acting in bad faith substitutes keys or
+// lists a device of its own here (package active). An error wrapping
+// [scanlab.ErrNoKeys] reads as "no keys" on the device.
+type KeyService interface {
+	Published(user scanlab.UserID, b scanlab.KeyBundle)
+	Serve(requester, user scanlab.UserID, stored scanlab.KeyBundle, found bool) (scanlab.KeyBundle, error)
 }
 
 // Relay is a running relay.
@@ -353,6 +369,9 @@ func (r *Relay) dispatch(s *session, f wire.Frame) (wire.Type, []byte, error) {
 		if err := r.store.PutKeys(s.user, b.Identity, b.OneTime); err != nil {
 			return 0, nil, err
 		}
+		if r.cfg.Keys != nil {
+			r.cfg.Keys.Published(s.user, b)
+		}
 		return wire.Published, nil, nil
 	case wire.KeysFor:
 		user, err := wire.DecodeString(f.Payload, wire.MaxID)
@@ -360,15 +379,21 @@ func (r *Relay) dispatch(s *session, f wire.Frame) (wire.Type, []byte, error) {
 			return 0, nil, err
 		}
 		id, ot, err := r.store.TakeKeys(scanlab.UserID(user))
-		if errors.Is(err, store.ErrNotFound) {
+		found := !errors.Is(err, store.ErrNotFound)
+		if !found && r.cfg.Keys == nil {
 			return 0, nil, fmt.Errorf("relay: %w", scanlab.ErrNoKeys)
 		}
-		if err != nil {
+		if found && err != nil {
 			return 0, nil, err
 		}
 		b := scanlab.KeyBundle{Identity: id}
 		if ot != nil {
 			b.OneTime = [][]byte{ot}
+		}
+		if r.cfg.Keys != nil {
+			if b, err = r.cfg.Keys.Serve(s.user, scanlab.UserID(user), b, found); err != nil {
+				return 0, nil, fmt.Errorf("relay: %w", err)
+			}
 		}
 		return wire.Keys, wire.EncodeBundle(b), nil
 	case wire.ReportMsg:
