@@ -75,7 +75,9 @@ func runAttack(t *testing.T, modeName string, attack observe.Attack, d observe.D
 			o.by = append(o.by, det.By)
 		}
 	}
-	slices.SortFunc(o.by, func(a, b observe.Detector) int { return slices.Index(observe.Detectors, a) - slices.Index(observe.Detectors, b) })
+	slices.SortFunc(o.by, func(a, b observe.Detector) int {
+		return slices.Index(observe.Detectors, a) - slices.Index(observe.Detectors, b)
+	})
 	return o
 }
 

@@ -177,7 +177,7 @@ func (d servedDirectory) Fetch(user scanlab.UserID) (scanlab.KeyBundle, error) {
 	}
 	return d.svc.Serve(d.requester, user, b, err == nil)
 }
-func (l *memLink) close() error                 { return nil }
+func (l *memLink) close() error { return nil }
 
 func (l *memLink) bytes() (int64, int64) {
 	l.mu.Lock()
