@@ -73,7 +73,7 @@ func Files() []Spec {
 		Evasion, ThornMetric,
 		Latency, LatencySamples, Bytes,
 		Scaling,
-		Visibility, Canaries,
+		Visibility, Active, Canaries,
 		manifestSpec{},
 	}
 }
