@@ -72,11 +72,11 @@ func (p *Provider) Detect(d observe.Defence, pr Pair, compare bool, clients *key
 		out = append(out, Detection{By: by, At: at, How: how})
 	}
 	from, to := pr.From.User(), pr.To.User()
-	if eventsAbout(pr.From, to) > 0 {
-		add(observe.BySender, observe.BeforeSend, "app showed a key change or a new device")
+	if ev := eventsAbout(pr.From, to); ev != "" {
+		add(observe.BySender, observe.BeforeSend, ev)
 	}
-	if eventsAbout(pr.To, from) > 0 {
-		add(observe.ByRecipient, observe.OnReceipt, "app showed a key change")
+	if ev := eventsAbout(pr.To, from); ev != "" {
+		add(observe.ByRecipient, observe.OnReceipt, ev)
 	}
 	if errors.Is(pr.RefreshErr, keylog.ErrInclusion) || errors.Is(pr.RefreshErr, keylog.ErrConsistency) || errors.Is(pr.RefreshErr, keylog.ErrSignature) {
 		add(observe.BySender, observe.BeforeSend, "key-log check failed: "+pr.RefreshErr.Error())
@@ -113,12 +113,16 @@ func Compared(pr Pair) bool {
 	return errors.Is(pr.To.VerifySafetyNumber(pr.From.User(), n), e2ee.ErrSafetyNumber)
 }
 
-func eventsAbout(d *e2ee.Device, peer scanlab.UserID) int {
-	n := 0
+// eventsAbout says what d's app showed about peer: the notice of its
+// first identity event about peer, or "" if none.
+func eventsAbout(d *e2ee.Device, peer scanlab.UserID) string {
 	for _, ev := range d.IdentityEvents() {
 		if ev.Peer == peer {
-			n++
+			if ev.Kind == e2ee.DeviceAdded {
+				return `the app showed "new device"`
+			}
+			return `the app showed "safety number changed"`
 		}
 	}
-	return n
+	return ""
 }
