@@ -119,7 +119,6 @@ type World struct {
 
 	mu      sync.Mutex
 	devices map[scanlab.UserID]*endpoint
-	sealed  int64 // envelope bytes sealed so far
 }
 
 // endpoint is one user's device and its link to the provider.
