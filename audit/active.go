@@ -32,6 +32,8 @@ type ActiveResult struct {
 	Pairs []PairOutcome
 	// Delivered counts the planted messages their recipients opened.
 	Delivered int
+	// Tokens are the planted text tokens, in the order they were sent.
+	Tokens []string
 }
 
 // PairOutcome is who noticed the attack on one conversation.
@@ -98,7 +100,7 @@ func runActive(name string, cfg modes.Config, s Setup, plan Plan, rng *rand.Rand
 	if ar.Cells, err = observe.Audit(views, cw.run.canaries()); err != nil {
 		return ActiveResult{}, err
 	}
-	ar.Delivered = cw.run.delivered
+	ar.Delivered, ar.Tokens = cw.run.delivered, cw.run.tokens()
 	return ar, nil
 }
 

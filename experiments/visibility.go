@@ -65,7 +65,7 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 	if err := schema.Active.WriteFile(o.Out, act.active); err != nil {
 		return nil, err
 	}
-	return results, schema.Canaries.WriteFile(o.Out, tokens)
+	return results, schema.Canaries.WriteFile(o.Out, append(tokens, act.tokens...))
 }
 
 // visibilityList makes the curator's list: a planted entry nobody else

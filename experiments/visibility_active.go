@@ -55,6 +55,7 @@ func safetyPairs(s Scale) int {
 type activeRows struct {
 	vis    []schema.VisibilityRow
 	active []schema.ActiveRow
+	tokens []string // text canaries the runs planted
 	runs   int
 }
 
@@ -78,6 +79,7 @@ func runActiveAudits(o Options, cfg modes.Config, plan audit.Plan) (activeRows, 
 				return out, err
 			}
 			out.add(name, s, res, o)
+			out.tokens = append(out.tokens, res.Tokens...)
 			out.runs++
 		}
 	}
