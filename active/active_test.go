@@ -26,6 +26,11 @@ type outcome struct {
 // exchange, then the attack, the sender's app re-reading the keys (the
 // server's "mismatched devices"), and a secret message.
 func runAttack(t *testing.T, modeName string, attack observe.Attack, d observe.Defence, lh observe.LogHandling, compare bool) outcome {
+	return runAttackOver(t, harness.Relay, modeName, attack, d, lh, compare)
+}
+
+// runAttackOver is runAttack over the given transport.
+func runAttackOver(t *testing.T, tr harness.Transport, modeName string, attack observe.Attack, d observe.Defence, lh observe.LogHandling, compare bool) outcome {
 	t.Helper()
 	var got []string
 	prov, err := active.New(active.Config{Attack: attack, Transparency: active.Transparent(d), Log: lh,
@@ -38,7 +43,7 @@ func runAttack(t *testing.T, modeName string, attack observe.Attack, d observe.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := harness.New(harness.Options{Mode: prov.Mode(m), Transport: harness.Relay, StateDir: t.TempDir(), NoSync: true, Directory: prov})
+	w, err := harness.New(harness.Options{Mode: prov.Mode(m), Transport: tr, StateDir: t.TempDir(), NoSync: true, Directory: prov})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +129,26 @@ func TestAttacks(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAttacksInProcess runs two attacks through the in-process transport,
+// whose directory reaches the provider's service as the relay's does.
+func TestAttacksInProcess(t *testing.T) {
+	for _, tc := range []struct {
+		attack    observe.Attack
+		defence   observe.Defence
+		log       observe.LogHandling
+		recovered bool
+	}{
+		{observe.GhostDevice, observe.NoDefence, "", true},
+		{observe.KeySubstitution, observe.KeyTransparency, observe.Unlogged, false},
+	} {
+		t.Run("attack="+string(tc.attack)+"/defence="+string(tc.defence), func(t *testing.T) {
+			o := runAttackOver(t, harness.InProcess, "e2ee", tc.attack, tc.defence, tc.log, false)
+			if o.recovered != tc.recovered || !o.delivered {
+				t.Fatalf("recovered %t, delivered %t; want recovered %t", o.recovered, o.delivered, tc.recovered)
+			}
+		})
 	}
 }
