@@ -121,6 +121,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -295,10 +296,11 @@ type Options struct {
 	// TableFactor is the cuckoo table's slots per element; zero means the
 	// psi default.
 	TableFactor float64
-	// Coins supplies the randomness of the accounts' synthetic schedules
-	// (reproducible runs); nil means crypto/rand. It must be safe for
-	// concurrent use.
-	Coins io.Reader
+	// Coins, if set, gives each account its own source of randomness for
+	// its synthetic-voucher schedule (reproducible runs): an account's
+	// schedule then depends on its own traffic only, never on the order in
+	// which other accounts send. Nil means crypto/rand.
+	Coins func(account scanlab.UserID) io.Reader
 	// Behaviour, if set, gives each new device its behaviour (modified
 	// clients); nil means Honest for everyone. Device.SetBehaviour changes
 	// it later.
@@ -360,6 +362,9 @@ type Mode struct {
 	pub      *Published
 	prov     *provider
 	keys     *keychain
+
+	elemsOnce sync.Once
+	elems     map[string]bool // the PSI set's elements, for MayMatch
 }
 
 var _ scanlab.Mode = (*Mode)(nil)
@@ -428,6 +433,35 @@ func (m *Mode) OverfitPlaced() int {
 		return 0
 	}
 	return m.prov.psi.Placed()
+}
+
+// MayMatch reports whether an image with PDQ hash h could give a matching
+// voucher against the provider's list: h is on the list ("exact"), or some
+// chunk of h equals the same chunk of a list entry ("chunks=K", whichever
+// chunk a device happens to test). An image for which it is false can never
+// count towards any threshold. It is an oracle for measurement harnesses,
+// which decide with it which images can matter; it reads the list, which no
+// device holds.
+func (m *Mode) MayMatch(h perceptual.Hash) bool {
+	if m.setup() != nil {
+		return false
+	}
+	if m.opts.ListVariant == ListPlain {
+		_, ok := m.prov.matcher.Nearest(perceptual.MatchThreshold, h)
+		return ok
+	}
+	m.elemsOnce.Do(func() {
+		m.elems = map[string]bool{}
+		for _, e := range elements(append(slices.Clone(m.opts.List), m.opts.Overfit...), m.opts.Match) {
+			m.elems[string(e)] = true
+		}
+	})
+	for _, x := range elements([]perceptual.Hash{h}, m.opts.Match) {
+		if m.elems[string(x)] {
+			return true
+		}
+	}
+	return false
 }
 
 // Audit rebuilds the table from a claimed list with the provider's secrets,

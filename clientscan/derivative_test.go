@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"io"
 	"math/rand/v2"
 	"testing"
 
+	"scanlab"
 	"scanlab/perceptual"
 )
 
@@ -95,7 +97,7 @@ func TestSyntheticVouchers(t *testing.T) {
 	listed := newFixture(t, seeds(1, 12)...)
 	benign := newFixture(t, seeds(100, 6)...)
 	m := fullMode(t, Options{List: listed.hashes, Threshold: th, SyntheticRate: 0.3,
-		Coins: rand.NewChaCha8([32]byte{1})})
+		Coins: func(scanlab.UserID) io.Reader { return rand.NewChaCha8([32]byte{1}) }})
 	w := newWorld(t, m)
 	for i := range benign.data {
 		w.send(t, img(benign.data[i]))

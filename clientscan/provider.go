@@ -2,6 +2,7 @@ package clientscan
 
 import (
 	"fmt"
+	"io"
 	"sync"
 
 	"scanlab"
@@ -47,7 +48,6 @@ func (o Options) psiParams() psi.Params {
 		MaxSynthetic:  o.MaxSynthetic,
 		ADSize:        adSize,
 		TableFactor:   o.TableFactor,
-		Coins:         o.Coins,
 	}
 }
 
@@ -80,13 +80,14 @@ func (p *provider) publish() (*Published, error) {
 // receives only its own account's keys.
 type keychain struct {
 	params psi.Params
+	coins  func(scanlab.UserID) io.Reader // per account; nil: crypto/rand
 
 	mu   sync.Mutex
 	keys map[scanlab.UserID]*psi.Account
 }
 
 func newKeychain(o Options) *keychain {
-	return &keychain{params: o.psiParams(), keys: map[scanlab.UserID]*psi.Account{}}
+	return &keychain{params: o.psiParams(), coins: o.Coins, keys: map[scanlab.UserID]*psi.Account{}}
 }
 
 // account returns user's keys, creating them for the account's first
@@ -97,7 +98,11 @@ func (k *keychain) account(user scanlab.UserID) (*psi.Account, error) {
 	if a := k.keys[user]; a != nil {
 		return a, nil
 	}
-	a, err := psi.NewAccount(k.params)
+	p := k.params
+	if k.coins != nil {
+		p.Coins = k.coins(user)
+	}
+	a, err := psi.NewAccount(p)
 	if err != nil {
 		return nil, fmt.Errorf("clientscan: account keys: %w", err)
 	}

@@ -423,3 +423,40 @@ func TestOptionErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMayMatch checks the harness oracle against what the provider really
+// counts: an image it calls unmatchable never adds a match, under exact and
+// chunk matching, and a listed image is always called matchable.
+func TestMayMatch(t *testing.T) {
+	f := newFixture(t, seeds(1, 12)...)
+	for _, v := range []MatchVariant{{}, {Chunks: 4}, {Chunks: 8}} {
+		t.Run("match="+v.String(), func(t *testing.T) {
+			m := fullMode(t, Options{List: f.hashes[:3], Match: v, SyntheticRate: -1, Threshold: 50})
+			for i, h := range f.hashes[:3] {
+				if !m.MayMatch(h) {
+					t.Errorf("listed hash %d: MayMatch false", i)
+				}
+			}
+			w := newWorld(t, m)
+			unmatchable := 0
+			for i := 3; i < len(f.hashes); i++ {
+				if m.MayMatch(f.hashes[i]) {
+					continue
+				}
+				unmatchable++
+				before := w.srv.Account("alice").Matches
+				w.send(t, img(f.data[i]))
+				if after := w.srv.Account("alice").Matches; after != before {
+					t.Fatalf("image %d called unmatchable added a match", i)
+				}
+			}
+			// A listed image adds one (no synthetic vouchers here, and under
+			// chunks=K its tested chunk is the entry's own).
+			before := w.srv.Account("alice").Matches
+			w.send(t, img(f.data[0]))
+			if w.srv.Account("alice").Matches != before+1 || unmatchable == 0 {
+				t.Fatalf("listed image: matches %d → %d; %d unmatchable images tried", before, w.srv.Account("alice").Matches, unmatchable)
+			}
+		})
+	}
+}

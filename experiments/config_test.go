@@ -17,9 +17,12 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown-nested-key", "[coverage]\nuser = 50\n", "unknown keys: coverage.user"},
 		{"unknown-experiment", "experiments = [\"nope\"]\n", "unknown experiment"},
 		{"bad-policy", "[coverage]\ndm_policies = [\"friends-only\"]\n", "unknown dm policy"},
-		{"bad-rate", "[coverage]\nreport_rates = [1.5]\n", "coverage.report_rates: 1.5 is not a probability"},
+		{"bad-rate", "[coverage]\nreport_rates = [1.5]\n", "coverage.report_rates: 1.5 is not in [0, 1]"},
 		{"negative-users", "[coverage]\nusers = -5\n", "coverage.users"},
 		{"bad-share", "[coverage]\noffender_share = 2\n", "coverage.offender_share"},
+		{"bad-stealth", "[coverage]\nstealth = [1.5]\n", "coverage.stealth: 1.5"},
+		{"bad-detector", "[coverage]\ndetector_thresholds = [-1]\n", "coverage.detector_thresholds"},
+		{"bad-days", "[coverage]\nduration_days = [400]\n", "coverage.duration_days"},
 		{"bad-scale", "scale = \"huge\"\n", "unknown scale"},
 		{"quick-contradicts", "quick = true\nscale = \"full\"\n", "contradicts"},
 		{"bad-threshold", "[coverage]\nthresholds = [0]\n", "at least 1"},
@@ -52,6 +55,7 @@ func TestLoadConfig(t *testing.T) {
 func TestSweepSpecShapesAndMerges(t *testing.T) {
 	spec := tinyCoverage
 	spec.ReportRates, spec.DMPolicies, spec.ModifiedClientShares, spec.Thresholds, spec.PSIMatch = []float64{0.5}, []string{}, []float64{}, []int{2}, []string{}
+	spec.Stealth, spec.DurationDays = []float64{}, []int{}
 	o := Options{Seed: 5, Scale: Quick, Coverage: spec}
 	got := strings.Join(coverageSweep(o).names, " ")
 	if got != "base=default report-rate=0.5 threshold=2" {

@@ -8,11 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"scanlab/behavior"
+	"scanlab/coverage"
 	"scanlab/modes"
+	"scanlab/schema"
 )
 
-// tinyCoverage is a coverage workload small enough for tests.
-var tinyCoverage = CoverageOptions{Users: 60, Days: 2, Images: 4}
+// tinyCoverage is a coverage workload and sweep small enough for tests:
+// one point of each sweep.
+var tinyCoverage = CoverageOptions{Users: 150, Days: 3, Images: 4, Attacks: 1,
+	Stealth: []float64{1}, DetectorThresholds: []float64{5}, ReportRates: []float64{0.2}, DMPolicies: []string{"friends"},
+	ModifiedClientShares: []float64{1}, Thresholds: []int{2}, PSIMatch: []string{"chunks=4"},
+	DurationDays: []int{2}, DurationThresholds: []int{2}}
 
 // TestCoverageShardsMerge runs a small coverage sweep whole and in three
 // slices, merges the slices, and requires byte-identical files; a missing or
@@ -38,7 +45,8 @@ func TestCoverageShardsMerge(t *testing.T) {
 	if err := Merge("coverage", merged, slices); err != nil {
 		t.Fatal(err)
 	}
-	for f := range coverageHeaders {
+	for _, file := range coverageFiles {
+		f := file.Base()
 		a, err := os.ReadFile(filepath.Join(whole, "coverage", f))
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +76,8 @@ func TestCoverageShardsMerge(t *testing.T) {
 	if got := strings.Join(rows[0][:6], ","); got != "mode,class,pathway,items,detected,recall" {
 		t.Fatalf("header %q", got)
 	}
-	if n := len(rows) - 1; n != len(modes.Names)*len(coverageClasses)*7 {
+	classes := len(coverage.HarmfulClasses) + len(coverage.BenignClasses)
+	if n := len(rows) - 1; n != len(modes.Names)*classes*len(schema.Pathways) {
 		t.Fatalf("%d rows", n)
 	}
 	// serverscan catches every delivered known image with server-hash; e2ee
@@ -92,6 +101,7 @@ func TestMergeRefusesMixedSlices(t *testing.T) {
 		out := filepath.Join(dir, "shard", string(rune('0'+i)))
 		o := Options{Seed: seed, Out: out, Scale: Quick, Coverage: tinyCoverage, Shard: Shard{I: i, N: 2}}
 		o.Coverage.ReportRates, o.Coverage.DMPolicies, o.Coverage.ModifiedClientShares, o.Coverage.Thresholds, o.Coverage.PSIMatch = []float64{0.5}, []string{}, []float64{}, []int{}, []string{}
+		o.Coverage.Stealth, o.Coverage.DurationDays = []float64{}, []int{}
 		if err := Run([]string{"coverage"}, o); err != nil {
 			t.Fatal(err)
 		}
@@ -126,5 +136,30 @@ func TestSelectRefusesShardingWhatDoesNotShard(t *testing.T) {
 	}
 	if _, err := ShardFromEnv(3); err == nil && os.Getenv("SLURM_ARRAY_TASK_ID") == "" && os.Getenv("JOB_COMPLETION_INDEX") == "" {
 		t.Error("--shards without a scheduler index ran the whole sweep")
+	}
+}
+
+// TestStudyApartFromCalibration fails if any cell of the coverage study, at
+// any scale, evaluates the metadata detector on the seeds or generator
+// settings it was calibrated on — and checks that the check would catch a
+// study run with a calibration seed.
+func TestStudyApartFromCalibration(t *testing.T) {
+	for _, scale := range []Scale{Quick, Default, Full} {
+		for _, seed := range []uint64{1, 2, 3} {
+			o := Options{Seed: seed, Scale: scale}
+			for _, cell := range coverageCells(o) {
+				cfg := coverageBase(o)
+				if cell.apply != nil {
+					cell.apply(&cfg)
+				}
+				if err := behavior.CheckApart(cfg.Population, cfg.Conversation); err != nil {
+					t.Errorf("scale %s, seed %d, cell %s=%s: %v", scale, seed, cell.Sweep, cell.Value, err)
+				}
+			}
+		}
+	}
+	o := Options{Seed: behavior.CalibrationSeeds[0], Scale: Quick, Out: t.TempDir(), Coverage: tinyCoverage}
+	if err := Run([]string{"coverage"}, o); err == nil || !strings.Contains(err.Error(), "calibration") {
+		t.Fatalf("a study on a calibration seed ran: %v", err)
 	}
 }

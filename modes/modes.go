@@ -11,14 +11,17 @@
 package modes
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"scanlab"
 	"scanlab/clientscan"
 	"scanlab/e2ee"
+	"scanlab/hybrid"
 	"scanlab/perceptual"
 	"scanlab/serverscan"
 )
@@ -88,9 +91,20 @@ func New(name string, cfg Config) (scanlab.Mode, error) {
 	return nil, fmt.Errorf("unknown mode %q (have: %s)", name, strings.Join(Names, ", "))
 }
 
+// Hybrid builds the opt-in mode of package hybrid: conversations encrypt
+// chooses are end-to-end encrypted as in e2ee (with sealed sender if
+// sealed), the rest go to a serverscan server that matches images against
+// cfg's list. It is not one of [Names]: experiments that compare the three
+// modes never see it; the platforms experiment asks for it by this
+// constructor.
+func Hybrid(cfg Config, encrypt hybrid.Choose, sealed bool) *hybrid.Mode {
+	return hybrid.New(hybrid.Options{Encrypt: encrypt, E2EE: e2ee.Options{SealedSender: sealed},
+		Serverscan: serverscan.Options{Image: serverscan.NewPDQScanner(cfg.List, cfg.Labels)}})
+}
+
 func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	c := cfg.Clientscan
-	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: newCoins(c.Seed), TableFactor: c.TableFactor,
+	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: coinsFor(c.Seed), TableFactor: c.TableFactor,
 		Review: clientscan.Review{Hashes: cfg.Second, Seed: c.Seed}, E2EE: cfg.E2EE}
 	if c.Match != "" {
 		m, err := clientscan.ParseMatch(c.Match)
@@ -111,23 +125,15 @@ func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	return o, nil
 }
 
-// coins is a seeded, goroutine-safe source of clientscan's coin flips.
-type coins struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func (c *coins) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.r.Read(p)
-}
-
-func newCoins(seed uint64) *coins {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
+// coinsFor gives each account its own seeded stream of clientscan's coin
+// flips (ChaCha8 keyed by the seed and the account), so that runs repeat and
+// an account's synthetic vouchers do not depend on other accounts' traffic.
+func coinsFor(seed uint64) func(scanlab.UserID) io.Reader {
+	return func(u scanlab.UserID) io.Reader {
+		var key [32]byte
+		binary.LittleEndian.PutUint64(key[:8], seed)
+		h := sha256.Sum256([]byte("scanlab synthetic coins\x00" + string(u)))
+		copy(key[8:], h[:24])
+		return rand.NewChaCha8(key)
 	}
-	copy(s[8:], "scanlab synthetic coins")
-	return &coins{r: rand.NewChaCha8(s)}
 }

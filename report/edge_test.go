@@ -136,6 +136,25 @@ var edgeCases = []edgeCase{
 		not: []string{"respectively", "sent more than", "hardest", "server-side scanning"},
 	},
 	{
+		name: "privacy-two-calibrations",
+		build: func(t *testing.T, dir string) {
+			row := func(cal, budget string, max, n int, closed, sim, lo, hi float64) schema.BelowThresholdRow {
+				return schema.BelowThresholdRow{Calibration: cal, Rate: 0.1, Budget: budget, BudgetMax: schema.Some(max), Library: n, K: 1, T: 5,
+					MeanSynthetic: 3, ClosedForm: closed, Simulated: sim, SimulatedLo: lo, SimulatedHi: hi, Trials: 50}
+			}
+			must(t, schema.BelowThreshold.WriteFile(dir, []schema.BelowThresholdRow{
+				row("wide", "uniform", 10, 100, 0.3, 0.28, 0.1, 0.45),
+				row("capped", "fixed", 5, 100, 0.3, 0.3, 0.12, 0.47),
+				row("wide", "uniform", 10, 1000, 0.09, 0.25, 0.1, 0.4),
+				row("capped", "fixed", 5, 1000, 0.09, 0.05, -0.02, 0.12),
+			}))
+		},
+		want: []string{"With 1,000 images in an account, the provider tells one real match from none with advantage 0.090 (simulated 0.25, 95% CI 0.10 to 0.40) under `wide`, a secret budget of 0 to 10 synthetic vouchers, and as much under every other calibration.",
+			"With only 100 images, every calibration sends 3 synthetic vouchers on average, and the provider tells one real match from none with advantage 0.30.",
+			"holds the closed form in 3 of 4 cells. In 1 it lies below", "### One real match against none", "0.090 · 0.050 (-0.020 to 0.12)"},
+		not: []string{"Just below the threshold", "lies above", "real matches against none"},
+	},
+	{
 		name: "remote-relay",
 		build: func(t *testing.T, dir string) {
 			must(t, schema.Latency.WriteFile(dir, latencyRows([]string{"serverscan"}, 20000)))
@@ -365,6 +384,7 @@ func TestMissingExperiment(t *testing.T) {
 		{"coverage", []string{"coverage-any", "falseflag"}, []string{"evasion-thorn"}},
 		{"evasion/thorn-metric.csv", nil, []string{"evasion-thorn"}},
 		{"scaling", []string{"scaling-list_size-us_query"}, []string{"falseflag"}},
+		{"privacy", []string{"privacy-below-threshold"}, []string{"falseflag", "visibility-e2ee"}},
 	} {
 		t.Run("remove="+tt.remove, func(t *testing.T) {
 			svgOnly(t)

@@ -139,12 +139,28 @@ type accountRates struct {
 
 func accountsOf(rows []schema.AccountsRow, v schema.Variant) []accountRates {
 	var out []accountRates
+	index := map[string]int{}
 	for _, a := range rows {
 		if a.Variant != v {
 			continue
 		}
-		out = append(out, accountRates{a.Mode, newRate(a.OffendersFlagged, a.Offenders), newRate(a.InnocentFlagged, a.Innocent),
-			newRate(a.FramedFlagged, a.Framed), newRate(a.LookalikesFlagged, a.Lookalikes)})
+		i, ok := index[a.Mode]
+		if !ok {
+			i = len(out)
+			index[a.Mode] = i
+			out = append(out, accountRates{mode: a.Mode})
+		}
+		ar := &out[i]
+		switch a.Group {
+		case schema.GroupOffender:
+			ar.offenders = newRate(a.Flagged, a.Accounts)
+		case schema.GroupBenignAdult, schema.GroupMinor:
+			ar.innocent = newRate(ar.innocent.k+a.Flagged, ar.innocent.n+a.Accounts)
+		case schema.GroupFramed:
+			ar.framed = newRate(a.Flagged, a.Accounts)
+		case schema.GroupLookalike:
+			ar.lookalike = newRate(a.Flagged, a.Accounts)
+		}
 	}
 	return out
 }

@@ -26,6 +26,7 @@ type results struct {
 	samples     []schema.LatencySampleRow
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
+	privacy     []schema.BelowThresholdRow
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -67,6 +68,7 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.LatencySamples, &r.samples) },
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
+		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
 	} {
 		if err := read(); err != nil {
 			return nil, err

@@ -25,6 +25,20 @@ type CoverageRow struct {
 	// of the messages of this class each sent up to its first detection;
 	// absent when no sender was caught.
 	MedianToDetection Opt[int]
+	// Distinct is how many distinct pieces of content the items are draws
+	// of, and Senders how many accounts sent them: the sample a rate really
+	// rests on (older files lack both).
+	Distinct, Senders int
+	// RecallLo and RecallHi are Recall's 95% interval from a bootstrap over
+	// senders (NaN in older files, and when there are no items).
+	RecallLo, RecallHi float64
+	// Confirmed, PreventedAfterFlag and FlaggedUnseen split the items the
+	// metadata detector is credited with (delivered at or after their
+	// sender's first flag) by what the flag led to: a reviewer read the
+	// content (serverscan), the restriction of the flagged account's
+	// contact with minors stopped it, or it was delivered unseen. Set on
+	// server-metadata and "any" rows; "any" counts the first two as caught.
+	Confirmed, PreventedAfterFlag, FlaggedUnseen int
 }
 
 func coverageColumns[R any](row func(*R) *CoverageRow) []Column[R] {
@@ -36,10 +50,31 @@ func coverageColumns[R any](row func(*R) *CoverageRow) []Column[R] {
 		Count("detected", func(r *R) *int { return &row(r).Detected }),
 		Fraction("recall", Fixed(4), func(r *R) *float64 { return &row(r).Recall }),
 		OptCount("median_messages_to_detection", func(r *R) *Opt[int] { return &row(r).MedianToDetection }),
+		Optional(Count("distinct", func(r *R) *int { return &row(r).Distinct })),
+		Optional(Count("senders", func(r *R) *int { return &row(r).Senders })),
+		Optional(OptFraction("recall_lo", Fixed(4), func(r *R) *float64 { return &row(r).RecallLo })),
+		Optional(OptFraction("recall_hi", Fixed(4), func(r *R) *float64 { return &row(r).RecallHi })),
+		Optional(Count("confirmed", func(r *R) *int { return &row(r).Confirmed })),
+		Optional(Count("prevented_after_flag", func(r *R) *int { return &row(r).PreventedAfterFlag })),
+		Optional(Count("flagged_unseen", func(r *R) *int { return &row(r).FlaggedUnseen })),
 	}
 }
 
-func (c *CoverageRow) check() error { return atMost("detected", c.Detected, "items", c.Items) }
+func (c *CoverageRow) check() error {
+	return firstError(
+		atMost("detected", c.Detected, "items", c.Items),
+		atMost("confirmed + prevented_after_flag + flagged_unseen", c.Confirmed+c.PreventedAfterFlag+c.FlaggedUnseen, "items", c.Items),
+		inInterval("recall", c.Recall, c.RecallLo, c.RecallHi),
+	)
+}
+
+// inInterval refuses an estimate outside its interval (NaN bounds: none).
+func inInterval(name string, v, lo, hi float64) error {
+	if lo == lo && hi == hi && !(lo <= v+1e-9 && v <= hi+1e-9) {
+		return fmt.Errorf("%s %v lies outside its interval [%v, %v]", name, v, lo, hi)
+	}
+	return nil
+}
 
 // atMost refuses a count larger than the count it is part of.
 func atMost(part string, p int, whole string, w int) error {
@@ -139,39 +174,67 @@ var FalseFlag = &File[FalseFlagRow]{
 }
 
 // AccountsRow is one row of coverage/accounts.csv: in one mode and
-// configuration, how many accounts of each kind there were and how many
-// were flagged by any pathway. Framed and look-alike accounts are innocent
-// accounts too.
+// configuration, one group of accounts and how many were flagged. Groups
+// are "offender" and "offender/ARCHETYPE", and the innocent groups
+// "benign-adult", "minor", "lookalike" (benign adults with many minor
+// contacts: teachers, coaches, parents) and "framed" (innocent senders of a
+// collision image). For innocent groups Flagged is the false-flag count.
 type AccountsRow struct {
 	Mode string
 	Variant
-	Offenders, OffendersFlagged   int
-	Innocent, InnocentFlagged     int
-	Framed, FramedFlagged         int // innocent accounts that received a collision image
-	Lookalikes, LookalikesFlagged int // innocent accounts whose behaviour resembles an offender's
+	Group    string
+	Accounts int
+	// Flagged counts accounts an automated pathway flagged (the metadata
+	// detector at the operating point, or a content scanner), with its 95%
+	// Clopper–Pearson interval.
+	Flagged              int
+	FlaggedLo, FlaggedHi float64
+	// FlaggedMetadata and FlaggedContent split Flagged by what flagged the
+	// account (an account may be flagged by both).
+	FlaggedMetadata, FlaggedContent int
+	// Reported counts accounts named by a verified user report.
+	Reported int
+	// MedianDaysToFlag is the median, over flagged accounts, of the days
+	// from the start of the period to the first automated flag;
+	// MedianMessagesToFlag the median number of harmful messages a flagged
+	// offender had sent before it (absent for innocent groups and when no
+	// account was flagged).
+	MedianDaysToFlag     float64
+	MedianMessagesToFlag Opt[int]
 }
+
+// Groups of coverage/accounts.csv.
+const (
+	GroupOffender    = "offender"
+	GroupBenignAdult = "benign-adult"
+	GroupMinor       = "minor"
+	GroupLookalike   = "lookalike"
+	GroupFramed      = "framed"
+)
 
 // Accounts is coverage/accounts.csv.
 var Accounts = &File[AccountsRow]{
 	Path: "coverage/accounts.csv",
-	Doc:  "accounts of each kind and how many any pathway flagged, per mode and configuration",
+	Doc:  "one group of accounts per mode and configuration: how many, and how many each kind of pathway flagged",
 	Columns: append([]Column[AccountsRow]{Text("mode", func(r *AccountsRow) *string { return &r.Mode })},
 		append(variantColumns(func(r *AccountsRow) *Variant { return &r.Variant }),
-			Count("offenders", func(r *AccountsRow) *int { return &r.Offenders }),
-			Count("offenders_flagged", func(r *AccountsRow) *int { return &r.OffendersFlagged }),
-			Count("innocent", func(r *AccountsRow) *int { return &r.Innocent }),
-			Count("innocent_flagged", func(r *AccountsRow) *int { return &r.InnocentFlagged }),
-			Count("framed", func(r *AccountsRow) *int { return &r.Framed }),
-			Count("framed_flagged", func(r *AccountsRow) *int { return &r.FramedFlagged }),
-			Count("lookalikes", func(r *AccountsRow) *int { return &r.Lookalikes }),
-			Count("lookalikes_flagged", func(r *AccountsRow) *int { return &r.LookalikesFlagged }),
+			Text("group", func(r *AccountsRow) *string { return &r.Group }),
+			Count("accounts", func(r *AccountsRow) *int { return &r.Accounts }),
+			Count("flagged", func(r *AccountsRow) *int { return &r.Flagged }),
+			Fraction("flagged_lo", Fixed(6), func(r *AccountsRow) *float64 { return &r.FlaggedLo }),
+			Fraction("flagged_hi", Fixed(6), func(r *AccountsRow) *float64 { return &r.FlaggedHi }),
+			Count("flagged_metadata", func(r *AccountsRow) *int { return &r.FlaggedMetadata }),
+			Count("flagged_content", func(r *AccountsRow) *int { return &r.FlaggedContent }),
+			Count("reported", func(r *AccountsRow) *int { return &r.Reported }),
+			OptNumber("median_days_to_flag", Fixed(2), func(r *AccountsRow) *float64 { return &r.MedianDaysToFlag }),
+			OptCount("median_messages_to_flag", func(r *AccountsRow) *Opt[int] { return &r.MedianMessagesToFlag }),
 		)...),
 	Check: func(r *AccountsRow) error {
 		return firstError(
-			atMost("offenders_flagged", r.OffendersFlagged, "offenders", r.Offenders),
-			atMost("innocent_flagged", r.InnocentFlagged, "innocent", r.Innocent),
-			atMost("framed_flagged", r.FramedFlagged, "framed", r.Framed),
-			atMost("lookalikes_flagged", r.LookalikesFlagged, "lookalikes", r.Lookalikes),
+			atMost("flagged", r.Flagged, "accounts", r.Accounts),
+			atMost("flagged_metadata", r.FlaggedMetadata, "flagged", r.Flagged),
+			atMost("flagged_content", r.FlaggedContent, "flagged", r.Flagged),
+			atMost("reported", r.Reported, "accounts", r.Accounts),
 		)
 	},
 }
@@ -198,6 +261,10 @@ type PreventionRow struct {
 	HarmfulDetected  int // delivered and flagged by any pathway
 	BenignAttempts   int
 	BenignPrevented  int // benign messages the policy refused too
+	// HarmfulPreventedAfterFlag counts delivered harmful messages the
+	// restriction of a flagged account would have stopped (older files
+	// lack it).
+	HarmfulPreventedAfterFlag int
 }
 
 // Prevention is coverage/prevention.csv.
@@ -212,6 +279,7 @@ var Prevention = &File[PreventionRow]{
 			Count("harmful_detected", func(r *PreventionRow) *int { return &r.HarmfulDetected }),
 			Count("benign_attempts", func(r *PreventionRow) *int { return &r.BenignAttempts }),
 			Count("benign_prevented", func(r *PreventionRow) *int { return &r.BenignPrevented }),
+			Optional(Count("harmful_prevented_after_flag", func(r *PreventionRow) *int { return &r.HarmfulPreventedAfterFlag })),
 		)...),
 	Check: func(r *PreventionRow) error {
 		if r.HarmfulPrevented+r.HarmfulDelivered != r.HarmfulAttempts {
@@ -244,6 +312,11 @@ type SensitivityRow struct {
 	// FalseFlagRate is the share of innocent accounts flagged, and
 	// FalseFlagHi its 95% upper bound.
 	FalseFlagRate, FalseFlagHi float64
+	// Offenders, Items and Innocent are the counts behind the three rates
+	// (older files lack them), and OffenderRecallLo/Hi the offender
+	// recall's 95% interval.
+	Offenders, Items, Innocent         int
+	OffenderRecallLo, OffenderRecallHi float64
 }
 
 // Sensitivity is coverage/sensitivity.csv.
@@ -259,8 +332,13 @@ var Sensitivity = &File[SensitivityRow]{
 		Fraction("item_recall", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecall }),
 		Fraction("item_recall_lo", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecallLo }),
 		Fraction("item_recall_hi", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecallHi }),
-		Fraction("false_flag_rate", Fixed(4), func(r *SensitivityRow) *float64 { return &r.FalseFlagRate }),
-		Fraction("false_flag_hi", Fixed(4), func(r *SensitivityRow) *float64 { return &r.FalseFlagHi }),
+		Fraction("false_flag_rate", Fixed(6), func(r *SensitivityRow) *float64 { return &r.FalseFlagRate }),
+		Fraction("false_flag_hi", Fixed(6), func(r *SensitivityRow) *float64 { return &r.FalseFlagHi }),
+		Optional(Count("offenders", func(r *SensitivityRow) *int { return &r.Offenders })),
+		Optional(Count("items", func(r *SensitivityRow) *int { return &r.Items })),
+		Optional(Count("innocent", func(r *SensitivityRow) *int { return &r.Innocent })),
+		Optional(OptFraction("offender_recall_lo", Fixed(4), func(r *SensitivityRow) *float64 { return &r.OffenderRecallLo })),
+		Optional(OptFraction("offender_recall_hi", Fixed(4), func(r *SensitivityRow) *float64 { return &r.OffenderRecallHi })),
 	},
 	Check: func(r *SensitivityRow) error {
 		if !(r.ItemRecallLo <= r.ItemRecall && r.ItemRecall <= r.ItemRecallHi) {
@@ -270,5 +348,40 @@ var Sensitivity = &File[SensitivityRow]{
 			return fmt.Errorf("false_flag_rate %v exceeds its upper bound %v", r.FalseFlagRate, r.FalseFlagHi)
 		}
 		return nil
+	},
+}
+
+// TextsRow is one row of coverage/texts.csv: how serverscan's text
+// scanner judged one category of a text set that was written apart from
+// its rules (the held-out templates) or drawn from the workload's own.
+// Rate is the share flagged — recall for a harm category, the
+// false-positive rate for "benign" — with a 95% interval from a bootstrap
+// over templates (texts of one template are not independent).
+type TextsRow struct {
+	Set       string // "held-out" or "workload"
+	Category  string // a harm category, "harmful" (all of them) or "benign"
+	Items     int
+	Templates int
+	Flagged   int
+	Rate      float64
+	Lo, Hi    float64
+}
+
+// Texts is coverage/texts.csv.
+var Texts = &File[TextsRow]{
+	Path: "coverage/texts.csv",
+	Doc:  "serverscan's text scanner on one category of a text set: items flagged, with an interval over templates",
+	Columns: []Column[TextsRow]{
+		Text("set", func(r *TextsRow) *string { return &r.Set }),
+		Text("category", func(r *TextsRow) *string { return &r.Category }),
+		Count("items", func(r *TextsRow) *int { return &r.Items }),
+		Count("templates", func(r *TextsRow) *int { return &r.Templates }),
+		Count("flagged", func(r *TextsRow) *int { return &r.Flagged }),
+		Fraction("rate", Fixed(4), func(r *TextsRow) *float64 { return &r.Rate }),
+		Fraction("lo", Fixed(4), func(r *TextsRow) *float64 { return &r.Lo }),
+		Fraction("hi", Fixed(4), func(r *TextsRow) *float64 { return &r.Hi }),
+	},
+	Check: func(r *TextsRow) error {
+		return firstError(atMost("flagged", r.Flagged, "items", r.Items), inInterval("rate", r.Rate, r.Lo, r.Hi))
 	},
 }

@@ -69,11 +69,13 @@ func (f *File[R]) Description() string { return f.Doc }
 // then the order each experiment writes them.
 func Files() []Spec {
 	return []Spec{
-		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity,
+		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity, Texts,
 		Evasion, ThornMetric,
 		Latency, LatencySamples, Bytes,
+		BelowThreshold,
 		Scaling,
 		Visibility, Active, Canaries,
+		Platforms, PlatformTimings,
 		manifestSpec{},
 	}
 }

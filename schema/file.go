@@ -202,11 +202,11 @@ func (f *File[R]) bind(header []string) ([]*Column[R], error) {
 // zero value, set first so that floats read as NaN.
 func (f *File[R]) parse(cols []*Column[R], rec []string) (R, error) {
 	var row R
+	// An optional column the file lacks reads as empty where the column
+	// allows it (NaN, absent) and as its zero value otherwise (a count).
 	for _, c := range f.Columns {
 		if c.Optional {
-			if err := c.set(&row, ""); err != nil {
-				return row, fmt.Errorf("column %s: %w", c.Name, err)
-			}
+			c.set(&row, "")
 		}
 	}
 	for i, c := range cols {

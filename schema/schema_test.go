@@ -47,18 +47,27 @@ var nan = math.NaN()
 // column: absent optional values, fractions at both ends, large and small
 // numbers.
 func codecs() []codec {
-	cov := CoverageRow{Mode: "serverscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 48, Detected: 48, Recall: 1, MedianToDetection: Some(1)}
-	none := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: AnyPathway, Items: 0, Detected: 0, Recall: 0}
+	cov := CoverageRow{Mode: "serverscan", Class: corpus.ClassKnownImage, Pathway: scanlab.ServerHash, Items: 48, Detected: 48, Recall: 1, MedianToDetection: Some(1),
+		Distinct: 12, Senders: 9, RecallLo: 0.95, RecallHi: 1}
+	none := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: AnyPathway, Items: 0, Detected: 0, Recall: 0, RecallLo: nan, RecallHi: nan}
+	meta := CoverageRow{Mode: "e2ee", Class: corpus.ClassHarmfulText, Pathway: scanlab.ServerMetadata, Items: 77, Detected: 37, Recall: 37.0 / 77,
+		MedianToDetection: Some(1), Distinct: 65, Senders: 17, RecallLo: 0.2, RecallHi: 0.73, PreventedAfterFlag: 30, FlaggedUnseen: 7}
 	return []codec{
-		csvCodec(Coverage, []CoverageRow{cov, none}),
+		csvCodec(Coverage, []CoverageRow{cov, none, meta}),
 		csvCodec(CoverageSweeps, []CoverageSweepRow{{cov, BaseVariant}, {none, Variant{"modified-clients", "0.05;t=5"}}}),
 		csvCodec(FalseFlag, []FalseFlagRow{
 			{T: 1, Library: 2024, Images: 100, PImage: 0.003, PAccount: 0.036702, Basis: BasisUpperBound, MeasuredOn: 1000},
 			{T: 30, Library: 2024, Images: 100, PImage: 1.5e-4, PAccount: 3.39531e-53, Basis: BasisMeasured, MeasuredOn: 20000},
 		}),
-		csvCodec(Accounts, []AccountsRow{{"clientscan", BaseVariant, 15, 12, 385, 0, 1, 0, 13, 0}}),
-		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448}}),
-		csvCodec(Sensitivity, []SensitivityRow{{"e2ee", "groomer", 0.5, 3, 0.8, 0.75, 0.6, 0.86, 0.001, 0.004}}),
+		csvCodec(Accounts, []AccountsRow{
+			{Mode: "clientscan", Variant: BaseVariant, Group: GroupOffender, Accounts: 375, Flagged: 300, FlaggedLo: 0.755, FlaggedHi: 0.84,
+				FlaggedMetadata: 250, FlaggedContent: 120, Reported: 20, MedianDaysToFlag: 3.25, MedianMessagesToFlag: Some(2)},
+			{Mode: "e2ee", Variant: Variant{"stealth", "1"}, Group: GroupLookalike, Accounts: 800, Flagged: 0, FlaggedLo: 0, FlaggedHi: 0.0046,
+				MedianDaysToFlag: nan},
+		}),
+		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448, 12}}),
+		csvCodec(Sensitivity, []SensitivityRow{{"e2ee", "groomer", 0.5, 3, 0.8, 0.75, 0.6, 0.86, 0.001, 0.004, 30, 200, 7000, 0.61, 0.91}}),
+		csvCodec(Texts, []TextsRow{{Set: "held-out", Category: "grooming", Items: 250, Templates: 20, Flagged: 95, Rate: 0.38, Lo: 0.2, Hi: 0.55}}),
 		csvCodec(Evasion, []EvasionRow{
 			{Algo: "pdq", Transform: "crop0.05", Strength: 0.05, Threshold: 31, Items: 411, Matched: 0, Recall: 0, PSNR: nan, SSIM: nan, Success: nan, SuccessJPEG95: nan},
 			{Algo: "pdq", Transform: "noop", Strength: nan, Threshold: 31, Items: 411, Matched: 411, Recall: 1, PSNR: math.Inf(1), SSIM: nan, Success: nan, SuccessJPEG95: nan},
@@ -75,6 +84,12 @@ func codecs() []codec {
 			{What: ScaleMatchPacked, Key: "list_size", X: 1e6, Value: 3012.5, Unit: "us/query"},
 			{What: "psi-table-bytes", Key: "list_size", X: 1e5, Value: 7.26013e6, Unit: "bytes"},
 		}),
+		csvCodec(BelowThreshold, []BelowThresholdRow{
+			{Calibration: "about-t", Rate: 0.05, Budget: "uniform", BudgetMax: Some(60), Library: 100_000, K: 1, T: 30,
+				MeanSynthetic: 30, ClosedForm: 0.016393, Simulated: -0.0035, SimulatedLo: -0.0398, SimulatedHi: 0.032948, Trials: 1000},
+			{Calibration: "proportional", Rate: 0.05, Budget: "none", Library: 100, K: 30, T: 30,
+				MeanSynthetic: 4.999, ClosedForm: 1, Simulated: 1, SimulatedLo: 0.996176, SimulatedHi: 1, Trials: 1000},
+		}),
 		csvCodec(Visibility, []VisibilityRow{
 			{Mode: "e2ee", Party: observe.Provider, Item: observe.MatchVerdict, Recovered: 2.0 / 3, Route: "relay memory; database file"},
 			{Mode: "e2ee", Party: observe.DBThief, Item: observe.ListedImage, Recovered: 0},
@@ -89,6 +104,12 @@ func codecs() []codec {
 			{Mode: "e2ee", Attack: observe.GhostDevice, Defence: observe.KeyTransparencyGossip, Log: observe.SplitView, Share: nan, Pairs: 6, Detected: 6, Rate: 1, Lo: 0.5407, Hi: 1,
 				DetectedBy: "auditor", When: observe.AtAudit, Text: 0.5},
 		}),
+		csvCodec(Platforms, []PlatformRow{
+			{Platform: "X", Variant: PlatformVariantBase, Measure: "recovered-text", Party: observe.Provider, Value: 0.75, Lo: nan, Hi: nan, N: 40},
+			{Platform: "Signal", Variant: "dm_minors=no-one", Measure: "wire-bytes-image-encrypted", Value: 90211, Lo: nan, Hi: nan, N: 50},
+			{Platform: "TikTok", Variant: "scan_hash=false", Measure: "recovered-contact-graph", Party: observe.DBThief, Value: 0.2, Lo: 0.05, Hi: 0.45, N: 20},
+		}),
+		csvCodec(PlatformTimings, []PlatformTimingRow{{"X", "encrypted", "text", 50, 812.4, 1650}}),
 		{
 			spec:  Canaries,
 			write: func(dir string) error { return Canaries.WriteFile(dir, []string{"c4n4ry-0a1b", "c4n4ry-ffee"}) },
@@ -148,8 +169,8 @@ func TestExperimentsOutput(t *testing.T) {
 	src := filepath.Join("testdata", "written")
 	for _, c := range codecs() {
 		t.Run("file="+c.spec.Name(), func(t *testing.T) {
-			if c.spec == Sensitivity {
-				t.Skip("no experiment writes sensitivity.csv yet")
+			if c.spec == Platforms || c.spec == PlatformTimings {
+				t.Skip("platforms files are newer than the written sample")
 			}
 			if c.spec == Active {
 				t.Skip("active.csv is newer than the files cut into testdata/written")
@@ -268,8 +289,20 @@ func TestMalformedOtherFiles(t *testing.T) {
 			return err
 		}},
 		{"prevention-sum", "prevention.csv:2: harmful_prevented (1) + harmful_delivered (1) ≠ harmful_attempts (3)", func() error {
-			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0\n"), "prevention.csv")
+			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0,0\n"), "prevention.csv")
 			return err
+		}},
+		{"below-threshold-k-above-t", "below-threshold.csv:2: k (31) outside [1, t = 30]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,31,30,30,0.5,0.5,0.4,0.6,100")
+		}},
+		{"below-threshold-outside-interval", "below-threshold.csv:2: simulated 0.7 outside its interval [0.4, 0.6]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,5,30,30,0.5,0.7,0.4,0.6,100")
+		}},
+		{"below-threshold-advantage-range", "below-threshold.csv:2: column simulated_lo: -1.5 is outside [-1, 1]", func() error {
+			return readBelowThreshold("about-t,0.05,uniform,60,1000,5,30,30,0.5,0.5,-1.5,0.6,100")
+		}},
+		{"below-threshold-bound-without-budget", `below-threshold.csv:2: budget "none" with budget_max`, func() error {
+			return readBelowThreshold("proportional,0.05,none,60,1000,5,30,30,0.5,0.5,0.4,0.6,100")
 		}},
 		{"canaries-empty-line", "canaries.txt:2: empty line", func() error {
 			_, err := Canaries.Read(strings.NewReader("a\n\nb\n"), "canaries.txt")
@@ -300,6 +333,12 @@ func TestMalformedOtherFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readBelowThreshold reads one data line of privacy/below-threshold.csv.
+func readBelowThreshold(line string) error {
+	_, err := BelowThreshold.Read(strings.NewReader(strings.Join(BelowThreshold.Header(), ",")+"\n"+line+"\n"), "below-threshold.csv")
+	return err
 }
 
 // TestTooLong checks the size bound with a reader that never ends.

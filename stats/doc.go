@@ -6,6 +6,9 @@
 //     and one-sided upper bounds (Clopper and Pearson, Biometrika 26(4),
 //     1934), from quantiles of the Beta distribution.
 //   - [Wilson]: the score interval (Wilson, JASA 22(158), 1927).
+//   - [NewcombeDifference]: the difference of two independent proportions
+//     with Newcombe's hybrid score interval, built from two Wilson
+//     intervals (Newcombe, Statistics in Medicine 17(8), 1998, method 10).
 //   - [RuleOfThree]: the one-sided 95% upper bound 3/n after zero events in
 //     n trials (Hanley and Lippman-Hand, JAMA 249(13), 1983).
 //   - [Bootstrap]: a seeded cluster bootstrap of a ratio of per-account sums
@@ -32,6 +35,6 @@
 //
 // A rate with no trials (n = 0, or every account's denominator 0) has no
 // estimate. Every function here returns an [Interval] with NoData set, and
-// Estimate, Lo and Hi set to 0, 0 and 1, never NaN; [Interval.String] prints
-// "no data".
+// Estimate, Lo and Hi set to 0, 0 and 1 (−1 and 1 for a difference), never
+// NaN; [Interval.String] prints "no data".
 package stats

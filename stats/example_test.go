@@ -50,3 +50,13 @@ func ExampleBinomialSurvival() {
 	fmt.Printf("%.3g %.3g\n", stats.BinomialSurvival(1_000_000, 1e-6, 30), stats.BinomialSurvival(1_000_000, 1e-6, 29))
 	// Output: 4.62e-35 1.43e-33
 }
+
+func ExampleNewcombeDifference() {
+	// Newcombe's (1998) first example: 56 of 70 against 48 of 80.
+	iv, err := stats.NewcombeDifference(56, 70, 48, 80, stats.Level95)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.4f [%.4f, %.4f]\n", iv.Estimate, iv.Lo, iv.Hi)
+	// Output: 0.2000 [0.0524, 0.3339]
+}

@@ -23,11 +23,13 @@ const (
 	MethodRuleOfThree         Method = "rule-of-three"         // 3/n after zero events
 	MethodClusterBootstrap    Method = "cluster-bootstrap"     // percentile, resampling accounts
 	MethodStudentT            Method = "student-t"             // mean of independent runs
+	MethodNewcombe            Method = "newcombe-hybrid-score" // difference of two proportions
 )
 
-// Interval is a point estimate of a rate with a confidence interval.
-// Lo ≤ Estimate ≤ Hi always holds for proportions; none of the fields is
-// ever NaN.
+// Interval is a point estimate of a rate, or of a difference of two rates,
+// with a confidence interval. Lo ≤ Estimate ≤ Hi always holds for
+// proportions (inside [0, 1]) and their differences (inside [−1, 1]); none
+// of the fields is ever NaN.
 type Interval struct {
 	Method   Method
 	Level    float64 // confidence level, e.g. 0.95

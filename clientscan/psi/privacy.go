@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"scanlab/stats"
 )
 
 // Below-threshold privacy. Below the threshold the server sees, per
@@ -111,7 +113,8 @@ type PrivacyRow struct {
 	// Simulated is the advantage, on held-out simulated accounts, of the
 	// threshold test ("at least c matches means real ones") learned on
 	// other simulated accounts; Low and High bound it at 95% (Newcombe's
-	// hybrid score interval for a difference of two proportions). A
+	// hybrid score interval for a difference of two proportions,
+	// [stats.NewcombeDifference]). A
 	// learned test is at most the best one, so Simulated estimates Closed
 	// from below; the two agree when the best test is a threshold test.
 	Simulated, Low, High float64
@@ -175,11 +178,14 @@ func privacyCell(cfg PrivacyConfig, n int, cal Calibration) ([]PrivacyRow, error
 	var rows []PrivacyRow
 	for i, k := range cfg.Real {
 		cut := learnThreshold(noneLearn[0], learnK[i])
-		adv, lo, hi := heldOutAdvantage(noneTest[0], testK[i], cut)
+		adv, err := heldOutAdvantage(noneTest[0], testK[i], cut)
+		if err != nil {
+			return nil, err
+		}
 		rows = append(rows, PrivacyRow{
 			Threshold: cfg.Threshold, Library: n, Calibration: cal.Name, Real: k,
 			MeanSynthetic: mean, Closed: totalVariation(p0, countPMF(s, n, k, lf)),
-			Simulated: adv, Low: lo, High: hi, Trials: cfg.Trials,
+			Simulated: adv.Estimate, Low: adv.Lo, High: adv.Hi, Trials: cfg.Trials,
 		})
 	}
 	return rows, nil
@@ -274,7 +280,7 @@ func learnThreshold(none, real []int) int {
 
 // heldOutAdvantage returns P̂[count > cut | real] − P̂[count > cut | none] on
 // held-out samples, with its 95% interval.
-func heldOutAdvantage(none, real []int, cut int) (adv, lo, hi float64) {
+func heldOutAdvantage(none, real []int, cut int) (stats.Interval, error) {
 	over := func(xs []int) int {
 		n := 0
 		for _, x := range xs {
@@ -284,31 +290,9 @@ func heldOutAdvantage(none, real []int, cut int) (adv, lo, hi float64) {
 		}
 		return n
 	}
-	return newcombe(over(real), len(real), over(none), len(none))
-}
-
-// z95 is the two-sided 95% standard normal quantile.
-const z95 = 1.959963984540054
-
-// wilson returns the Wilson score interval of x successes in n at 95%.
-func wilson(x, n int) (lo, hi float64) {
-	p, nn := float64(x)/float64(n), float64(n)
-	den := 1 + z95*z95/nn
-	mid := (p + z95*z95/(2*nn)) / den
-	half := z95 * math.Sqrt(p*(1-p)/nn+z95*z95/(4*nn*nn)) / den
-	return max(0, mid-half), min(1, mid+half)
-}
-
-// newcombe returns p1 − p2 for x1/n1 and x2/n2 with Newcombe's hybrid score
-// interval at 95% (R. G. Newcombe, "Interval estimation for the difference
-// between independent proportions: comparison of eleven methods",
-// Statistics in Medicine 17, 1998, method 10).
-func newcombe(x1, n1, x2, n2 int) (d, lo, hi float64) {
-	p1, p2 := float64(x1)/float64(n1), float64(x2)/float64(n2)
-	l1, u1 := wilson(x1, n1)
-	l2, u2 := wilson(x2, n2)
-	d = p1 - p2
-	lo = d - math.Sqrt((p1-l1)*(p1-l1)+(u2-p2)*(u2-p2))
-	hi = d + math.Sqrt((u1-p1)*(u1-p1)+(p2-l2)*(p2-l2))
-	return d, lo, hi
+	iv, err := stats.NewcombeDifference(over(real), len(real), over(none), len(none), stats.Level95)
+	if err != nil {
+		return iv, fmt.Errorf("psi: held-out advantage: %w", err)
+	}
+	return iv, nil
 }

@@ -1,0 +1,326 @@
+package coverage
+
+import (
+	"fmt"
+	"time"
+
+	"scanlab"
+	"scanlab/clientscan"
+	"scanlab/corpus"
+	"scanlab/harness"
+	"scanlab/modes"
+	"scanlab/perceptual"
+	"scanlab/serverscan"
+)
+
+// Judgment is what one mode's content pathways judged: detections by
+// message, the first automated and the first report-based detection of
+// every account, and benign items flagged.
+type Judgment struct {
+	Mode string
+	// harmful holds, per harmful message ID, the content pathways (user
+	// reports included) that judged it and when each first did.
+	harmful map[string]map[scanlab.Pathway]time.Time
+	// benignFlagged holds the benign messages of benign senders a content
+	// pathway (or a mistaken report) flagged, and which.
+	benignFlagged map[string]*benignHit
+	// firstContent and firstReport are each account's first automated
+	// content detection and first verified report.
+	firstContent, firstReport map[scanlab.UserID]time.Time
+	// postFlag holds the benign messages a benign sender sent at or after
+	// its first metadata flag at the operating point: ID → class.
+	postFlag map[string]benignItem
+	// Real counts the messages sent through the mode's real devices and
+	// server logic; the rest were judged from a verdict on identical
+	// content (serverscan) or could not change any detection.
+	Real int
+}
+
+type benignItem struct {
+	from  scanlab.UserID
+	class corpus.ContentClass
+}
+
+// benignHit is a benign item some pathways flagged.
+type benignHit struct {
+	benignItem
+	pathways map[scanlab.Pathway]bool
+}
+
+// Judge runs one mode's content pass over the workload. With full false,
+// only the messages a content pathway of the mode can act on go through the
+// mode's real devices and server logic, in time order (package harness, in
+// process):
+//
+//   - reported messages, in every mode (the report must be verified);
+//   - in clientscan, every image of an account that sends at least one
+//     image which could match the list (clientscan.Mode.MayMatch): an
+//     account's voucher state and synthetic schedule are its own, so the
+//     images of other accounts, none of which can match, change nothing;
+//   - in serverscan, scanning is a function of content alone, so each
+//     distinct item is scanned once by the real server logic and its verdict
+//     applied to every message carrying it.
+//
+// With full true every admitted message goes through the mode: the
+// reference the cheap path is tested against.
+func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, error) {
+	js, err := JudgeAll(meta, []ModeSpec{{name, c}}, full)
+	if err != nil {
+		return nil, err
+	}
+	return js[0], nil
+}
+
+// ModeSpec names a mode to judge with, and clientscan's settings.
+type ModeSpec struct {
+	Name       string
+	Clientscan modes.Clientscan
+}
+
+// JudgeAll runs [Judge] for several modes in one pass over the workload's
+// messages.
+func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
+	passes := make([]*pass, len(specs))
+	for i, sp := range specs {
+		p, err := newPass(meta, sp, full)
+		if err != nil {
+			return nil, err
+		}
+		defer p.close()
+		passes[i] = p
+	}
+	events, err := meta.w.events()
+	if err != nil {
+		return nil, err
+	}
+	for ev := range events {
+		if !meta.w.admits(ev.From, ev.To) {
+			continue
+		}
+		for _, p := range passes {
+			if err := p.handle(&ev); err != nil {
+				return nil, fmt.Errorf("coverage: %s, %s: %w", p.j.Mode, ev.ID, err)
+			}
+		}
+	}
+	out := make([]*Judgment, len(passes))
+	for i, p := range passes {
+		out[i] = p.j
+	}
+	return out, nil
+}
+
+// newPass starts one mode's content pass.
+func newPass(meta *Meta, sp ModeSpec, full bool) (*pass, error) {
+	j := &Judgment{Mode: sp.Name, harmful: map[string]map[scanlab.Pathway]time.Time{}, benignFlagged: map[string]*benignHit{},
+		firstContent: map[scanlab.UserID]time.Time{}, firstReport: map[scanlab.UserID]time.Time{}, postFlag: map[string]benignItem{}}
+	m, err := modes.New(sp.Name, meta.w.ModeConfig(sp.Clientscan))
+	if err != nil {
+		return nil, err
+	}
+	p := &pass{meta: meta, j: j, full: full, sent: map[string]corpus.ContentClass{}}
+	if err := p.prepare(m); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pass) close() {
+	p.world.Close()
+	if p.probe != nil {
+		p.probe.Close()
+	}
+}
+
+// pass is one content pass in progress.
+type pass struct {
+	meta  *Meta
+	j     *Judgment
+	full  bool
+	world *harness.World
+	clock time.Time
+	// scanned caches serverscan's verdict on each distinct item.
+	scanned map[item][]scanlab.Detection
+	probe   *harness.World
+	// matchers are the accounts whose every image goes through the mode
+	// (clientscan).
+	matchers map[scanlab.UserID]bool
+	// sent maps the messages that went through the mode to their class, to
+	// credit detections that name earlier messages (a clientscan reveal).
+	sent map[string]corpus.ContentClass
+}
+
+// prepare starts the world and decides which messages need the real mode.
+func (p *pass) prepare(m scanlab.Mode) error {
+	w := p.meta.w
+	var err error
+	p.world, err = harness.New(harness.Options{Mode: m, Transport: harness.InProcess,
+		Now: func() time.Time { return p.clock }, Admit: w.admits})
+	if err != nil {
+		return err
+	}
+	switch mode := m.(type) {
+	case *serverscan.Mode:
+		p.scanned = map[item][]scanlab.Detection{}
+		// The probe is a second provider of the same mode: scanning is
+		// stateless, so its verdicts are the mode's.
+		probeMode, err := modes.New(serverscan.Name, w.ModeConfig(modes.Clientscan{}))
+		if err != nil {
+			return err
+		}
+		p.probe, err = harness.New(harness.Options{Mode: probeMode, Transport: harness.InProcess})
+		if err != nil {
+			return err
+		}
+	case *clientscan.Mode:
+		p.matchers = p.meta.imageSenders(func(it item) bool {
+			s, err := perceptual.ScanImage(w.pools.content(it).Image)
+			return err != nil || mode.MayMatch(s.Hash)
+		})
+	}
+	return nil
+}
+
+// handle takes one admitted message through the pass.
+func (p *pass) handle(ev *corpus.MessageEvent) error {
+	w := p.meta.w
+	p.countPostFlag(ev)
+	real := p.full || ev.Reported || (ev.Class.Image() && p.matchers[ev.From])
+	if !real {
+		if p.scanned == nil {
+			return nil
+		}
+		dets, err := p.verdict(w.pools.pick(w.cfg.Seed, ev))
+		if err != nil {
+			return err
+		}
+		for _, d := range dets {
+			d.MessageID, d.Account, d.At = ev.ID, ev.From, ev.At
+			p.record(d, ev.Class)
+		}
+		return nil
+	}
+	return p.send(ev)
+}
+
+// send takes one message through the mode: sealed, accepted, delivered,
+// opened, and reported if its recipient reports it.
+func (p *pass) send(ev *corpus.MessageEvent) error {
+	w := p.meta.w
+	p.j.Real++
+	p.clock = ev.At
+	p.sent[ev.ID] = ev.Class
+	msg := scanlab.Message{ID: ev.ID, From: ev.From, To: ev.To, Sent: ev.At, Content: w.pools.content(w.pools.pick(w.cfg.Seed, ev))}
+	s, err := p.world.Send(msg)
+	p.recordAll(s.Detections)
+	if err != nil {
+		return err
+	}
+	b, err := p.world.Deliver(ev.To, 1)
+	if err != nil {
+		return err
+	}
+	if len(b.Messages) != 1 || b.Messages[0].Message.ID != ev.ID {
+		return fmt.Errorf("not delivered")
+	}
+	if !ev.Reported {
+		return nil
+	}
+	dets, err := p.world.Report(ev.To, b.Messages[0].Message)
+	p.recordAll(dets)
+	return err
+}
+
+// verdict returns serverscan's verdict on one distinct item, scanning it
+// once through the real server logic.
+func (p *pass) verdict(it item) ([]scanlab.Detection, error) {
+	if dets, ok := p.scanned[it]; ok {
+		return dets, nil
+	}
+	msg := scanlab.Message{ID: fmt.Sprintf("probe-%d", len(p.scanned)), From: "probe-sender", To: "probe-recipient",
+		Content: p.meta.w.pools.content(it)}
+	s, err := p.probe.Send(msg)
+	if err != nil {
+		return nil, err
+	}
+	p.scanned[it] = s.Detections
+	return s.Detections, nil
+}
+
+// recordAll records detections that name messages sent through the mode.
+func (p *pass) recordAll(dets []scanlab.Detection) {
+	for _, d := range dets {
+		p.record(d, p.sent[d.MessageID])
+	}
+}
+
+// record credits one detection: to its message if harmful, to the benign
+// items flagged if its sender is benign, and to its account.
+func (p *pass) record(d scanlab.Detection, class corpus.ContentClass) {
+	j := p.j
+	first := j.firstContent
+	if !automated(d.Pathway) {
+		first = j.firstReport
+	}
+	if t, ok := first[d.Account]; !ok || d.At.Before(t) {
+		first[d.Account] = d.At
+	}
+	if d.MessageID == "" {
+		return
+	}
+	switch {
+	case class.Harmful():
+		ps := j.harmful[d.MessageID]
+		if ps == nil {
+			ps = map[scanlab.Pathway]time.Time{}
+			j.harmful[d.MessageID] = ps
+		}
+		if t, ok := ps[d.Pathway]; !ok || d.At.Before(t) {
+			ps[d.Pathway] = d.At
+		}
+	case !p.meta.w.pop.User(d.Account).Offender:
+		h := j.benignFlagged[d.MessageID]
+		if h == nil {
+			h = &benignHit{benignItem{d.Account, class}, map[scanlab.Pathway]bool{}}
+			j.benignFlagged[d.MessageID] = h
+		}
+		h.pathways[d.Pathway] = true
+	}
+}
+
+// countPostFlag notes a benign sender's message sent at or after its first
+// metadata flag at the operating point: what a flag exposes (serverscan) or
+// restricts (the others) of an innocent.
+func (p *pass) countPostFlag(ev *corpus.MessageEvent) {
+	if ev.Harmful {
+		return
+	}
+	u := p.meta.w.pop.User(ev.From)
+	if u.Offender {
+		return
+	}
+	if t, ok := p.meta.flagAt(0, ev.From); ok && !ev.At.Before(t) {
+		p.j.postFlag[ev.ID] = benignItem{ev.From, ev.Class}
+	}
+}
+
+// imageSenders returns the accounts that sent at least one image for which
+// matters says true.
+func (m *Meta) imageSenders(matters func(item) bool) map[scanlab.UserID]bool {
+	verdict := map[item]bool{}
+	out := map[scanlab.UserID]bool{}
+	for u, set := range m.images {
+		for it := range set {
+			v, ok := verdict[it]
+			if !ok {
+				v = matters(it)
+				verdict[it] = v
+			}
+			if v {
+				out[u] = true
+				break
+			}
+		}
+	}
+	return out
+}
