@@ -14,6 +14,7 @@ import (
 type results struct {
 	manifests   []schema.Manifest // sorted by experiment directory
 	vis         []schema.VisibilityRow
+	active      []schema.ActiveRow
 	cov         []schema.CoverageRow
 	sweeps      []schema.CoverageSweepRow
 	accounts    []schema.AccountsRow
@@ -55,6 +56,7 @@ func load(dir string) (*results, error) {
 	}
 	for _, read := range []func() error{
 		func() error { return input(r, dir, schema.Visibility, &r.vis) },
+		func() error { return input(r, dir, schema.Active, &r.active) },
 		func() error { return input(r, dir, schema.Coverage, &r.cov) },
 		func() error { return input(r, dir, schema.CoverageSweeps, &r.sweeps) },
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },

@@ -46,8 +46,8 @@ func TestGenerateGolden(t *testing.T) {
 	if len(s.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing skipped", s.Skipped)
 	}
-	if len(s.Included) != 19 {
-		t.Errorf("included %v, want all 19 inputs", s.Included)
+	if len(s.Included) != 20 {
+		t.Errorf("included %v, want all 20 inputs", s.Included)
 	}
 	compare := func(name string, got []byte) { compareGolden(t, name, got) }
 	md, err := os.ReadFile(s.Report)

@@ -75,7 +75,7 @@ func Files() []Spec {
 		Latency, LatencySamples, Bytes,
 		BelowThreshold,
 		Scaling,
-		Visibility, Canaries,
+		Visibility, Active, Canaries,
 		Platforms, PlatformTimings,
 		manifestSpec{},
 	}
