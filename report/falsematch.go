@@ -243,8 +243,8 @@ func (fm falseMatch) accountSentences(m schema.ImageRateRow) []string {
 	}
 	var out []string
 	if at, ok := fm.marker(lib, t, falsematch.BasisMeasuredUpper); ok {
-		s := fmt.Sprintf("At the measured bound (p(image) ≤ %s, from %s images), an innocent account of %s images is revealed with probability at most %s at t = %d",
-			sci(m.Upper95), count(float64(m.Images)), count(float64(lib)), powTen(at.Log10PAccount), t)
+		s := fmt.Sprintf("At the bound measured against this list of %s photographs (p(image) ≤ %s, from %s images), an innocent account of %s images is revealed with probability at most %s at t = %d",
+			count(float64(m.ListSize)), sci(m.Upper95), count(float64(m.Images)), count(float64(lib)), powTen(at.Log10PAccount), t)
 		if one, ok := fm.marker(lib, ts[0], falsematch.BasisMeasuredUpper); ok && ts[0] != t {
 			s += fmt.Sprintf(" and at most %s at t = %d", powTen(one.Log10PAccount), ts[0])
 		}

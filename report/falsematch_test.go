@@ -131,7 +131,7 @@ var falseMatchEdge = edgeCase{
 		must(t, schema.SafeRates.WriteFile(dir, safe))
 	},
 	want: []string{"2 of 190 came within 31 bits of a listed hash, p(image) = 0.011 (exact 95% CI 0.0013–0.037; one-sided 95% upper bound 0.033)",
-		"an innocent account of 100 images is revealed with probability at most 0.64 at t = 2 and at most 0.84 at t = 1",
+		"against this list of 5 photographs (p(image) ≤ 0.033, from 190 images), an innocent account of 100 images is revealed with probability at most 0.64 at t = 2 and at most 0.84 at t = 1",
 		"at t = 1 and 2.", "Not run: `falsematch/tail-fits.csv`", "Every threshold from t = 1 to t = 2"},
 	not: []string{"With none matching", "None of the", "came near", "standard deviations", "NaN", "Inf", ". the account", ") . "},
 }
