@@ -16,9 +16,9 @@ import (
 // every pathway has work.
 func smallConfig(seed uint64) Config {
 	pop := corpus.DefaultPopulationConfig()
-	pop.Seed, pop.Users, pop.OffenderShare, pop.ReportProb = seed, 300, 0.1, 0.3
+	pop.Seed, pop.Users, pop.OffenderShare, pop.ReportProb = seed, 160, 0.15, 0.3
 	conv := corpus.DefaultConversationConfig()
-	conv.Seed, conv.Days, conv.MessagesPerDay = seed, 7, 2
+	conv.Seed, conv.Days, conv.MessagesPerDay = seed, 5, 2
 	return Config{Seed: seed, Population: pop, Conversation: conv, Detector: behavior.DefaultConfig(),
 		Content: ContentConfig{Images: 6, Attacks: 2, ListExtra: 10, Texts: 60}}
 }
@@ -58,6 +58,9 @@ func TestCheapPathAgrees(t *testing.T) {
 			if len(full.harmful) == 0 {
 				t.Fatal("the full path caught nothing: the workload does not exercise the mode")
 			}
+			if want := map[string]scanlab.Pathway{"serverscan": scanlab.ServerHash, "e2ee": scanlab.UserReport, "clientscan": scanlab.DeviceHash}[tc.mode]; !caughtBy(full, want) {
+				t.Fatalf("the full path caught nothing by %s: the workload does not exercise the mode's own pathway", want)
+			}
 			if cheap.Real >= full.Real {
 				t.Errorf("the cheap path sent %d messages through the mode, the full path %d", cheap.Real, full.Real)
 			}
@@ -73,6 +76,15 @@ func TestCheapPathAgrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+func caughtBy(j *Judgment, p scanlab.Pathway) bool {
+	for _, ps := range j.harmful {
+		if _, ok := ps[p]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func hits(j *Judgment) map[string]map[scanlab.Pathway]bool {
