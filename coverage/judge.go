@@ -93,8 +93,9 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := meta.w.gate()
 	for ev := range events {
-		if !meta.w.admits(ev.From, ev.To) {
+		if !g.admits(&ev) {
 			continue
 		}
 		for _, p := range passes {
@@ -154,8 +155,11 @@ type pass struct {
 func (p *pass) prepare(m scanlab.Mode) error {
 	w := p.meta.w
 	var err error
+	// The pass applies the contact gate itself, message by message (it
+	// needs to know whether a message starts a conversation), and sends
+	// only admitted messages into the world.
 	p.world, err = harness.New(harness.Options{Mode: m, Transport: harness.InProcess,
-		Now: func() time.Time { return p.clock }, Admit: w.admits})
+		Now: func() time.Time { return p.clock }})
 	if err != nil {
 		return err
 	}

@@ -62,12 +62,18 @@ func (w *Workload) policy(to scanlab.UserID) corpus.DMPolicy {
 	return w.pop.User(to).Policy
 }
 
-// admits is the provider's contact gate: the recipient's setting decides
-// whether the sender may reach it. It is applied before any scanner, in
-// every mode.
-func (w *Workload) admits(from, to scanlab.UserID) bool {
-	return corpus.Allowed(w.policy(to), w.pop.Connected(from, to))
+// gate is the provider's contact gate over one pass: each recipient's
+// setting decides whether a message may reach it, before any scanner, in
+// every mode. Passes go through the messages in the same order, so every
+// pass's gate admits the same ones.
+type gate struct {
+	w *Workload
+	g *corpus.Gate
 }
+
+func (w *Workload) gate() gate { return gate{w, corpus.NewGate()} }
+
+func (g gate) admits(ev *corpus.MessageEvent) bool { return g.g.Admit(g.w.policy(ev.To), ev) }
 
 // ModeConfig returns the configuration of the modes for this workload: the
 // curator's list (known images and filler), its labels and second hashes,
@@ -129,9 +135,10 @@ func (w *Workload) Metadata() (*Meta, error) {
 	m := &Meta{w: w, thresholds: w.cfg.thresholds(), benign: map[scanlab.UserID]map[corpus.ContentClass]int{},
 		images: map[scanlab.UserID]map[item]bool{}}
 	det := behavior.New(w.cfg.Detector)
+	g := w.gate()
 	for ev := range events {
 		m.events++
-		admitted := w.admits(ev.From, ev.To)
+		admitted := g.admits(&ev)
 		// The provider enforces the setting, so it sees the attempt too.
 		det.Observe(behavior.Observed(w.pop, &ev, admitted && ev.Reported))
 		m.count(&ev, admitted)

@@ -274,7 +274,7 @@ func coverageCells(o Options) []coverageCell {
 var coverageFiles = []interface {
 	Base() string
 	Header() []string
-}{schema.Coverage, schema.CoverageSweeps, schema.Accounts, schema.Prevention, schema.Sensitivity, schema.Texts}
+}{schema.Coverage, schema.CoverageSweeps, schema.Accounts, schema.Prevention, schema.Sensitivity, schema.Texts, schema.Pooled}
 
 func coverageSweep(o Options) sweepOutput {
 	var names []string
@@ -302,7 +302,9 @@ func runCoverage(o Options, dir string) (map[string]any, error) {
 	}
 	return map[string]any{"cells": len(cells), "assembled": assembled, "users": base.Population.Users,
 		"days": base.Conversation.Days, "offender_share": base.Population.OffenderShare,
-		"detector_threshold": behavior.CalibratedThreshold, "synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, nil
+		"detector_threshold": behavior.CalibratedThreshold, "detector_calibration_target": behavior.CalibrationTarget,
+		"detector_calibration_seeds": behavior.CalibrationSeeds, "clientscan_threshold": clientscan.DefaultThreshold,
+		"synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, nil
 }
 
 // runCoverageCell runs one cell and returns its rows, file by file.
@@ -326,11 +328,20 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 		return nil, err
 	}
 	files := map[string][][]string{}
+	key, bs := cell.Sweep+"="+cell.Value, stats.Bootstrap{Seed: o.Seed}
 	for _, j := range judgments {
-		res := coverage.Result{Meta: meta, Judgment: j, Key: cell.Sweep + "=" + cell.Value, Bootstrap: stats.Bootstrap{Seed: o.Seed}}
+		res := coverage.Result{Meta: meta, Judgment: j, Key: key, Bootstrap: bs}
 		if err := tabulateCell(files, res, cell); err != nil {
 			return nil, fmt.Errorf("mode %s: %w", j.Mode, err)
 		}
+	}
+	pooled, err := coverage.PooledRows(meta, judgments, bs, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pooled {
+		p.Variant = cell.Variant
+		files[schema.Pooled.Base()] = append(files[schema.Pooled.Base()], schema.Pooled.Record(p))
 	}
 	if cell.Variant == schema.BaseVariant {
 		texts, err := textRows(o)
@@ -391,7 +402,10 @@ func tabulateCell(files map[string][][]string, res coverage.Result, cell coverag
 		a.Variant = cell.Variant
 		files[schema.Accounts.Base()] = append(files[schema.Accounts.Base()], schema.Accounts.Record(a))
 	}
-	p := res.Prevention()
+	p, err := res.Prevention()
+	if err != nil {
+		return err
+	}
 	p.Variant = cell.Variant
 	files[schema.Prevention.Base()] = append(files[schema.Prevention.Base()], schema.Prevention.Record(p))
 	if !cell.sensitive {

@@ -152,7 +152,7 @@ var edgeCases = []edgeCase{
 			}
 			must(t, schema.Visibility.WriteFile(dir, vis))
 		},
-		want: []string{"end-to-end encryption caught 90% (95% CI 56–99.7%) of the 10 harmful items delivered.", "The highest false-alarm rate on harmless content was 1% (95% CI 0.03–5%; 1 of 100), for ordinary photo in end-to-end encryption.",
+		want: []string{"end-to-end encryption caught 90% (95% CI 55–99.7%) of the 10 harmful items delivered.", "The highest false-alarm rate on harmless content was 1% (95% CI 0.025–5%; 1 of 100), for ordinary photo in end-to-end encryption.",
 			"sending it took 600 bytes on the wire."},
 		not: []string{"respectively", "sent more than", "hardest", "server-side scanning", "Compared with what was observed"},
 	},

@@ -69,7 +69,7 @@ func (f *File[R]) Description() string { return f.Doc }
 // then the order each experiment writes them.
 func Files() []Spec {
 	return []Spec{
-		Coverage, CoverageSweeps, Accounts, Prevention, Sensitivity, Texts,
+		Coverage, CoverageSweeps, Accounts, Prevention, Sensitivity, Texts, Pooled,
 		Evasion, ThornMetric,
 		ImageRate, Distances, DistanceSummary, TailFits, TailChecks, Curve, SafeRates,
 		Latency, LatencySamples, Bytes,

@@ -61,7 +61,11 @@ func codecs() []codec {
 			{Mode: "e2ee", Variant: Variant{"stealth", "1"}, Group: GroupLookalike, Accounts: 800, Flagged: 0, FlaggedLo: 0, FlaggedHi: 0.0046,
 				MedianDaysToFlag: nan},
 		}),
-		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448, 12}}),
+		csvCodec(Prevention, []PreventionRow{{"serverscan", Variant{"dm-policy", "contacts-only"}, 440, 330, 110, 98, 5926, 448, 12, 0.7, 0.8}}),
+		csvCodec(Pooled, []PooledRow{
+			{Mode: "serverscan", Variant: BaseVariant, Items: 3154, Senders: 375, Caught: 2334, Rate: 0.74, Lo: 0.68, Hi: 0.81, Loss: nan, LossLo: nan, LossHi: nan},
+			{Mode: "e2ee", Variant: Variant{"stealth", "1"}, Items: 3154, Senders: 375, Caught: 347, Rate: 0.11, Lo: 0.08, Hi: 0.16, Loss: 0.85, LossLo: 0.77, LossHi: 0.9},
+		}),
 		csvCodec(Sensitivity, []SensitivityRow{{"e2ee", "groomer", 0.5, 3, 0.8, 0.75, 0.6, 0.86, 0.001, 0.004, 30, 200, 7000, 0.61, 0.91}}),
 		csvCodec(Texts, []TextsRow{{Set: "held-out", Category: "grooming", Items: 250, Templates: 20, Flagged: 95, Rate: 0.38, Lo: 0.2, Hi: 0.55}}),
 		csvCodec(Evasion, []EvasionRow{
