@@ -11,7 +11,6 @@ import (
 	"scanlab/corpus"
 	"scanlab/e2ee"
 	"scanlab/hybrid"
-	"scanlab/modes"
 	"scanlab/serverscan"
 )
 
@@ -297,27 +296,4 @@ func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 		return nil, fmt.Errorf("platform: %s: %w", r.Platform, err)
 	}
 	return c, nil
-}
-
-// NewMode builds the run's mode from cfg (the hash list and clientscan's
-// knobs): the registry's serverscan or clientscan, e2ee with sealed sender
-// as the run says, or the hybrid mode with [Run.Chooser]'s choice.
-// Safety numbers and key transparency are not part of the mode: they
-// decide which active attacks the run's users detect.
-func (r Run) NewMode(cfg modes.Config, t Truth) (scanlab.Mode, error) {
-	switch r.Mode {
-	case e2ee.Name:
-		return e2ee.New(e2ee.Options{SealedSender: r.SealedSender}), nil
-	case hybrid.Name:
-		c, err := r.Chooser(t)
-		if err != nil {
-			return nil, err
-		}
-		return modes.Hybrid(cfg, c, r.SealedSender), nil
-	}
-	m, err := modes.New(r.Mode, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("platform: %s: %w", r.Platform, err)
-	}
-	return m, nil
 }
