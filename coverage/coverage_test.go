@@ -60,9 +60,10 @@ func TestCheapPathAgrees(t *testing.T) {
 		// A hybrid mode is a Split one: its clear conversations are
 		// serverscan's (probed), its encrypted ones raise detections only
 		// through reports, which go through the real mode. Offenders opt
-		// in at three times the benign rate.
+		// in at three times the benign rate; under sealed sender a
+		// franked report names no account.
 		{"hybrid", ModeSpec{Name: "hybrid", Build: hybridBuild(platform.Run{Platform: "test", Mode: "hybrid", EncryptedShare: 0.25,
-			OptIn: platform.OptInAll, Scan: platform.Scan{Hash: true, Text: true},
+			OptIn: platform.OptInAll, SealedSender: true, Scan: platform.Scan{Hash: true, Text: true},
 			Reports: platform.Reports{Clear: platform.ReportProviderCopy, Encrypted: platform.ReportFranked}})}},
 		// A platform's mode with sealed sender, text scanning off and
 		// reports that are not the modes' own is a Split one too.
@@ -232,5 +233,53 @@ func TestMetadataSealed(t *testing.T) {
 	}
 	if flagged["plain"] == 0 || flagged["nothing"] != flagged["plain"] || flagged["all"] != 0 {
 		t.Errorf("accounts flagged: %v; want some without sealing, the same when nothing is sealed, none when all is", flagged)
+	}
+}
+
+// TestAttemptRates: the shares of harmful attempts refused and stopped
+// agree with the prevention table's counts, stopped is never below
+// refused, and a setting that refuses everyone refuses every attempt.
+func TestAttemptRates(t *testing.T) {
+	for _, policy := range []corpus.DMPolicy{"", corpus.DMEveryone, corpus.DMNoOne} {
+		t.Run("dm="+string(policy), func(t *testing.T) {
+			cfg := smallConfig(15)
+			cfg.DMPolicy = policy
+			w, err := NewWorkload(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta, err := w.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := Judge(meta, "serverscan", modes.Clientscan{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Result{Meta: meta, Judgment: j, Key: "test"}
+			refused, rlo, rhi, n, err := res.Refusal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped, slo, shi, n2, err := res.Stopped()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := res.Prevention()
+			switch {
+			case n != p.HarmfulAttempts || n2 != n:
+				t.Errorf("attempts %d and %d, prevention table %d", n, n2, p.HarmfulAttempts)
+			case math.Abs(refused*float64(n)-float64(p.HarmfulPrevented)) > 1e-6:
+				t.Errorf("refused %v of %d, prevention table %d", refused, n, p.HarmfulPrevented)
+			case math.Abs(stopped*float64(n)-float64(p.HarmfulPrevented+p.HarmfulDetected)) > 1e-6:
+				t.Errorf("stopped %v of %d, prevention table %d refused + %d caught", stopped, n, p.HarmfulPrevented, p.HarmfulDetected)
+			case stopped < refused || !(rlo <= refused && refused <= rhi) || !(slo <= stopped && stopped <= shi):
+				t.Errorf("refused %v [%v, %v], stopped %v [%v, %v]", refused, rlo, rhi, stopped, slo, shi)
+			case policy == corpus.DMNoOne && (refused != 1 || rlo >= 1):
+				t.Errorf("no-one refused %v [%v, %v], want 1 with a lower bound below it", refused, rlo, rhi)
+			case policy == corpus.DMEveryone && refused != 0:
+				t.Errorf("everyone refused %v, want 0", refused)
+			}
+		})
 	}
 }

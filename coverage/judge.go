@@ -160,7 +160,7 @@ func newPass(meta *Meta, sp ModeSpec, full bool) (*pass, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pass{meta: meta, j: j, full: full, sent: map[string]corpus.ContentClass{}}
+	p := &pass{meta: meta, j: j, full: full, sent: map[string]sentItem{}}
 	if err := p.prepare(m); err != nil {
 		return nil, err
 	}
@@ -191,7 +191,15 @@ type pass struct {
 	split Split
 	// sent maps the messages that went through the mode to their class, to
 	// credit detections that name earlier messages (a clientscan reveal).
-	sent map[string]corpus.ContentClass
+	sent map[string]sentItem
+}
+
+// sentItem is what the pass knows of a message sent through the mode: its
+// class and its real sender (a report of a sealed-sender message names
+// none).
+type sentItem struct {
+	class corpus.ContentClass
+	from  scanlab.UserID
 }
 
 // prepare starts the world and decides which messages need the real mode.
@@ -251,7 +259,7 @@ func (p *pass) handle(ev *corpus.MessageEvent) error {
 		}
 		for _, d := range dets {
 			d.MessageID, d.Account, d.At = ev.ID, ev.From, ev.At
-			p.record(d, ev.Class)
+			p.record(d, sentItem{ev.Class, ev.From})
 		}
 		return nil
 	}
@@ -264,7 +272,7 @@ func (p *pass) send(ev *corpus.MessageEvent) error {
 	w := p.meta.w
 	p.j.Real++
 	p.clock = ev.At
-	p.sent[ev.ID] = ev.Class
+	p.sent[ev.ID] = sentItem{ev.Class, ev.From}
 	msg := scanlab.Message{ID: ev.ID, From: ev.From, To: ev.To, Sent: ev.At, Content: w.pools.content(w.pools.pick(w.cfg.Seed, ev))}
 	s, err := p.world.Send(msg)
 	p.recordAll(s.Detections)
@@ -310,21 +318,26 @@ func (p *pass) recordAll(dets []scanlab.Detection) {
 }
 
 // record credits one detection: to its message if harmful, to the benign
-// items flagged if its sender is benign, and to its account.
-func (p *pass) record(d scanlab.Detection, class corpus.ContentClass) {
+// items flagged if its sender is benign, and to its account. A detection
+// that names no account (the report of a sealed-sender message) flags no
+// account; its message's real sender decides whether it is benign.
+func (p *pass) record(d scanlab.Detection, it sentItem) {
 	j := p.j
 	first := j.firstContent
 	if !automated(d.Pathway) {
 		first = j.firstReport
 	}
-	if t, ok := first[d.Account]; !ok || d.At.Before(t) {
+	if t, ok := first[d.Account]; d.Account != "" && (!ok || d.At.Before(t)) {
 		first[d.Account] = d.At
 	}
 	if d.MessageID == "" {
 		return
 	}
+	if it.from == "" {
+		it.from = d.Account
+	}
 	switch {
-	case class.Harmful():
+	case it.class.Harmful():
 		ps := j.harmful[d.MessageID]
 		if ps == nil {
 			ps = map[scanlab.Pathway]time.Time{}
@@ -333,10 +346,10 @@ func (p *pass) record(d scanlab.Detection, class corpus.ContentClass) {
 		if t, ok := ps[d.Pathway]; !ok || d.At.Before(t) {
 			ps[d.Pathway] = d.At
 		}
-	case !p.meta.w.pop.User(d.Account).Offender:
+	case !p.meta.w.pop.User(it.from).Offender:
 		h := j.benignFlagged[d.MessageID]
 		if h == nil {
-			h = &benignHit{benignItem{d.Account, class}, map[scanlab.Pathway]bool{}}
+			h = &benignHit{benignItem{it.from, it.class}, map[scanlab.Pathway]bool{}}
 			j.benignFlagged[d.MessageID] = h
 		}
 		h.pathways[d.Pathway] = true

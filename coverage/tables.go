@@ -318,6 +318,51 @@ func (r Result) Prevention() schema.PreventionRow {
 	return row
 }
 
+// Refusal returns the share of harmful attempts the recipients'
+// direct-message settings refused before any scanner ran, with its 95%
+// interval and the attempts it rests on (see [Result.Stopped]). It is the
+// same in every mode of one workload.
+func (r Result) Refusal() (rate, lo, hi float64, attempts int, err error) {
+	return r.attemptRate("refused", "", func(a *Attempt) bool { return !a.Admitted })
+}
+
+// Stopped returns the share of harmful attempts that were refused by the
+// recipients' settings or, delivered, caught ([Outcome.Caught]) at the
+// operating point, with its 95% interval (as item rates: a cluster
+// bootstrap over sender accounts, Clopper–Pearson over attempts where the
+// share is 0 or 1) and the attempts it rests on.
+func (r Result) Stopped() (rate, lo, hi float64, attempts int, err error) {
+	caught := map[string]bool{}
+	for _, o := range Outcomes(r.Meta, r.Judgment, 0) {
+		caught[o.ID] = o.Caught()
+	}
+	return r.attemptRate("stopped", r.Judgment.Mode, func(a *Attempt) bool { return !a.Admitted || caught[a.ID] })
+}
+
+// attemptRate is the share of harmful attempts for which counted is true;
+// name and mode key its bootstrap (mode "" for a share the same in every
+// mode).
+func (r Result) attemptRate(name, mode string, counted func(*Attempt) bool) (rate, lo, hi float64, attempts int, err error) {
+	row := schema.CoverageRow{Mode: mode, Class: corpus.ContentClass("harmful-attempt"), Pathway: scanlab.Pathway(name)}
+	bySender := map[scanlab.UserID]*stats.Cluster{}
+	for i := range r.Meta.attempts {
+		a := &r.Meta.attempts[i]
+		cl := bySender[a.From]
+		if cl == nil {
+			cl = &stats.Cluster{}
+			bySender[a.From] = cl
+		}
+		cl.Den++
+		row.Items++
+		if counted(a) {
+			cl.Num++
+			row.Detected++
+		}
+	}
+	err = r.rate(&row, bySender)
+	return row.Recall, row.RecallLo, row.RecallHi, row.Items, err
+}
+
 // SensitivityRows tabulates every detector threshold and offender model
 // ("all" and each archetype): offender recall, harmful-item recall with its
 // interval, and the false-flag rate among innocent adults (the accounts the
