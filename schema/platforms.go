@@ -25,6 +25,10 @@ const (
 	// pathway caught (item recall); interval: a cluster bootstrap over
 	// sender accounts; n: the items delivered.
 	MeasureHarmfulCaught = "harmful-caught"
+	// MeasureHarmfulStopped is the share of harmful attempts refused by
+	// the recipients' direct-message settings or, delivered, caught;
+	// interval: a cluster bootstrap over sender accounts; n: the attempts.
+	MeasureHarmfulStopped = "harmful-stopped"
 	// MeasureInnocentFlagged is the share of innocent accounts (benign
 	// adults and minors) an automated pathway flagged; interval:
 	// Clopper–Pearson; n: the innocent accounts.
@@ -37,7 +41,7 @@ const (
 
 // PlatformCoverageMeasures lists the coverage measures in the order the
 // file and the report give them.
-var PlatformCoverageMeasures = []string{MeasureHarmfulCaught, MeasureInnocentFlagged, MeasureHarmfulRefused}
+var PlatformCoverageMeasures = []string{MeasureHarmfulCaught, MeasureHarmfulStopped, MeasureInnocentFlagged, MeasureHarmfulRefused}
 
 // PlatformMeasures are the values of platforms.csv's measure column:
 // "recovered-ITEM" for each of [PlatformVisibilityItems] (with a party);
