@@ -260,6 +260,9 @@ type Truth struct {
 	OffenderFactor float64
 	// Seed keys the opt-in draws.
 	Seed uint64
+	// Choose, if set, replaces a hybrid run's opt-in draw: to measure
+	// one kind of its conversations at a time.
+	Choose hybrid.Choose
 }
 
 // payingSalt separates the paying-user draw from the conversation draw.
@@ -269,7 +272,7 @@ const payingSalt = 0x70617969_6e672121
 // run: all for e2ee and clientscan, none for serverscan, and for hybrid
 // the [hybrid.OptIn] draw at EncryptedShare among eligible conversations —
 // both users adults, or both paying (each user pays with probability
-// PayingShare, drawn from t.Seed), as OptIn says.
+// PayingShare, drawn from t.Seed), as OptIn says — unless t.Choose is set.
 func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 	switch r.Mode {
 	case e2ee.Name, clientscan.Name:
@@ -277,6 +280,9 @@ func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 	case serverscan.Name:
 		return func(scanlab.UserID, scanlab.UserID) bool { return false }, nil
 	case hybrid.Name:
+		if t.Choose != nil {
+			return t.Choose, nil
+		}
 	default:
 		return nil, fmt.Errorf("platform: %s: unknown mode %q", r.Platform, r.Mode)
 	}
