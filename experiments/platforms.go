@@ -96,7 +96,7 @@ func runPlatforms(o Options, dir string) (map[string]any, error) {
 	}
 	var cases []platformCase
 	for _, p := range ps {
-		cs, err := platformCases(p, true)
+		cs, err := platformCases(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Slug, err)
 		}

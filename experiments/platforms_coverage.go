@@ -16,23 +16,13 @@ import (
 	"scanlab/stats"
 )
 
-// The study's assumptions about users that no platform publishes, swept
-// for every preset as an undocumented field is.
-const (
-	// AssumeDMKeep is the share of accounts that keep the platform's
-	// default direct-message setting (the rest have the setting the
-	// population drew for them).
-	AssumeDMKeep = "dm_keep"
-	// AssumeOffenderFactor is how many times more often a conversation
-	// with an offender opts in to encryption than one between benign
-	// users (hybrid platforms only; 1 is uniform).
-	AssumeOffenderFactor = "offender_factor"
-)
-
-// assumptionPoints are the values each assumption is swept at, the
-// baseline first: keeping the default runs from half the accounts to all
-// (baseline midway), adverse selection from none to tenfold.
-var assumptionPoints = map[string][]float64{AssumeDMKeep: {0.75, 0.5, 1}, AssumeOffenderFactor: {1, 3, 10}}
+// assumptionPoints are the values each of the study's assumptions about
+// users (schema.AssumeDMKeep, schema.AssumeOffenderFactor) is swept at for
+// every preset, as an undocumented field is, the baseline first: keeping
+// the default runs from half the accounts to all (baseline midway; the
+// rest have the setting the population drew for them), adverse selection
+// from none (1, uniform opt-in) to tenfold.
+var assumptionPoints = map[string][]float64{schema.AssumeDMKeep: {0.75, 0.5, 1}, schema.AssumeOffenderFactor: {1, 3, 10}}
 
 // platformCase is one run of a preset: its baseline, one undocumented field
 // moved, or one of the study's assumptions moved.
@@ -46,25 +36,21 @@ type platformCase struct {
 }
 
 // platformCases returns a preset's baseline and its one-at-a-time sweep:
-// each undocumented field's other values (all scales but quick when
-// variants is false: then the baseline only), then each assumption's.
-func platformCases(p *platform.Preset, variants bool) ([]platformCase, error) {
+// each undocumented field's other values, then each assumption's.
+func platformCases(p *platform.Preset) ([]platformCase, error) {
 	vs, err := p.Variants()
 	if err != nil {
 		return nil, err
 	}
-	keep, factor := assumptionPoints[AssumeDMKeep][0], assumptionPoints[AssumeOffenderFactor][0]
+	keep, factor := assumptionPoints[schema.AssumeDMKeep][0], assumptionPoints[schema.AssumeOffenderFactor][0]
 	base := platformCase{preset: p, label: schema.PlatformVariantBase, run: vs[0].Run, keep: keep, factor: factor}
 	out := []platformCase{base}
-	if !variants {
-		return out, nil
-	}
 	for _, v := range vs[1:] {
 		out = append(out, platformCase{preset: p, label: variantLabel(v), run: v.Run, keep: keep, factor: factor})
 	}
-	for _, k := range assumptionPoints[AssumeDMKeep][1:] {
+	for _, k := range assumptionPoints[schema.AssumeDMKeep][1:] {
 		c := base
-		c.label, c.keep = AssumeDMKeep+"="+formatFloat(k), k
+		c.label, c.keep = schema.AssumeDMKeep+"="+formatFloat(k), k
 		out = append(out, c)
 	}
 	if base.run.Mode == hybrid.Name {
@@ -73,19 +59,16 @@ func platformCases(p *platform.Preset, variants bool) ([]platformCase, error) {
 	return out, nil
 }
 
-// ScanOn marks the cases of the adverse-selection sweep run with every
-// undocumented scanning field on: who opts in matters for what scanning
-// would have caught, which a platform that scans nothing never shows.
-const ScanOn = "scan=on"
-
 // factorCases sweeps the adverse-selection factor of a hybrid platform's
 // baseline, then sweeps it again with scanning on where the platform does
-// not document its scanning.
+// not document its scanning (schema.VariantScanOn): who opts in matters for
+// what scanning would have caught, which a platform that scans nothing
+// never shows.
 func factorCases(p *platform.Preset, base platformCase) []platformCase {
 	var out []platformCase
-	for _, f := range assumptionPoints[AssumeOffenderFactor][1:] {
+	for _, f := range assumptionPoints[schema.AssumeOffenderFactor][1:] {
 		c := base
-		c.label, c.factor = AssumeOffenderFactor+"="+formatFloat(f), f
+		c.label, c.factor = schema.AssumeOffenderFactor+"="+formatFloat(f), f
 		out = append(out, c)
 	}
 	scan := base.run.Scan
@@ -94,9 +77,9 @@ func factorCases(p *platform.Preset, base platformCase) []platformCase {
 	if scan == base.run.Scan {
 		return out
 	}
-	for _, f := range assumptionPoints[AssumeOffenderFactor] {
+	for _, f := range assumptionPoints[schema.AssumeOffenderFactor] {
 		c := base
-		c.label, c.factor, c.run.Scan = AssumeOffenderFactor+"="+formatFloat(f)+";"+ScanOn, f, scan
+		c.label, c.factor, c.run.Scan = schema.AssumeOffenderFactor+"="+formatFloat(f)+schema.VariantScanOn, f, scan
 		out = append(out, c)
 	}
 	return out

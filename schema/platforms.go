@@ -12,6 +12,23 @@ import (
 // every undocumented field at its baseline value.
 const PlatformVariantBase = "baseline"
 
+// A platforms file's other variants are "field=value": one undocumented
+// preset field, or one of the study's assumptions about users, moved from
+// its baseline. The assumptions, which no platform publishes:
+const (
+	// AssumeDMKeep is the share of accounts that keep the platform's
+	// default direct-message setting.
+	AssumeDMKeep = "dm_keep"
+	// AssumeOffenderFactor is how many times more often a conversation
+	// with an offender opts in to encryption than one between benign users
+	// (hybrid platforms only).
+	AssumeOffenderFactor = "offender_factor"
+)
+
+// VariantScanOn ends the variants of the adverse-selection sweep run with
+// every undocumented scanning field on: "offender_factor=3;scan=on".
+const VariantScanOn = ";scan=on"
+
 // The visibility measures of platforms/platforms.csv: the share of one
 // item's planted canaries one party recovered, as in visibility.csv.
 var PlatformVisibilityItems = []observe.Item{observe.Text, observe.Image, observe.SenderID, observe.RecipientID, observe.ContactGraph,
