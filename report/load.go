@@ -26,6 +26,8 @@ type results struct {
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
 	privacy     []schema.BelowThresholdRow
+	platforms   []schema.PlatformRow
+	platTiming  []schema.PlatformTimingRow
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -67,6 +69,8 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
+		func() error { return input(r, dir, schema.Platforms, &r.platforms) },
+		func() error { return input(r, dir, schema.PlatformTimings, &r.platTiming) },
 	} {
 		if err := read(); err != nil {
 			return nil, err
