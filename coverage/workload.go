@@ -133,8 +133,12 @@ func (w *Workload) Metadata() (*Meta, error) { return w.MetadataSealed(nil) }
 // the messages sealed says are sent under sealed sender: the detector
 // observes such a message only when its recipient reports it (the
 // reporter's app names the sender), and neither the unreported message nor
-// a refused attempt. sealed is ground truth (a platform's choice of
-// encrypted conversations); nil seals nothing.
+// a refused attempt. The detector works from what the provider keeps, and
+// under sealed sender the stored envelope names no sender (the visibility
+// audit finds none in the database or the lawful export); a relay that
+// logged each authenticated connection would know more. sealed is ground
+// truth (a platform's choice of encrypted conversations); nil seals
+// nothing.
 func (w *Workload) MetadataSealed(sealed func(from, to scanlab.UserID) bool) (*Meta, error) {
 	events, err := w.events()
 	if err != nil {
