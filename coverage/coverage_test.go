@@ -19,9 +19,9 @@ import (
 // every pathway has work.
 func smallConfig(seed uint64) Config {
 	pop := corpus.DefaultPopulationConfig()
-	pop.Seed, pop.Users, pop.OffenderShare, pop.ReportProb = seed, 300, 0.1, 0.3
+	pop.Seed, pop.Users, pop.OffenderShare, pop.ReportProb = seed, 160, 0.15, 0.3
 	conv := corpus.DefaultConversationConfig()
-	conv.Seed, conv.Days, conv.MessagesPerDay = seed, 7, 2
+	conv.Seed, conv.Days, conv.MessagesPerDay = seed, 5, 2
 	return Config{Seed: seed, Population: pop, Conversation: conv, Detector: behavior.DefaultConfig(),
 		Content: ContentConfig{Images: 6, Attacks: 2, ListExtra: 10, Texts: 60}}
 }
@@ -52,11 +52,13 @@ func TestCheapPathAgrees(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		spec ModeSpec
+		// own is the mode's own pathway, which the workload must exercise.
+		own scanlab.Pathway
 	}{
-		{"serverscan", ModeSpec{Name: "serverscan"}},
-		{"e2ee", ModeSpec{Name: "e2ee"}},
-		{"clientscan", ModeSpec{Name: "clientscan", Clientscan: modes.Clientscan{Threshold: 2}}},
-		{"clientscan/match=chunks=4", ModeSpec{Name: "clientscan", Clientscan: modes.Clientscan{Threshold: 2, Match: "chunks=4"}}},
+		{"serverscan", ModeSpec{Name: "serverscan"}, scanlab.ServerHash},
+		{"e2ee", ModeSpec{Name: "e2ee"}, scanlab.UserReport},
+		{"clientscan", ModeSpec{Name: "clientscan", Clientscan: modes.Clientscan{Threshold: 2}}, scanlab.DeviceHash},
+		{"clientscan/match=chunks=4", ModeSpec{Name: "clientscan", Clientscan: modes.Clientscan{Threshold: 2, Match: "chunks=4"}}, scanlab.DeviceHash},
 		// A hybrid mode is a Split one: its clear conversations are
 		// serverscan's (probed), its encrypted ones raise detections only
 		// through reports, which go through the real mode. Offenders opt
@@ -64,12 +66,12 @@ func TestCheapPathAgrees(t *testing.T) {
 		// franked report names no account.
 		{"hybrid", ModeSpec{Name: "hybrid", Build: hybridBuild(platform.Run{Platform: "test", Mode: "hybrid", EncryptedShare: 0.25,
 			OptIn: platform.OptInAll, SealedSender: true, Scan: platform.Scan{Hash: true, Text: true},
-			Reports: platform.Reports{Clear: platform.ReportProviderCopy, Encrypted: platform.ReportFranked}})}},
+			Reports: platform.Reports{Clear: platform.ReportProviderCopy, Encrypted: platform.ReportFranked}})}, scanlab.ServerHash},
 		// A platform's mode with sealed sender, text scanning off and
 		// reports that are not the modes' own is a Split one too.
 		{"platform", ModeSpec{Name: "platform", Build: hybridBuild(platform.Run{Platform: "test", Mode: "hybrid", EncryptedShare: 0.25,
 			OptIn: platform.OptInAdults, SealedSender: true, Scan: platform.Scan{Hash: true},
-			Reports: platform.Reports{Clear: platform.ReportForwarded, Encrypted: platform.ReportMetadataOnly}})}},
+			Reports: platform.Reports{Clear: platform.ReportForwarded, Encrypted: platform.ReportMetadataOnly}})}, scanlab.ServerHash},
 	} {
 		t.Run("mode="+tc.name, func(t *testing.T) {
 			meta := metas[tc.spec.Build != nil]
@@ -83,6 +85,9 @@ func TestCheapPathAgrees(t *testing.T) {
 			}
 			if len(full.harmful) == 0 {
 				t.Fatal("the full path caught nothing: the workload does not exercise the mode")
+			}
+			if !caughtBy(full, tc.own) {
+				t.Fatalf("the full path caught nothing by %s: the workload does not exercise the mode's own pathway", tc.own)
 			}
 			if cheap.Real >= full.Real {
 				t.Errorf("the cheap path sent %d messages through the mode, the full path %d", cheap.Real, full.Real)
@@ -119,6 +124,15 @@ func hybridBuild(r platform.Run) func(modes.Config, *corpus.Population) (scanlab
 		return r.NewMode(cfg, platform.Truth{Offender: func(u scanlab.UserID) bool { return pop.User(u).Offender },
 			Minor: func(u scanlab.UserID) bool { return pop.User(u).Minor() }, OffenderFactor: 3, Seed: 5})
 	}
+}
+
+func caughtBy(j *Judgment, p scanlab.Pathway) bool {
+	for _, ps := range j.harmful {
+		if _, ok := ps[p]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func hits(j *Judgment) map[string]map[scanlab.Pathway]bool {
@@ -217,6 +231,8 @@ func TestDMDefaults(t *testing.T) {
 func TestMetadataSealed(t *testing.T) {
 	cfg := smallConfig(14)
 	cfg.Population.ReportProb, cfg.Conversation.MistakenReportProb = 0, 0
+	// Large and long enough for the detector to flag someone unreported.
+	cfg.Population.Users, cfg.Conversation.Days = 300, 7
 	w, err := NewWorkload(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -333,7 +333,7 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 		}
 	}
 	if cell.Variant == schema.BaseVariant {
-		texts, err := coverage.TextRows(o.Seed, corpus.DefaultHeldOutConfig(), textWorkload(o))
+		texts, err := textRows(o)
 		if err != nil {
 			return nil, err
 		}
@@ -344,12 +344,30 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 	return files, nil
 }
 
-// textWorkload is the sample of the workload's own texts the text scanner
-// is scored on beside the held-out set.
-func textWorkload(o Options) corpus.TextConfig {
-	tc := corpus.DefaultTextConfig()
-	tc.Seed, tc.Conversations = o.Seed, 200
-	return tc
+// textRows scores serverscan's text scanner on the held-out templates and
+// on a sample of the workload's own texts (smaller sets in the quick
+// study), once per seed and scale.
+func textRows(o Options) ([]schema.TextsRow, error) {
+	v, _ := textCache.LoadOrStore(fmt.Sprint(o.Seed, o.Scale), &textEntry{})
+	e := v.(*textEntry)
+	e.once.Do(func() {
+		held := corpus.DefaultHeldOutConfig()
+		tc := corpus.DefaultTextConfig()
+		tc.Seed, tc.Conversations = o.Seed, 200
+		if o.Scale == Quick {
+			held.PerCategory, held.Benign, tc.Conversations = held.PerCategory/5, held.Benign/5, 40
+		}
+		e.rows, e.err = coverage.TextRows(o.Seed, held, tc)
+	})
+	return e.rows, e.err
+}
+
+var textCache sync.Map // seed and scale → *textEntry
+
+type textEntry struct {
+	once sync.Once
+	rows []schema.TextsRow
+	err  error
 }
 
 // tabulateCell adds one mode's rows of one cell.

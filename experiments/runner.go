@@ -88,10 +88,11 @@ type Options struct {
 	// whether the tree was modified. It is recorded in every manifest.
 	Revision buildinfo.Info
 
-	Coverage  CoverageOptions
-	Evasion   EvasionOptions
-	Latency   LatencyOptions
-	Platforms PlatformsOptions
+	Coverage   CoverageOptions
+	Evasion    EvasionOptions
+	FalseMatch FalseMatchOptions
+	Latency    LatencyOptions
+	Platforms  PlatformsOptions
 }
 
 // Progress hears how a run advances: events worth a line in a log, and how

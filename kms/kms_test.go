@@ -3,6 +3,7 @@ package kms
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -129,4 +130,23 @@ func FuzzOpenSealed(f *testing.F) {
 			t.Fatal("random bytes opened as a sealed key file")
 		}
 	})
+}
+
+func TestWriteFileDurableReplaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	for _, data := range []string{"old", "new contents"} {
+		if err := WriteFileDurable(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(path)
+		if string(got) != data {
+			t.Fatalf("file holds %q, want %q", got, data)
+		}
+	}
+	if _, err := os.Stat(path + ".tmp"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("temporary file left behind: %v", err)
+	}
+	if err := WriteFileDurable(filepath.Join(t.TempDir(), "no", "such", "dir"), nil, 0o600); err == nil {
+		t.Fatal("write into a missing directory succeeded")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
@@ -32,7 +33,9 @@ var ErrPassphrase = errors.New("kms: sealed key file did not open (wrong passphr
 
 // Save writes the manager's keys to path, sealed under a key derived from
 // passphrase with scrypt: keys are never written in the clear. The file is
-// written to a temporary name and renamed, so a crash leaves the old file.
+// replaced durably ([WriteFileDurable]): after a crash at any moment it holds
+// either the old or the new keys, and once Save returns the new keys are on
+// disk.
 func (m *Manager) Save(path string, passphrase []byte) error {
 	if len(passphrase) == 0 {
 		return errors.New("kms: empty passphrase")
@@ -61,11 +64,47 @@ func (m *Manager) Save(path string, passphrase []byte) error {
 	rand.Read(nonce)
 	out.Write(nonce)
 	out.Write(aead.Seal(nil, nonce, plain, []byte(sealedMagic)))
+	return WriteFileDurable(path, out.Bytes(), 0o600)
+}
+
+// WriteFileDurable replaces the file at path with data so that after a crash
+// at any moment the file holds either its old or its new contents, and once
+// it returns the new contents survive a machine crash: it writes a temporary
+// file, fsyncs it, renames it over path and fsyncs the directory.
+func WriteFileDurable(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, out.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("kms: write sealed keys: %w", err)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return fmt.Errorf("kms: write %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("kms: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("kms: write %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs a directory, making a rename in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("kms: sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("kms: sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Load reads keys sealed by [Manager.Save].

@@ -9,8 +9,25 @@
 // Devices authenticate with mutual TLS: each presents its own self-signed
 // Ed25519 certificate, and the relay binds that key to the device's user the
 // first time the user registers (trust on first use, stored encrypted in the
-// database). From then on the connection's key decides who it is: a device
-// can send only as itself and fetch only its own mailbox.
+// database), one user per credential. From then on the connection's key
+// decides who it is: a device can send only as itself and fetch only its own
+// mailbox.
+//
+// # Limits and failures
+//
+// Every resource a device can make the relay hold is bounded (see [Config]
+// for the values): frames are read under deadlines that demand a minimum
+// transfer rate, into buffers that grow only as bytes arrive, charged to a
+// global in-flight byte budget; responses are written under deadlines;
+// connections are capped globally and per credential; sends, directory
+// requests and one-time prekeys are rate-limited. An envelope that could
+// never be delivered (its delivery frame would exceed the limit) is refused
+// at send, and a stored record that cannot be delivered is quarantined
+// instead of blocking its mailbox. The relay stores each (sender, message
+// ID) once within a window that survives restarts, so a client may resend
+// until it holds a receipt ([Client] does). A panic in one request closes
+// that connection only. At start the database is checked (meta pages, page
+// structure, every record), and keys that do not open it are refused.
 //
 // # Who sees what
 //
@@ -23,16 +40,19 @@
 package relay
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"scanlab"
@@ -43,7 +63,7 @@ import (
 	"scanlab/relay/wire"
 )
 
-// Config configures a relay.
+// Config configures a relay. Zero values mean the defaults named.
 type Config struct {
 	// Addr is the TCP address to listen on; default "127.0.0.1:0".
 	Addr string
@@ -58,10 +78,10 @@ type Config struct {
 	// Observe, if set, receives everything the relay handles after TLS
 	// terminates: the provider's view.
 	Observe func(route string, data []byte, fields map[string]string)
-	// Log receives operational events (never key material); default discards.
+	// Log receives operational events; default discards. It never receives
+	// key material, content, attachment names or raw user IDs: a user
+	// appears as a keyed hash ("user" attribute, see [Relay.LogTag]).
 	Log *slog.Logger
-	// MaxFrame bounds a frame's payload in bytes; default wire.DefaultMaxFrame.
-	MaxFrame int
 	// NoSync skips fsync on database commits (see store.Options).
 	NoSync bool
 	// Hosts are the names in the server certificate; default the
@@ -71,28 +91,111 @@ type Config struct {
 	AllowSealedSender bool
 	// Now is the relay's clock; default time.Now.
 	Now func() time.Time
+
+	// CAPath, if set, keeps the relay's certificate authority in that file,
+	// sealed under a key derived from KMS: made on first start, reused
+	// after, so devices keep trusting the relay across restarts. Empty: a
+	// new CA at every start.
+	CAPath string
+	// RotateKEK re-wraps every record under a new key-encryption key at
+	// start, before listening (see store.Store.RotateKEK).
+	RotateKEK bool
+	// SaveKeys persists KMS durably; rotation calls it before re-wrapping
+	// and after retiring the old key. Nil: keys live in memory only.
+	SaveKeys func() error
+	// Repair starts on a damaged database by quarantining the records that
+	// do not open (see store.Options.Repair).
+	Repair bool
+
+	// MaxFrame bounds a frame's payload in bytes, both ways; default
+	// wire.DefaultMaxFrame. An envelope is accepted only if its delivery
+	// frame fits.
+	MaxFrame int
+	// FrameTimeout is the time a frame may take beyond what MinRate buys
+	// (and the limit on the TLS handshake and on registering); default 10 s.
+	FrameTimeout time.Duration
+	// MinRate is the minimum transfer rate, in bytes per second, a peer must
+	// sustain within a frame, both reading and writing; default 64 KiB/s.
+	MinRate int
+	// IdleTimeout closes a connection with no request for that long;
+	// default 2 min. A long-polling fetch is not idle.
+	IdleTimeout time.Duration
+	// MaxInFlight bounds the bytes of frames being read and responses being
+	// written across all connections; default 256 MiB, at least 2×MaxFrame.
+	MaxInFlight int64
+	// MaxConns bounds open connections; default 1024.
+	MaxConns int
+	// MaxConnsPerDevice bounds open connections per device credential;
+	// default 8.
+	MaxConnsPerDevice int
+	// SendRate limits sends and reports per device; default 1000/s, bursts
+	// of 2000.
+	SendRate Rate
+	// DirectoryRate limits key publications and key-bundle requests per
+	// device; default 20/s, bursts of 200.
+	DirectoryRate Rate
+	// OneTimeRate limits the one-time prekeys handed out per target user,
+	// whoever asks; past it, bundles come without one (X3DH runs without,
+	// Signal X3DH spec §3.3); default 1/s, bursts of 20.
+	OneTimeRate Rate
+	// MaxWait caps how long a fetch may wait for mail; default 30 s.
+	MaxWait time.Duration
+	// FetchLinger is how long a waiting fetch, woken by new mail, waits for
+	// more before answering; default 2 ms. Negative: not at all.
+	FetchLinger time.Duration
+	// DedupWindow is how long the relay remembers a (sender, message ID) it
+	// stored, so a resend is not stored twice; default 24 h. MaxDedup caps
+	// the pairs remembered (oldest forgotten first; about 100 bytes of
+	// memory each); default 1<<20, which at 10,000 sends a second still
+	// covers the last 100 s, beyond a client's default retry horizon (30 s).
+	DedupWindow time.Duration
+	MaxDedup    int
+	// Keys, if set, is the provider's directory service around the store
+	// (see [KeyService]); nil serves what the store holds.
+	Keys KeyService
 }
 
-// Relay is a running relay.
-type Relay struct {
-	cfg    Config
-	ln     net.Listener
-	ca     *pki.CA
-	kms    *kms.Manager
-	store  *store.Store
-	logic  scanlab.ServerLogic
-	log    *slog.Logger
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	closed bool
-
-	detMu      sync.Mutex
-	detections []scanlab.Detection
+// KeyService is the provider's hand in its key directory. Published is
+// told of every bundle a device publishes, once the store holds it. Serve
+// decides what a key fetch returns: requester asked for user's keys, and
+// stored is what the store handed out (found false if it holds none; its
+// one-time key, if any, is already spent). A key-transparency directory
+// attaches proofs here; a provider acting in bad faith substitutes keys or
+// lists a device of its own here (package active). An error wrapping
+// [scanlab.ErrNoKeys] reads as "no keys" on the device.
+type KeyService interface {
+	Published(user scanlab.UserID, b scanlab.KeyBundle)
+	Serve(requester, user scanlab.UserID, stored scanlab.KeyBundle, found bool) (scanlab.KeyBundle, error)
 }
 
-// Start opens the database, makes the certificates and starts serving.
-func Start(cfg Config) (*Relay, error) {
+// Default limits (see [Config]).
+const (
+	DefaultFrameTimeout      = 10 * time.Second
+	DefaultMinRate           = 64 << 10
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxInFlight       = 256 << 20
+	DefaultMaxConns          = 1024
+	DefaultMaxConnsPerDevice = 8
+	DefaultMaxWait           = 30 * time.Second
+	DefaultFetchLinger       = 2 * time.Millisecond
+	DefaultDedupWindow       = 24 * time.Hour
+	DefaultMaxDedup          = 1 << 20
+)
+
+// Default rates (see [Config]).
+var (
+	DefaultSendRate      = Rate{Per: 1000, Burst: 2000}
+	DefaultDirectoryRate = Rate{Per: 20, Burst: 200}
+	DefaultOneTimeRate   = Rate{Per: 1, Burst: 20}
+)
+
+// withDefaults fills every zero field.
+func (cfg Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -102,7 +205,72 @@ func Start(cfg Config) (*Relay, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Relay{cfg: cfg, conns: map[net.Conn]bool{}, log: cfg.Log, kms: cfg.KMS}
+	def(&cfg.FrameTimeout, DefaultFrameTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.MaxWait, DefaultMaxWait)
+	if cfg.FetchLinger == 0 {
+		cfg.FetchLinger = DefaultFetchLinger
+	}
+	def(&cfg.DedupWindow, DefaultDedupWindow)
+	if cfg.MinRate <= 0 {
+		cfg.MinRate = DefaultMinRate
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	cfg.MaxInFlight = max(cfg.MaxInFlight, 2*int64(cfg.MaxFrame))
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerDevice <= 0 {
+		cfg.MaxConnsPerDevice = DefaultMaxConnsPerDevice
+	}
+	if cfg.MaxDedup <= 0 {
+		cfg.MaxDedup = DefaultMaxDedup
+	}
+	for _, r := range []struct {
+		v *Rate
+		d Rate
+	}{{&cfg.SendRate, DefaultSendRate}, {&cfg.DirectoryRate, DefaultDirectoryRate}, {&cfg.OneTimeRate, DefaultOneTimeRate}} {
+		if r.v.Per == 0 {
+			*r.v = r.d
+		}
+	}
+	return cfg
+}
+
+// Relay is a running relay.
+type Relay struct {
+	cfg     Config
+	ln      net.Listener
+	ca      *pki.CA
+	kms     *kms.Manager
+	store   *store.Store
+	logic   scanlab.ServerLogic
+	log     *slog.Logger
+	logKey  []byte
+	gate    *logGate
+	budget  *budget
+	limits  *limiter
+	hub     *hub
+	stats   counters
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	devices map[string]int // open connections per credential
+	closed  bool
+	done    chan struct{}
+
+	detMu      sync.Mutex
+	detections []scanlab.Detection
+}
+
+// Start opens (and checks) the database, rotates the key-encryption key if
+// asked, loads or makes the certificates, and starts serving.
+func Start(cfg Config) (*Relay, error) {
+	cfg = cfg.withDefaults()
+	r := &Relay{cfg: cfg, conns: map[net.Conn]bool{}, devices: map[string]int{}, log: cfg.Log, kms: cfg.KMS,
+		gate: newLogGate(time.Second), budget: newBudget(cfg.MaxInFlight), limits: newLimiter(), hub: newHub(), done: make(chan struct{})}
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -113,38 +281,95 @@ func Start(cfg Config) (*Relay, error) {
 		}
 		r.kms = k
 	}
-	st, err := store.Open(cfg.DBPath, r.kms, store.Options{NoSync: cfg.NoSync})
-	if err != nil {
+	var err error
+	if r.logKey, err = r.kms.Secret("relay log tag"); err != nil {
 		return nil, err
 	}
+	if err := r.openStore(); err != nil {
+		return nil, err
+	}
+	if err := r.listen(); err != nil {
+		r.store.Close()
+		return nil, err
+	}
+	r.wg.Add(2)
+	go r.serve()
+	go r.sweep()
+	r.log.Info("relay listening", "addr", r.ln.Addr().String(), "db", cfg.DBPath, "max_frame", cfg.MaxFrame)
+	return r, nil
+}
+
+// openStore opens and checks the database, rotates the KEK if asked and
+// makes the server logic.
+func (r *Relay) openStore() error {
+	st, err := store.Open(r.cfg.DBPath, r.kms, store.Options{NoSync: r.cfg.NoSync, Repair: r.cfg.Repair, Validate: validateRecord, Now: r.cfg.Now})
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
 	r.store = st
-	if cfg.Logic != nil {
-		env := scanlab.ServerEnv{Now: cfg.Now, Secret: r.kms.Secret, Record: cfg.Observe}
-		if r.logic, err = cfg.Logic(env); err != nil {
+	r.reportRepairs()
+	if r.cfg.RotateKEK {
+		save := r.cfg.SaveKeys
+		if save == nil {
+			save = func() error { return nil }
+		}
+		n, err := st.RotateKEK(save)
+		if err != nil {
 			st.Close()
-			return nil, fmt.Errorf("relay: server logic: %w", err)
+			return fmt.Errorf("relay: rotate key-encryption key: %w", err)
+		}
+		r.log.Info("key-encryption key rotated", "records", n, "kek", r.kms.Current())
+	}
+	if r.cfg.Logic != nil {
+		env := scanlab.ServerEnv{Now: r.cfg.Now, Secret: r.kms.Secret, Record: r.cfg.Observe}
+		if r.logic, err = r.cfg.Logic(env); err != nil {
+			st.Close()
+			return fmt.Errorf("relay: server logic: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("relay: %w", err)
+	return nil
+}
+
+// reportRepairs logs what a repairing start salvaged and what sits in the
+// quarantine.
+func (r *Relay) reportRepairs() {
+	if rep := r.store.Salvaged(); rep != nil {
+		r.log.Warn("damaged database salvaged", "records_kept", rep.Kept, "elements_rejected", rep.Rejected, "damaged_file", rep.Damaged)
 	}
-	hosts := cfg.Hosts
+	if q, err := r.store.QuarantineList(); err == nil && len(q) > 0 {
+		r.log.Warn("records in quarantine", "n", len(q))
+	}
+}
+
+// validateRecord checks a stored mail record decodes as an envelope.
+func validateRecord(rec store.Record) error {
+	if rec.Bucket != store.Mail {
+		return nil
+	}
+	_, err := wire.DecodeEnvelope(rec.Data, len(rec.Data))
+	return err
+}
+
+// listen loads or makes the CA, issues the server certificate and opens the
+// TLS listener.
+func (r *Relay) listen() error {
+	ln, err := net.Listen("tcp", r.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	if r.ca, err = r.loadCA(); err != nil {
+		ln.Close()
+		return err
+	}
+	hosts := r.cfg.Hosts
 	if len(hosts) == 0 {
 		host, _, _ := net.SplitHostPort(ln.Addr().String())
 		hosts = []string{host, "localhost"}
 	}
-	if r.ca, err = pki.NewCA("scanlab relay CA", 7*24*time.Hour); err != nil {
-		ln.Close()
-		st.Close()
-		return nil, err
-	}
-	cert, err := r.ca.ServerCert(hosts, 7*24*time.Hour)
+	cert, err := r.ca.ServerCert(hosts, serverCertValidity)
 	if err != nil {
 		ln.Close()
-		st.Close()
-		return nil, err
+		return err
 	}
 	tcfg := &tls.Config{
 		MinVersion:   tls.VersionTLS13,
@@ -159,14 +384,53 @@ func Start(cfg Config) (*Relay, error) {
 		},
 	}
 	var inner net.Listener = ln
-	if cfg.Tap != nil {
-		inner = cfg.Tap.Listener(ln)
+	if r.cfg.Tap != nil {
+		inner = r.cfg.Tap.Listener(ln)
 	}
 	r.ln = tls.NewListener(inner, tcfg)
-	r.wg.Add(1)
-	go r.serve()
-	r.log.Info("relay listening", "addr", ln.Addr().String(), "db", cfg.DBPath)
-	return r, nil
+	return nil
+}
+
+// Validity of the certificates the relay makes.
+const (
+	caValidity         = 10 * 365 * 24 * time.Hour
+	runCAValidity      = 7 * 24 * time.Hour
+	serverCertValidity = 30 * 24 * time.Hour
+)
+
+// loadCA opens the sealed CA at cfg.CAPath, or makes one (and seals it
+// there, durably). Without CAPath the CA lives for this run only.
+func (r *Relay) loadCA() (*pki.CA, error) {
+	if r.cfg.CAPath == "" {
+		return pki.NewCA("scanlab relay CA", runCAValidity)
+	}
+	key, err := r.kms.Secret("relay CA sealing key")
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(r.cfg.CAPath)
+	if err == nil {
+		ca, err := pki.OpenCA(data, key)
+		if err != nil {
+			return nil, fmt.Errorf("relay: CA file %s: %w (it was sealed under other keys?)", r.cfg.CAPath, err)
+		}
+		return ca, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	ca, err := pki.NewCA("scanlab relay CA", caValidity)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := ca.Seal(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := kms.WriteFileDurable(r.cfg.CAPath, sealed, 0o600); err != nil {
+		return nil, fmt.Errorf("relay: save CA: %w", err)
+	}
+	return ca, nil
 }
 
 // Addr returns the address the relay listens on.
@@ -180,6 +444,21 @@ func (r *Relay) Store() *store.Store { return r.store }
 
 // KMS returns the relay's key manager.
 func (r *Relay) KMS() *kms.Manager { return r.kms }
+
+// Config returns the relay's configuration with every default filled in.
+func (r *Relay) Config() Config { return r.cfg }
+
+// LogTag returns how user appears in the relay's log: a keyed hash (HMAC
+// under a KMS secret, 48 bits), stable for this key set, so log lines about
+// one user can be correlated without the log naming the user.
+func (r *Relay) LogTag(user scanlab.UserID) string {
+	if user == "" {
+		return "-"
+	}
+	m := hmac.New(sha256.New, r.logKey)
+	m.Write([]byte(user))
+	return hex.EncodeToString(m.Sum(nil)[:6])
+}
 
 // Detections returns a copy of every detection raised so far.
 func (r *Relay) Detections() []scanlab.Detection {
@@ -197,6 +476,7 @@ func (r *Relay) Close() error {
 		return nil
 	}
 	r.closed = true
+	close(r.done)
 	r.ln.Close()
 	for c := range r.conns {
 		c.Close()
@@ -206,288 +486,138 @@ func (r *Relay) Close() error {
 	return r.store.Close()
 }
 
+// Stats counts what the relay refused, set aside or survived.
+type Stats struct {
+	Conns        int   // connections open now
+	Refused      int64 // connections refused by a cap
+	AcceptErrors int64 // failed accepts (e.g. out of file descriptors)
+	TimedOut     int64 // connections closed by a deadline
+	RateLimited  int64 // requests refused by a rate limit
+	Panics       int64 // requests whose handler panicked
+	Quarantined  int64 // stored records set aside as undeliverable
+	Duplicates   int64 // sends already stored, not stored again
+	InFlight     int64 // bytes charged to the in-flight budget now
+}
+
+// counters are the atomic counters behind [Stats].
+type counters struct {
+	refused, acceptErrors, timedOut, rateLimited, panics, quarantined, duplicates atomic.Int64
+}
+
+// Stats returns the relay's counters.
+func (r *Relay) Stats() Stats {
+	r.mu.Lock()
+	n := len(r.conns)
+	r.mu.Unlock()
+	c := &r.stats
+	return Stats{Conns: n, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), TimedOut: c.timedOut.Load(),
+		RateLimited: c.rateLimited.Load(), Panics: c.panics.Load(), Quarantined: c.quarantined.Load(),
+		Duplicates: c.duplicates.Load(), InFlight: r.budget.inUse()}
+}
+
+// Accept-loop backoff after an error (EMFILE and the like), as net/http's
+// server does.
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+)
+
 func (r *Relay) serve() {
 	defer r.wg.Done()
+	var delay time.Duration
 	for {
 		c, err := r.ln.Accept()
 		if err != nil {
-			r.mu.Lock()
-			closed := r.closed
-			r.mu.Unlock()
-			if closed {
+			if r.isClosed() {
 				return
 			}
-			r.log.Warn("accept failed", "err", err)
+			r.stats.acceptErrors.Add(1)
+			delay = min(max(2*delay, minAcceptBackoff), maxAcceptBackoff)
+			r.warn("accept", "accept failed; backing off", "err", err, "backoff", delay)
+			select {
+			case <-time.After(delay):
+			case <-r.done:
+				return
+			}
 			continue
 		}
-		r.mu.Lock()
-		if r.closed {
-			r.mu.Unlock()
-			c.Close()
-			return
+		delay = 0
+		if !r.admit(c) {
+			continue
 		}
-		r.conns[c] = true
-		r.wg.Add(1)
-		r.mu.Unlock()
 		go r.handle(c.(*tls.Conn))
 	}
 }
 
-// session is one authenticated device connection.
-type session struct {
-	conn        *tls.Conn
-	fingerprint []byte
-	user        scanlab.UserID // empty until Register
-	remote      string
-}
-
-func (r *Relay) handle(c *tls.Conn) {
-	defer func() {
+// admit registers a new connection under the global cap, or closes it.
+func (r *Relay) admit(c net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
 		c.Close()
-		r.mu.Lock()
-		delete(r.conns, c)
-		r.mu.Unlock()
-		r.wg.Done()
-	}()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := c.Handshake(); err != nil {
-		r.log.Info("TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
-		return
+		return false
 	}
-	c.SetDeadline(time.Time{})
-	st := c.ConnectionState()
-	if st.Version != tls.VersionTLS13 || len(st.PeerCertificates) != 1 {
-		return
+	if len(r.conns) >= r.cfg.MaxConns {
+		c.Close()
+		r.stats.refused.Add(1)
+		r.warn("cap", "connection refused: relay at its connection cap", "cap", r.cfg.MaxConns)
+		return false
 	}
-	fp, err := pki.Fingerprint(st.PeerCertificates[0].Raw)
-	if err != nil {
-		return
-	}
-	s := &session{conn: c, fingerprint: fp, remote: c.RemoteAddr().String()}
-	for {
-		f, err := wire.ReadFrame(c, r.cfg.MaxFrame)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				r.log.Info("bad frame; closing connection", "remote", s.remote, "user", s.user, "err", err)
-				wire.WriteFrame(c, wire.Error, wire.EncodeString(err.Error()))
-			}
-			return
-		}
-		typ, payload, err := r.dispatch(s, f)
-		if err != nil {
-			r.log.Info("request refused", "remote", s.remote, "user", s.user, "frame", f.Type, "err", err)
-			typ, payload = wire.Error, wire.EncodeString(err.Error())
-		}
-		if err := wire.WriteFrame(c, typ, payload); err != nil {
-			return
-		}
+	r.conns[c] = true
+	r.wg.Add(1)
+	return true
+}
+
+func (r *Relay) isClosed() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
 	}
 }
 
-// Errors a device sees (as text in an Error frame).
-var (
-	ErrNotRegistered = errors.New("relay: register first")
-	ErrNotYours      = errors.New("relay: that mailbox belongs to another user")
-	ErrSpoofedSender = errors.New("relay: envelope sender does not match the authenticated device")
-)
-
-func (r *Relay) dispatch(s *session, f wire.Frame) (wire.Type, []byte, error) {
-	if f.Type == wire.Register {
-		user, err := wire.DecodeString(f.Payload, wire.MaxID)
-		if err != nil || user == "" {
-			return 0, nil, fmt.Errorf("relay: register: bad user ID: %v", err)
-		}
-		if s.user != "" && s.user != scanlab.UserID(user) {
-			return 0, nil, errors.New("relay: connection already registered to another user")
-		}
-		if err := r.store.BindDevice(scanlab.UserID(user), s.fingerprint); err != nil {
-			return 0, nil, err
-		}
-		s.user = scanlab.UserID(user)
-		return wire.Registered, nil, nil
-	}
-	if s.user == "" {
-		return 0, nil, ErrNotRegistered
-	}
-	switch f.Type {
-	case wire.Send:
-		return r.send(s, f.Payload)
-	case wire.Fetch:
-		req, err := wire.DecodeFetch(f.Payload)
-		if err != nil {
-			return 0, nil, err
-		}
-		if req.Mailbox != s.user {
-			return 0, nil, ErrNotYours
-		}
-		items, err := r.store.Pending(s.user, req.Max)
-		if err != nil {
-			// Unreadable records stay stored; the rest are delivered.
-			r.log.Error("unreadable records in mailbox", "user", s.user, "err", err)
-		}
-		ds := make([]wire.Delivery, 0, len(items))
-		for _, it := range items {
-			e, err := wire.DecodeEnvelope(it.Data, r.cfg.MaxFrame)
-			if err != nil {
-				r.log.Error("stored envelope does not decode", "user", s.user, "seq", it.Seq, "err", err)
-				continue
-			}
-			ds = append(ds, wire.Delivery{Seq: it.Seq, Envelope: e})
-		}
-		return wire.Batch, wire.EncodeBatch(ds), nil
-	case wire.Ack:
-		seqs, err := wire.DecodeSeqs(f.Payload)
-		if err != nil {
-			return 0, nil, err
-		}
-		n, err := r.store.Ack(s.user, seqs...)
-		if err != nil {
-			return 0, nil, err
-		}
-		return wire.Acked, wire.EncodeCount(n), nil
-	case wire.Publish:
-		b, err := wire.DecodeBundle(f.Payload)
-		if err != nil {
-			return 0, nil, err
-		}
-		if err := r.store.PutKeys(s.user, b.Identity, b.OneTime); err != nil {
-			return 0, nil, err
-		}
-		return wire.Published, nil, nil
-	case wire.KeysFor:
-		user, err := wire.DecodeString(f.Payload, wire.MaxID)
-		if err != nil {
-			return 0, nil, err
-		}
-		id, ot, err := r.store.TakeKeys(scanlab.UserID(user))
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, fmt.Errorf("relay: %w", scanlab.ErrNoKeys)
-		}
-		if err != nil {
-			return 0, nil, err
-		}
-		b := scanlab.KeyBundle{Identity: id}
-		if ot != nil {
-			b.OneTime = [][]byte{ot}
-		}
-		return wire.Keys, wire.EncodeBundle(b), nil
-	case wire.ReportMsg:
-		return r.report(s, f.Payload)
-	case wire.CertFor:
-		return r.certificate(s, f.Payload)
-	}
-	return 0, nil, fmt.Errorf("relay: unexpected frame type %d from a device", f.Type)
-}
-
-func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
-	e, err := wire.DecodeEnvelope(payload, r.cfg.MaxFrame)
-	if err != nil {
-		return 0, nil, err
-	}
-	if e.From != s.user && !(e.From == "" && r.cfg.AllowSealedSender) {
-		return 0, nil, ErrSpoofedSender
-	}
-	r.observe("TLS-terminated envelope in relay memory", payload, envelopeFields(e, s))
-	var rc wire.Receipt
-	if r.logic != nil {
-		t0 := time.Now()
-		dets, err := r.logic.Accept(&e)
-		rc.Logic = time.Since(t0)
-		r.record(dets)
-		if err != nil {
-			return 0, nil, fmt.Errorf("relay: refused by server logic: %w", err)
-		}
-	}
-	t0 := time.Now()
-	seq, err := r.store.Enqueue(e.To, wire.EncodeEnvelope(e))
-	rc.Store = time.Since(t0)
-	if err != nil {
-		return 0, nil, err
-	}
-	rc.Seq = seq
-	return wire.Sent, wire.EncodeReceipt(rc), nil
-}
-
-func (r *Relay) report(s *session, payload []byte) (wire.Type, []byte, error) {
-	rep, err := wire.DecodeReport(payload, r.cfg.MaxFrame)
-	if err != nil {
-		return 0, nil, err
-	}
-	if rep.Reporter != s.user {
-		return 0, nil, errors.New("relay: a report must come from its reporter's device")
-	}
-	r.observe("abuse report in relay memory", rep.Evidence, map[string]string{"report-message": rep.MessageID, "reporter": string(rep.Reporter), "accused": string(rep.Accused)})
-	if err := r.store.Append(store.Reports, payload); err != nil {
-		return 0, nil, err
-	}
-	if r.logic == nil {
-		return wire.Reported, wire.EncodeCount(0), nil
-	}
-	dets, err := r.logic.Verify(rep)
-	r.record(dets)
-	if err != nil {
-		return 0, nil, fmt.Errorf("relay: report not verified: %w", err)
-	}
-	return wire.Reported, wire.EncodeCount(len(dets)), nil
-}
-
-// certificate asks the server logic, if it is a [scanlab.CertificateIssuer],
-// for a sender certificate binding the connection's authenticated account
-// to the identity bundle its device presents (the device may present only
-// for its own account, as it may publish keys only for it).
-func (r *Relay) certificate(s *session, identity []byte) (wire.Type, []byte, error) {
-	issuer, ok := r.logic.(scanlab.CertificateIssuer)
+// warn logs at warning level through the log gate: at most one line of a
+// kind per second, with the count of lines suppressed before it.
+func (r *Relay) warn(kind, msg string, args ...any) {
+	ok, suppressed := r.gate.pass(kind)
 	if !ok {
-		return 0, nil, fmt.Errorf("relay: %w", scanlab.ErrNoCertificate)
-	}
-	r.observe("sender certificate request in relay memory", identity, map[string]string{"device": string(s.user)})
-	cert, err := issuer.IssueCertificate(s.user, identity)
-	if err != nil {
-		return 0, nil, fmt.Errorf("relay: sender certificate: %w", err)
-	}
-	return wire.Cert, cert, nil
-}
-
-func envelopeFields(e scanlab.Envelope, s *session) map[string]string {
-	return map[string]string{
-		"message": e.ID,
-		"from":    string(e.From),
-		"to":      string(e.To),
-		"sent":    strconv.FormatInt(e.Sent.UnixNano(), 10),
-		"size":    strconv.Itoa(len(e.Body)),
-		"device":  string(s.user),
-	}
-}
-
-func (r *Relay) observe(route string, data []byte, fields map[string]string) {
-	if r.cfg.Observe != nil {
-		r.cfg.Observe(route, data, fields)
-	}
-}
-
-// DetectionRecord is how a detection is written to the store's log and to a
-// lawful-access export.
-type DetectionRecord struct {
-	MessageID string          `json:"message_id,omitempty"`
-	Account   scanlab.UserID  `json:"account"`
-	Pathway   scanlab.Pathway `json:"pathway"`
-	At        time.Time       `json:"at"`
-	Rule      string          `json:"rule,omitempty"`
-	Distance  int             `json:"distance"`
-}
-
-func (r *Relay) record(dets []scanlab.Detection) {
-	if len(dets) == 0 {
 		return
 	}
-	r.detMu.Lock()
-	r.detections = append(r.detections, dets...)
-	r.detMu.Unlock()
-	for _, d := range dets {
-		b, _ := json.Marshal(DetectionRecord(d))
-		if err := r.store.Append(store.Detected, b); err != nil {
-			r.log.Error("detection not stored", "message", d.MessageID, "err", err)
-		}
-		r.observe("detection log in relay memory", b, map[string]string{"verdict-message": d.MessageID, "account": string(d.Account), "pathway": string(d.Pathway)})
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
 	}
+	r.log.Warn(msg, args...)
+}
+
+// sweep forgets old (sender, message ID) pairs and idle rate-limit buckets
+// once a minute.
+func (r *Relay) sweep() {
+	defer r.wg.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := r.store.SweepDedup(r.cfg.DedupWindow, r.cfg.MaxDedup); err != nil {
+			r.warn("sweep", "dedup sweep failed", "err", err)
+		} else if n > 0 {
+			r.log.Debug("dedup pairs forgotten", "n", n)
+		}
+		r.limits.prune(r.slowestRate())
+		select {
+		case <-t.C:
+		case <-r.done:
+			return
+		}
+	}
+}
+
+// slowestRate is the rate limit that refills slowest relative to its burst.
+func (r *Relay) slowestRate() Rate {
+	slow := r.cfg.SendRate
+	for _, x := range []Rate{r.cfg.DirectoryRate, r.cfg.OneTimeRate} {
+		if x.Per > 0 && (slow.Per <= 0 || float64(x.Burst)/x.Per > float64(slow.Burst)/slow.Per) {
+			slow = x
+		}
+	}
+	return slow
 }

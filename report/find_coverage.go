@@ -32,7 +32,6 @@ func pooled(rows []schema.CoverageRow, mode string, pw scanlab.Pathway, keep fun
 }
 
 func harmful(c corpus.ContentClass) bool { return c.Harmful() }
-func benign(c corpus.ContentClass) bool  { return !c.Harmful() }
 
 // covModes lists the modes of the coverage rows in file order.
 func covModes(rows []schema.CoverageRow) []string {

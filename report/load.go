@@ -14,11 +14,11 @@ import (
 type results struct {
 	manifests   []schema.Manifest // sorted by experiment directory
 	vis         []schema.VisibilityRow
+	active      []schema.ActiveRow
 	cov         []schema.CoverageRow
 	sweeps      []schema.CoverageSweepRow
 	accounts    []schema.AccountsRow
 	prevention  []schema.PreventionRow
-	falseFlag   []schema.FalseFlagRow
 	eva         []schema.EvasionRow
 	thornMetric []schema.ThornMetricRow
 	lat         []schema.LatencyRow
@@ -28,6 +28,7 @@ type results struct {
 	privacy     []schema.BelowThresholdRow
 	platforms   []schema.PlatformRow
 	platTiming  []schema.PlatformTimingRow
+	fm          falseMatch // the falsematch files (find_falsematch.go)
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -57,11 +58,11 @@ func load(dir string) (*results, error) {
 	}
 	for _, read := range []func() error{
 		func() error { return input(r, dir, schema.Visibility, &r.vis) },
+		func() error { return input(r, dir, schema.Active, &r.active) },
 		func() error { return input(r, dir, schema.Coverage, &r.cov) },
 		func() error { return input(r, dir, schema.CoverageSweeps, &r.sweeps) },
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },
 		func() error { return input(r, dir, schema.Prevention, &r.prevention) },
-		func() error { return input(r, dir, schema.FalseFlag, &r.falseFlag) },
 		func() error { return input(r, dir, schema.Evasion, &r.eva) },
 		func() error { return input(r, dir, schema.ThornMetric, &r.thornMetric) },
 		func() error { return input(r, dir, schema.Latency, &r.lat) },
@@ -71,6 +72,7 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
 		func() error { return input(r, dir, schema.Platforms, &r.platforms) },
 		func() error { return input(r, dir, schema.PlatformTimings, &r.platTiming) },
+		func() error { return r.loadFalseMatch(dir) },
 	} {
 		if err := read(); err != nil {
 			return nil, err

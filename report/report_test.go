@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
-var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "evasion-thorn.svg", "falseflag.svg", "privacy-below-threshold.svg", "platforms.svg"}
+var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg", "platforms.svg"}
 
 // svgOnly skips PNG files for the rest of the test, to keep the suite fast
 // under the race detector; only TestPlotsAndEmbeds rasterises.
@@ -46,8 +46,8 @@ func TestGenerateGolden(t *testing.T) {
 	if len(s.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing skipped", s.Skipped)
 	}
-	if len(s.Included) != 15 {
-		t.Errorf("included %v, want all 15 inputs", s.Included)
+	if len(s.Included) != 22 {
+		t.Errorf("included %v, want all 22 inputs", s.Included)
 	}
 	compare := func(name string, got []byte) { compareGolden(t, name, got) }
 	md, err := os.ReadFile(s.Report)
@@ -159,7 +159,8 @@ func TestPlotsAndEmbeds(t *testing.T) {
 		t.Errorf("%d PNG and %d SVG files, want the same number and at least 10", pngs, svgs)
 	}
 	for _, want := range []string{"visibility-serverscan", "visibility-e2ee", "coverage-any", "coverage-e2ee", "latency-cdf",
-		"latency-stages", "bytes", "evasion-thorn", "evasion-strength", "falseflag", "scaling-list_size-us_query", "privacy-below-threshold"} {
+		"latency-stages", "bytes", "evasion-thorn", "evasion-strength", "scaling-list_size-us_query", "privacy-below-threshold",
+		"falsematch-distances", "falsematch-account", "falsematch-threshold"} {
 		if !slices.Contains(s.Plots, filepath.Join(dir, "plots", want+".png")) {
 			t.Errorf("no plot %s.png", want)
 		}

@@ -127,52 +127,6 @@ var CoverageSweeps = &File[CoverageSweepRow]{
 	Check: func(r *CoverageSweepRow) error { return r.check() },
 }
 
-// FalseFlagRow is one row of coverage/falseflag.csv: the chance that an
-// innocent account is flagged by threshold matching, P[Binomial(Images,
-// PImage) > T] as the PSI code computes it (the account is revealed at its
-// (T+1)-th false match).
-type FalseFlagRow struct {
-	T int // the threshold
-	// Library is the size of the hash list the per-image rate was
-	// measured against.
-	Library int
-	// Images is the number of images the account sends.
-	Images int
-	// PImage is the per-image false-match probability: measured, or a 95%
-	// upper bound when no benign image matched (see Basis).
-	PImage float64
-	// PAccount is the per-account probability.
-	PAccount float64
-	// Basis is "measured" or "upper-95%-bound".
-	Basis string
-	// MeasuredOn is how many benign images PImage was measured on.
-	MeasuredOn int
-}
-
-// Bases of a false-flag row's per-image probability.
-const (
-	BasisMeasured   = "measured"
-	BasisUpperBound = "upper-95%-bound"
-)
-
-// Bound reports whether PImage, and so PAccount, is an upper bound.
-func (f FalseFlagRow) Bound() bool { return f.Basis == BasisUpperBound }
-
-// FalseFlag is coverage/falseflag.csv.
-var FalseFlag = &File[FalseFlagRow]{
-	Path: "coverage/falseflag.csv",
-	Doc:  "per-account false-flag probability at one threshold, list size and photo count",
-	Columns: []Column[FalseFlagRow]{
-		Count("t", func(r *FalseFlagRow) *int { return &r.T }),
-		Count("library", func(r *FalseFlagRow) *int { return &r.Library }),
-		Count("images", func(r *FalseFlagRow) *int { return &r.Images }),
-		Fraction("p_image", General6, func(r *FalseFlagRow) *float64 { return &r.PImage }),
-		Fraction("p_account", General6, func(r *FalseFlagRow) *float64 { return &r.PAccount }),
-		Enum("p_image_basis", func(r *FalseFlagRow) *string { return &r.Basis }, []string{BasisMeasured, BasisUpperBound}),
-		Count("p_image_measured_on", func(r *FalseFlagRow) *int { return &r.MeasuredOn }),
-	},
-}
-
 // AccountsRow is one row of coverage/accounts.csv: in one mode and
 // configuration, one group of accounts and how many were flagged. Groups
 // are "offender" and "offender/ARCHETYPE", and the innocent groups

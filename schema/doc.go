@@ -69,12 +69,13 @@ func (f *File[R]) Description() string { return f.Doc }
 // then the order each experiment writes them.
 func Files() []Spec {
 	return []Spec{
-		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity, Texts,
+		Coverage, CoverageSweeps, Accounts, Prevention, Sensitivity, Texts,
 		Evasion, ThornMetric,
+		ImageRate, Distances, DistanceSummary, TailFits, TailChecks, Curve, SafeRates,
 		Latency, LatencySamples, Bytes,
 		BelowThreshold,
 		Scaling,
-		Visibility, Canaries,
+		Visibility, Active, Canaries,
 		Platforms, PlatformTimings,
 		manifestSpec{},
 	}

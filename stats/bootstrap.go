@@ -13,9 +13,9 @@ import (
 
 // DefaultReplicates is the number of bootstrap replicates [Bootstrap] draws
 // when B is 0. Percentile intervals need about a thousand replicates or more
-// (Efron and Tibshirani, An Introduction to the Bootstrap, 1993, ch. 13 and
-// 19); 2,000 puts the Monte Carlo error of a 2.5% percentile at about
-// ±0.35 percentage points of rank.
+// (Efron and Tibshirani, An Introduction to the Bootstrap, 1993); 2,000
+// puts the Monte Carlo standard error of the rank of a 2.5% percentile at
+// about 0.35 percentage points.
 const DefaultReplicates = 2000
 
 // Cluster is one account's contribution to a ratio of sums: Num counts what

@@ -30,7 +30,8 @@ Options:
                            byte-identical CSV files (default 1)
     -o, --out DIR          results directory (default "results")
     -q, --quick            a small, fast version of each experiment
-        --full             the largest sizes (10^7 hashes, 10^4 users)
+        --full             the largest sizes (10^7 hashes; 100,000 accounts over
+                           90 days in coverage: shard it)
         --keep-state DIR   keep each run's relay database and raw wire
                            capture (files named wire*) in DIR
         --shard i/n        run only slice i of n of the named experiments'

@@ -1,6 +1,8 @@
 // Package pki makes the certificates the relay and devices use for TLS 1.3:
-// a per-run certificate authority, the relay's server certificate, and each
-// device's own self-signed client certificate. All keys stay in memory.
+// a certificate authority (per run, or persisted sealed so the relay keeps
+// its identity across restarts), the relay's server certificate, and each
+// device's own self-signed client certificate. Private keys stay in memory
+// or are written only sealed ([CA.Seal]).
 //
 // # Who sees what
 //
@@ -11,6 +13,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -23,9 +26,11 @@ import (
 	"math/big"
 	"net"
 	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// CA is a certificate authority generated for one relay run.
+// CA is the relay's certificate authority: devices trust its certificate.
 type CA struct {
 	Cert *x509.Certificate
 	DER  []byte
@@ -155,4 +160,70 @@ func ParsePEM(data []byte) (*x509.CertPool, error) {
 		return nil, errors.New("pki: no certificate found in PEM data")
 	}
 	return p, nil
+}
+
+// sealedCAMagic starts a sealed CA file; the digit is the format version.
+const sealedCAMagic = "scanlab-ca-1\n"
+
+// maxSealedCA bounds a sealed CA file, in bytes.
+const maxSealedCA = 64 << 10
+
+// Seal returns the CA (certificate and private key) sealed under key, a
+// 32-byte secret the caller keeps elsewhere (the relay derives it from its
+// key manager): magic ‖ len(cert) ‖ cert DER ‖ nonce ‖
+// XChaCha20-Poly1305(key seed), with the magic and certificate as associated
+// data. The private key is never written in the clear.
+func (ca *CA) Seal(key []byte) ([]byte, error) {
+	if len(ca.DER) > 0xFFFF {
+		return nil, errors.New("pki: seal CA: certificate too large")
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("pki: seal CA: %w", err)
+	}
+	out := append([]byte(sealedCAMagic), byte(len(ca.DER)>>8), byte(len(ca.DER)))
+	out = append(out, ca.DER...)
+	ad := bytes.Clone(out)
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, ca.key.Seed(), ad), nil
+}
+
+// OpenCA opens a CA sealed by [CA.Seal] under key. A wrong key or any
+// altered byte is an error.
+func OpenCA(data, key []byte) (*CA, error) {
+	if len(data) > maxSealedCA || !bytes.HasPrefix(data, []byte(sealedCAMagic)) || len(data) < len(sealedCAMagic)+2 {
+		return nil, errors.New("pki: not a sealed CA file (bad header, unknown version or too large)")
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("pki: open CA: %w", err)
+	}
+	off := len(sealedCAMagic)
+	n := int(data[off])<<8 | int(data[off+1])
+	off += 2
+	if len(data) < off+n+aead.NonceSize()+aead.Overhead() {
+		return nil, errors.New("pki: sealed CA file truncated")
+	}
+	der, ad := data[off:off+n], data[:off+n]
+	nonce, ct := data[off+n:off+n+aead.NonceSize()], data[off+n+aead.NonceSize():]
+	seed, err := aead.Open(nil, nonce, ct, ad)
+	if err != nil {
+		return nil, errors.New("pki: sealed CA file did not open (wrong key or altered file)")
+	}
+	defer clear(seed)
+	if len(seed) != ed25519.SeedSize {
+		return nil, errors.New("pki: sealed CA key has the wrong size")
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("pki: sealed CA certificate: %w", err)
+	}
+	key2 := ed25519.NewKeyFromSeed(seed)
+	pub, ok := cert.PublicKey.(ed25519.PublicKey)
+	if !ok || !pub.Equal(key2.Public()) || !cert.IsCA {
+		return nil, errors.New("pki: sealed CA key does not match its certificate")
+	}
+	return &CA{Cert: cert, DER: bytes.Clone(der), key: key2}, nil
 }

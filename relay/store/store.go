@@ -8,12 +8,22 @@
 // key being a kms secret. Each record's ciphertext is bound to its bucket and
 // key (associated data), so records cannot be swapped between mailboxes.
 //
+// The store refuses to serve what it cannot vouch for: [Open] checks an
+// existing file (both meta pages, every page's structure as bounds-checked
+// bytes, a key-check record, every record) and writes nothing until all
+// pass; damage is [ErrDamaged] and keys that do not open the file
+// [ErrWrongKeys]. With Options.Repair it quarantines records that do not
+// open and salvages a file whose structure is damaged ([Salvage]). Each
+// (sender, message ID) is stored once ([Store.EnqueueOnce]), remembered in
+// an append-only sealed log until swept. Writes from concurrent callers
+// share transactions (bbolt's Batch: one fsync per commit).
+//
 // # Who sees what
 //
 // The database file alone (a thief's copy) shows record counts, sizes, the
 // order of writes and opaque index values: no content, no user IDs, no
-// timestamps. With the kms keys (the provider, an insider, a full breach)
-// every record decrypts. A record that fails to decrypt is reported with its
+// timestamps (the dedup log's times are sealed too). With the kms keys (the
+// provider, an insider, a full breach) every record decrypts. A record that fails to decrypt is reported with its
 // bucket and key, never silently dropped or rewritten.
 package store
 
@@ -25,9 +35,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"scanlab"
@@ -36,15 +49,20 @@ import (
 
 // Bucket names. Each holds sealed records.
 const (
-	Mail     = "mail"     // index(user) ‖ seq → envelope bytes awaiting the recipient's ack
-	Devices  = "devices"  // index(user) → device credential fingerprint
-	Keys     = "keys"     // index(user) → published identity key bundle
-	OneTime  = "onetime"  // index(user) ‖ seq → one one-time prekey
-	Reports  = "reports"  // seq → verified report
-	Detected = "detected" // seq → detection record
+	Mail        = "mail"        // index(user) ‖ seq → envelope bytes awaiting the recipient's ack
+	Devices     = "devices"     // index(user) → device credential fingerprint
+	Credentials = "credentials" // tag(fingerprint) → index(user): one user per credential
+	Keys        = "keys"        // index(user) → published identity key bundle
+	OneTime     = "onetime"     // index(user) ‖ seq → one one-time prekey
+	Reports     = "reports"     // seq → verified report
+	Detected    = "detected"    // seq → detection record
+	Dedup       = "dedup"       // seq → tag(sender, message ID) ‖ mail seq ‖ time accepted, oldest first
+	Quarantine  = "quarantine"  // seq → a record set aside: where it was, why, its raw bytes
+	Meta        = "meta"        // "keycheck" → a known value: the keys open this file
 )
 
-var buckets = []string{Mail, Devices, Keys, OneTime, Reports, Detected}
+// buckets lists the buckets; every value in them is a sealed record.
+var buckets = []string{Mail, Devices, Credentials, Keys, OneTime, Reports, Detected, Dedup, Quarantine, Meta}
 
 const (
 	recordVersion = 1
@@ -61,8 +79,18 @@ var (
 	// ErrCredential means a device presented a credential other than the one
 	// bound to its user.
 	ErrCredential = errors.New("store: device credential does not match the one registered for this user")
+	// ErrCredentialInUse means a device credential already registered one
+	// user and tried to register another.
+	ErrCredentialInUse = errors.New("store: this device credential is registered to another user")
 	// ErrNotFound means no record exists under the key.
 	ErrNotFound = errors.New("store: not found")
+	// ErrOversized means a record is larger than the caller can ever take.
+	ErrOversized = errors.New("store: record larger than the delivery limit")
+	// ErrWrongKeys means the key manager does not open this database: its
+	// key-check record fails, so every record would be unreadable.
+	ErrWrongKeys = errors.New("store: the key-management keys do not open this database (another key file, or a new one made by mistake?)")
+	// ErrDamaged means the database file failed its consistency check.
+	ErrDamaged = errors.New("store: database file is damaged")
 )
 
 // Store is an open database. It is safe for concurrent use.
@@ -70,7 +98,16 @@ type Store struct {
 	db    *bolt.DB
 	kms   *kms.Manager
 	index []byte
+	now   func() time.Time
+	seq   atomic.Uint64 // last mail sequence number handed out
+	dedup dedupIndex    // the Dedup bucket's entries, in memory
+
+	salvaged *SalvageReport // what Open salvaged, if it had to
 }
+
+// Salvaged returns what Open salvaged from a structurally damaged file
+// (with Options.Repair), or nil.
+func (s *Store) Salvaged() *SalvageReport { return s.salvaged }
 
 // Options tune the store.
 type Options struct {
@@ -79,13 +116,47 @@ type Options struct {
 	NoSync bool
 	// ReadOnly opens the file without the write lock (for audits of a copy).
 	ReadOnly bool
+	// Repair lets a damaged database open: records that fail to decrypt (or
+	// that Validate refuses) are moved to the [Quarantine] bucket, a
+	// damaged meta page is accepted (bbolt falls back to the previous
+	// commit, which may lose the last one), and a file whose page structure
+	// is damaged is rebuilt by [Salvage] (the damaged file kept beside it).
+	Repair bool
+	// SkipCheck skips the consistency check at open (tests of damage only).
+	SkipCheck bool
+	// Validate, if set, is called on every decrypted record during the
+	// check at open; an error marks the record damaged.
+	Validate func(Record) error
+	// Now is the store's clock (dedup ages); default time.Now.
+	Now func() time.Time
 }
 
-// Open opens or creates the database at path, sealing with keys from k.
+// Open opens or creates the database at path, sealing with keys from k. An
+// existing file is checked first (see [Store.Check]): a damaged file returns
+// [ErrDamaged] and a key manager that does not open it [ErrWrongKeys], both
+// without changing a byte of the file.
 func Open(path string, k *kms.Manager, o Options) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var salvaged *SalvageReport
+	if !o.SkipCheck {
+		err := checkFile(path, o.Repair)
+		if err != nil && o.Repair && errors.Is(err, ErrDamaged) {
+			rep, serr := Salvage(path, k)
+			if serr != nil {
+				return nil, fmt.Errorf("%w (salvage failed: %v)", err, serr)
+			}
+			salvaged = &rep
+			err = checkFile(path, false)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	db, err := openBolt(path, o)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	idx, err := k.Secret("mailbox-index")
 	if err != nil {
@@ -96,22 +167,80 @@ func Open(path string, k *kms.Manager, o Options) (*Store, error) {
 	// bbolt's default 10 ms wait for more writers dominates latency at low
 	// concurrency, so wait less.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	s := &Store{db: db, kms: k, index: idx}
-	if !o.ReadOnly {
-		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range buckets {
-				if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store: init %s: %w", path, err)
-		}
+	s := &Store{db: db, kms: k, index: idx, now: o.Now, salvaged: salvaged}
+	if err := s.init(o); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// openBolt opens the bbolt file, turning a panic or memory fault on a
+// damaged file into [ErrDamaged].
+func openBolt(path string, o Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
+	if err != nil {
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+			return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// init checks an existing file, creates missing buckets and the key-check
+// record, sets damaged records aside if o.Repair, and loads the counters.
+// Until every check passed it writes nothing.
+func (s *Store) init(o Options) error {
+	if !o.SkipCheck {
+		if err := s.checkTree(); err != nil {
+			return err
+		}
+	}
+	missing, err := s.checkKeys()
+	if err != nil {
+		return err
+	}
+	var bad []*RecordError
+	if !o.SkipCheck {
+		if bad, err = s.checkRecords(o.Validate); err != nil {
+			return err
+		}
+		if len(bad) > 0 && (!o.Repair || o.ReadOnly) {
+			return fmt.Errorf("%w: %s: %d records do not open or decode, first: %v (start with repair to set them aside)", ErrDamaged, s.db.Path(), len(bad), bad[0])
+		}
+	}
+	if !o.ReadOnly {
+		if err := s.initFile(missing); err != nil {
+			return err
+		}
+	}
+	for _, re := range bad {
+		if err := s.Quarantine(re.Bucket, re.Key, re.Err.Error()); err != nil {
+			return err
+		}
+	}
+	return s.loadCounters()
+}
+
+// loadCounters reads the mail sequence and the dedup index.
+func (s *Store) loadCounters() error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(Mail)); b != nil {
+			s.seq.Store(b.Sequence())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.loadDedup()
 }
 
 // Close closes the database file.
@@ -125,6 +254,11 @@ func (s *Store) Index(user scanlab.UserID) []byte {
 	m := hmac.New(sha256.New, s.index)
 	m.Write([]byte(user))
 	return m.Sum(nil)[:indexSize]
+}
+
+// MailKey returns the key of user's mail record seq (for [Store.Quarantine]).
+func (s *Store) MailKey(user scanlab.UserID, seq uint64) []byte {
+	return seqKey(s.Index(user), seq)
 }
 
 func seqKey(prefix []byte, seq uint64) []byte {
@@ -250,58 +384,147 @@ type Item struct {
 }
 
 // Enqueue stores data in to's mailbox and returns its sequence number.
-// Concurrent calls are batched into shared transactions.
+// Concurrent calls are batched into shared transactions (group commit: one
+// fsync for many records).
 func (s *Store) Enqueue(to scanlab.UserID, data []byte) (uint64, error) {
-	prefix := s.Index(to)
-	var seq uint64
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	seq, _, err := s.enqueue(to, data, nil)
+	return seq, err
+}
+
+// EnqueueOnce stores data in to's mailbox unless a record with the same
+// sender and message ID was stored within the dedup window; then it stores
+// nothing and returns the first record's sequence number with dup set. The
+// check and the write are one transaction, so a retry racing its original
+// stores one copy. (sender, id) is kept only as a keyed hash.
+func (s *Store) EnqueueOnce(sender scanlab.UserID, id string, to scanlab.UserID, data []byte) (seq uint64, dup bool, err error) {
+	tag := s.dedupTag(sender, id)
+	return s.enqueue(to, data, tag)
+}
+
+// enqueue seals outside the write transaction (so sealing runs in parallel)
+// and writes inside a batched one. With tag set it deduplicates.
+func (s *Store) enqueue(to scanlab.UserID, data, tag []byte) (uint64, bool, error) {
+	seq := s.seq.Add(1)
+	k := seqKey(s.Index(to), seq)
+	rec, err := s.seal(Mail, k, data)
+	if err != nil {
+		return 0, false, err
+	}
+	var first uint64
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		first = 0
+		if tag != nil {
+			var err error
+			if first, err = s.dedupOnce(tx, tag, seq); err != nil || first != 0 {
+				return err
+			}
+		}
 		b := tx.Bucket([]byte(Mail))
-		n, err := b.NextSequence()
-		if err != nil {
-			return err
+		if b.Sequence() < seq {
+			if err := b.SetSequence(seq); err != nil {
+				return err
+			}
 		}
-		k := seqKey(prefix, n)
-		rec, err := s.seal(Mail, k, data)
-		if err != nil {
-			return err
-		}
-		seq = n
 		return b.Put(k, rec)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: enqueue: %w", err)
+		return 0, false, fmt.Errorf("store: enqueue: %w", err)
 	}
-	return seq, nil
+	if first != 0 {
+		return first, true, nil
+	}
+	return seq, false, nil
 }
 
-// Pending returns up to max records waiting in user's mailbox, oldest first.
-// Records that fail to decrypt are skipped, left in place and reported in the
-// returned error (a join of [*RecordError]); the good records are returned
-// beside it.
-func (s *Store) Pending(user scanlab.UserID, max int) ([]Item, error) {
+// Limit bounds what one [Store.Pending] call returns: at most Count records
+// whose costs (plaintext size plus Overhead) add up to at most Bytes. A
+// record whose cost alone exceeds ItemBytes (default Bytes) can never be
+// returned.
+type Limit struct {
+	Count     int
+	Bytes     int
+	ItemBytes int
+	Overhead  int
+}
+
+func (l Limit) itemBytes() int {
+	if l.ItemBytes > 0 {
+		return l.ItemBytes
+	}
+	return l.Bytes
+}
+
+// Pending returns records waiting in user's mailbox, oldest first, within
+// lim. Records that fail to decrypt, or that alone exceed lim.Bytes (so
+// could never be returned), are skipped and listed in bad, so the caller
+// can set them aside ([Store.Quarantine]); they never block the records
+// behind them.
+func (s *Store) Pending(user scanlab.UserID, lim Limit) (items []Item, bad []*RecordError, err error) {
 	prefix := s.Index(user)
-	var items []Item
-	var errs []error
-	err := s.db.View(func(tx *bolt.Tx) error {
+	total := 0
+	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket([]byte(Mail)).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(items) < max; k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(items) < lim.Count; k, v = c.Next() {
 			if len(k) != indexSize+seqSize {
-				errs = append(errs, &RecordError{Mail, bytes.Clone(k), ErrCorrupt})
+				bad = append(bad, &RecordError{Mail, bytes.Clone(k), ErrCorrupt})
 				continue
+			}
+			cost := PlainSize(v) + lim.Overhead
+			if cost > lim.itemBytes() {
+				bad = append(bad, &RecordError{Mail, bytes.Clone(k), ErrOversized})
+				continue
+			}
+			if total+cost > lim.Bytes {
+				break
 			}
 			plain, err := s.open(Mail, k, v)
 			if err != nil {
-				errs = append(errs, &RecordError{Mail, bytes.Clone(k), err})
+				bad = append(bad, &RecordError{Mail, bytes.Clone(k), err})
 				continue
 			}
+			total += cost
 			items = append(items, Item{Seq: binary.BigEndian.Uint64(k[indexSize:]), Data: plain})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("store: pending: %w", err)
 	}
-	return items, errors.Join(errs...)
+	return items, bad, nil
+}
+
+// PendingSize returns how many bytes (plaintext plus lim.Overhead each) the
+// next [Store.Pending] call with lim would return, without decrypting: the
+// caller can reserve memory first.
+func (s *Store) PendingSize(user scanlab.UserID, lim Limit) (int, error) {
+	prefix := s.Index(user)
+	total, n := 0, 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(Mail)).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && n < lim.Count; k, v = c.Next() {
+			cost := PlainSize(v) + lim.Overhead
+			if cost > lim.itemBytes() {
+				continue
+			}
+			if total+cost > lim.Bytes {
+				break
+			}
+			total += cost
+			n++
+		}
+		return nil
+	})
+	return total, err
+}
+
+// PlainSize returns the plaintext length of a sealed record from its length
+// alone (0 for a record too short to be one).
+func PlainSize(rec []byte) int {
+	if len(rec) < 2 {
+		return 0
+	}
+	n := len(rec) - (2 + int(rec[1]) + wrappedSize + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead)
+	return max(n, 0)
 }
 
 // Ack deletes the given records from user's mailbox. Only that mailbox is
@@ -329,10 +552,16 @@ func (s *Store) Ack(user scanlab.UserID, seqs ...uint64) (int, error) {
 }
 
 // BindDevice binds a device credential fingerprint to user on first use and
-// checks it afterwards. A different fingerprint returns [ErrCredential].
+// checks it afterwards: a different fingerprint for the user returns
+// [ErrCredential], and a fingerprint already bound to another user returns
+// [ErrCredentialInUse] (one user per credential).
 func (s *Store) BindDevice(user scanlab.UserID, fingerprint []byte) error {
 	k := s.Index(user)
+	ck := s.credentialTag(fingerprint)
 	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := s.checkCredential(tx, ck, k); err != nil {
+			return err
+		}
 		b := tx.Bucket([]byte(Devices))
 		if v := b.Get(k); v != nil {
 			have, err := s.open(Devices, k, v)
@@ -342,14 +571,49 @@ func (s *Store) BindDevice(user scanlab.UserID, fingerprint []byte) error {
 			if !hmac.Equal(have, fingerprint) {
 				return ErrCredential
 			}
+		} else {
+			rec, err := s.seal(Devices, k, fingerprint)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(k, rec); err != nil {
+				return err
+			}
+		}
+		if tx.Bucket([]byte(Credentials)).Get(ck) != nil {
 			return nil
 		}
-		rec, err := s.seal(Devices, k, fingerprint)
+		rec, err := s.seal(Credentials, ck, k)
 		if err != nil {
 			return err
 		}
-		return b.Put(k, rec)
+		return tx.Bucket([]byte(Credentials)).Put(ck, rec)
 	})
+}
+
+// checkCredential refuses a credential already bound to another user than
+// the one whose index is k.
+func (s *Store) checkCredential(tx *bolt.Tx, ck, k []byte) error {
+	v := tx.Bucket([]byte(Credentials)).Get(ck)
+	if v == nil {
+		return nil
+	}
+	owner, err := s.open(Credentials, ck, v)
+	if err != nil {
+		return &RecordError{Credentials, ck, err}
+	}
+	if !hmac.Equal(owner, k) {
+		return ErrCredentialInUse
+	}
+	return nil
+}
+
+// credentialTag is the opaque key under which a credential's user is kept.
+func (s *Store) credentialTag(fingerprint []byte) []byte {
+	m := hmac.New(sha256.New, s.index)
+	m.Write([]byte("credential\x00"))
+	m.Write(fingerprint)
+	return m.Sum(nil)[:indexSize]
 }
 
 // PutKeys stores user's published identity bundle and adds one-time keys.
@@ -382,11 +646,16 @@ func (s *Store) PutKeys(user scanlab.UserID, identity []byte, oneTime [][]byte) 
 	})
 }
 
-// TakeKeys returns user's identity bundle and at most one one-time key, which
-// is deleted in the same transaction so it is never handed out twice.
-func (s *Store) TakeKeys(user scanlab.UserID) (identity, oneTime []byte, err error) {
+// TakeKeys returns user's identity bundle and, if oneTime is set, at most
+// one one-time key, which is deleted in the same transaction so it is never
+// handed out twice.
+func (s *Store) TakeKeys(user scanlab.UserID, oneTime bool) (identity, oneTimeKey []byte, err error) {
 	idx := s.Index(user)
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	update := s.db.Update
+	if !oneTime {
+		update = s.db.View
+	}
+	err = update(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(Keys)).Get(idx)
 		if v == nil {
 			return ErrNotFound
@@ -396,6 +665,9 @@ func (s *Store) TakeKeys(user scanlab.UserID) (identity, oneTime []byte, err err
 			return &RecordError{Keys, idx, err}
 		}
 		identity = id
+		if !oneTime {
+			return nil
+		}
 		c := tx.Bucket([]byte(OneTime)).Cursor()
 		k, v := c.Seek(idx)
 		if k == nil || !bytes.HasPrefix(k, idx) {
@@ -405,10 +677,24 @@ func (s *Store) TakeKeys(user scanlab.UserID) (identity, oneTime []byte, err err
 		if err != nil {
 			return &RecordError{OneTime, bytes.Clone(k), err}
 		}
-		oneTime = ot
+		oneTimeKey = ot
 		return c.Delete()
 	})
-	return identity, oneTime, err
+	return identity, oneTimeKey, err
+}
+
+// OneTimeCount returns how many one-time keys user has left.
+func (s *Store) OneTimeCount(user scanlab.UserID) (int, error) {
+	idx := s.Index(user)
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(OneTime)).Cursor()
+		for k, _ := c.Seek(idx); k != nil && bytes.HasPrefix(k, idx); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Append adds a record to a log bucket ([Reports] or [Detected]).
@@ -482,63 +768,6 @@ func walk(db *bolt.DB, k *kms.Manager, fn func(Record) error) error {
 		return err
 	}
 	return errors.Join(errs...)
-}
-
-// RotateKEK creates a new KEK, re-wraps every record's data key under it in
-// one transaction, and retires the old KEKs. Record ciphertexts are not
-// touched. It returns how many records were re-wrapped. If the transaction
-// fails, nothing is retired and every record stays readable.
-func (s *Store) RotateKEK() (int, error) {
-	olds := s.kms.KEKs()
-	if _, err := s.kms.Rotate(); err != nil {
-		return 0, err
-	}
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
-		for _, name := range buckets {
-			b := tx.Bucket([]byte(name))
-			type kv struct{ k, v []byte }
-			var updates []kv
-			err := b.ForEach(func(key, v []byte) error {
-				p, err := parse(v)
-				if err != nil {
-					return &RecordError{name, bytes.Clone(key), err}
-				}
-				w, err := s.kms.Rewrap(p.wrapped)
-				if err != nil {
-					return &RecordError{name, bytes.Clone(key), err}
-				}
-				rec := make([]byte, 0, len(v)+len(w.KEK))
-				rec = append(rec, recordVersion, byte(len(w.KEK)))
-				rec = append(rec, w.KEK...)
-				rec = append(rec, w.Ciphertext...)
-				rec = append(rec, p.nonce...)
-				rec = append(rec, p.ct...)
-				updates = append(updates, kv{bytes.Clone(key), rec})
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			for _, u := range updates {
-				if err := b.Put(u.k, u.v); err != nil {
-					return err
-				}
-				n++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: rotate: %w", err)
-	}
-	for _, id := range olds {
-		if err := s.kms.Retire(id); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // Counts returns the number of records in each bucket.

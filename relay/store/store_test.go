@@ -14,18 +14,26 @@ import (
 
 func newStore(t *testing.T) (*Store, *kms.Manager, string) {
 	t.Helper()
+	return newStoreWith(t, Options{})
+}
+
+func newStoreWith(t *testing.T, o Options) (*Store, *kms.Manager, string) {
+	t.Helper()
 	k, err := kms.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "relay.db")
-	s, err := Open(path, k, Options{})
+	s, err := Open(path, k, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, k, path
 }
+
+// lim is a Pending limit of n records and no byte limit to speak of.
+func lim(n int) Limit { return Limit{Count: n, Bytes: 1 << 30} }
 
 func TestMailboxIsolationAndAck(t *testing.T) {
 	s, _, _ := newStore(t)
@@ -41,9 +49,9 @@ func TestMailboxIsolationAndAck(t *testing.T) {
 	if _, err := s.Enqueue(alice, []byte("to alice")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Pending(bob, 10)
-	if err != nil || len(got) != 3 || string(got[0].Data) != "to bob 0" {
-		t.Fatalf("bob pending = %v, %v", got, err)
+	got, bad, err := s.Pending(bob, lim(10))
+	if err != nil || len(bad) != 0 || len(got) != 3 || string(got[0].Data) != "to bob 0" {
+		t.Fatalf("bob pending = %v, %v, %v", got, bad, err)
 	}
 	// Alice acknowledging Bob's sequence numbers deletes nothing.
 	if n, err := s.Ack(alice, bobSeqs...); err != nil || n != 0 {
@@ -52,11 +60,11 @@ func TestMailboxIsolationAndAck(t *testing.T) {
 	if n, _ := s.Ack(bob, bobSeqs[0]); n != 1 {
 		t.Fatalf("ack deleted %d records, want 1", n)
 	}
-	got, _ = s.Pending(bob, 10)
+	got, _, _ = s.Pending(bob, lim(10))
 	if len(got) != 2 || string(got[0].Data) != "to bob 1" {
 		t.Fatalf("after ack bob pending = %v", got)
 	}
-	got, _ = s.Pending(alice, 10)
+	got, _, _ = s.Pending(alice, lim(10))
 	if len(got) != 1 || string(got[0].Data) != "to alice" {
 		t.Fatalf("alice pending = %v", got)
 	}
@@ -104,10 +112,9 @@ func TestCorruptRecordIsReportedAndKept(t *testing.T) {
 			if err := s.corrupt(Mail, k, f); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.Pending(u, 10)
-			var re *RecordError
-			if !errors.As(err, &re) || !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("err = %v, want a RecordError wrapping ErrCorrupt", err)
+			got, bad, err := s.Pending(u, lim(10))
+			if err != nil || len(bad) != 1 || !errors.Is(bad[0], ErrCorrupt) {
+				t.Fatalf("bad = %v, err = %v; want one RecordError wrapping ErrCorrupt", bad, err)
 			}
 			if len(got) != 1 || string(got[0].Data) != "second" {
 				t.Fatalf("good records = %v", got)
@@ -128,15 +135,16 @@ func TestRotationKeepsRecordsReadable(t *testing.T) {
 		s.Enqueue(u, fmt.Appendf(nil, "before rotation %d", i))
 	}
 	s.PutKeys(u, []byte("id"), [][]byte{[]byte("ot1")})
-	n, err := s.RotateKEK()
-	if err != nil || n != 7 {
-		t.Fatalf("rotate: n=%d err=%v (want 7 records re-wrapped)", n, err)
+	saves := 0
+	n, err := s.RotateKEK(func() error { saves++; return nil })
+	if err != nil || n != 8 || saves != 2 {
+		t.Fatalf("rotate: n=%d saves=%d err=%v (want 8 records re-wrapped: 7 and the key check; 2 saves)", n, saves, err)
 	}
 	if ids := k.KEKs(); len(ids) != 1 || ids[0] == old {
 		t.Fatalf("KEKs after rotation = %v (old %s should be retired)", ids, old)
 	}
 	s.Enqueue(u, []byte("after rotation"))
-	got, err := s.Pending(u, 10)
+	got, _, err := s.Pending(u, lim(10))
 	if err != nil || len(got) != 6 {
 		t.Fatalf("pending after rotation: %d items, %v", len(got), err)
 	}
@@ -150,29 +158,28 @@ func TestRotationKeepsRecordsReadable(t *testing.T) {
 	if err := Walk(path, only, func(Record) error { count++; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if count != 8 {
-		t.Fatalf("walk read %d records, want 8", count)
+	if count != 9 {
+		t.Fatalf("walk read %d records, want 9 (8 and the key check)", count)
 	}
 }
 
-func TestMissingKEKIsAClearErrorAndLosesNothing(t *testing.T) {
+func TestWrongKeysAreRefusedAndLoseNothing(t *testing.T) {
 	s, _, path := newStore(t)
 	s.Enqueue("erin", []byte("kept"))
 	s.Close()
-	other, _ := kms.New() // a key manager that never had the store's KEK
-	s2, err := Open(path, other, Options{})
-	if err != nil {
-		t.Fatal(err)
+	before, _ := os.ReadFile(path)
+	other, _ := kms.New() // a key manager that never had the store's keys
+	if _, err := Open(path, other, Options{}); !errors.Is(err, ErrWrongKeys) {
+		t.Fatalf("err = %v, want ErrWrongKeys", err)
 	}
-	defer s2.Close()
-	// The index key differs too, so look through every record.
-	err = s2.ForEach(func(Record) error { t.Fatal("decrypted without the KEK"); return nil })
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("refusing the keys changed the file")
+	}
+	// Walking a copy with the wrong keys reports every record unreadable.
+	err := Walk(path, other, func(Record) error { t.Fatal("decrypted without the KEK"); return nil })
 	if !errors.Is(err, kms.ErrUnknownKey) {
-		t.Fatalf("err = %v, want ErrUnknownKey", err)
-	}
-	counts, _ := s2.Counts()
-	if counts[Mail] != 1 {
-		t.Fatalf("records lost: %v", counts)
+		t.Fatalf("walk err = %v, want ErrUnknownKey", err)
 	}
 }
 
@@ -187,13 +194,13 @@ func TestDeviceBindingAndOneTimeKeys(t *testing.T) {
 	if err := s.BindDevice("frank", []byte("fp-2")); !errors.Is(err, ErrCredential) {
 		t.Fatalf("other credential: err = %v", err)
 	}
-	if _, _, err := s.TakeKeys("nobody"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.TakeKeys("nobody", true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing bundle: err = %v", err)
 	}
 	s.PutKeys("frank", []byte("id"), [][]byte{[]byte("ot-a"), []byte("ot-b")})
 	seen := map[string]bool{}
 	for range 3 {
-		id, ot, err := s.TakeKeys("frank")
+		id, ot, err := s.TakeKeys("frank", true)
 		if err != nil || string(id) != "id" {
 			t.Fatal(id, err)
 		}

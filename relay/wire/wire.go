@@ -47,10 +47,10 @@ type Type uint8
 // one response frame (or [Error]).
 const (
 	Register   Type = 1  // → user ID: bind this connection's credential to a user
-	Registered Type = 2  // ← empty
+	Registered Type = 2  // ← hello: the relay's limits
 	Send       Type = 3  // → envelope
 	Sent       Type = 4  // ← receipt: server timings
-	Fetch      Type = 5  // → mailbox user ID, max count
+	Fetch      Type = 5  // → mailbox user ID, max count, wait
 	Batch      Type = 6  // ← list of (sequence, envelope)
 	Ack        Type = 7  // → list of sequences
 	Acked      Type = 8  // ← count deleted
@@ -60,7 +60,7 @@ const (
 	Keys       Type = 12 // ← key bundle (at most one one-time key)
 	ReportMsg  Type = 13 // → report
 	Reported   Type = 14 // ← number of detections raised
-	Error      Type = 15 // ← error text
+	Error      Type = 15 // ← error reply: code and text
 	CertFor    Type = 16 // → the identity bundle the device published: ask for a sender certificate
 	Cert       Type = 17 // ← sender certificate, in the mode's encoding
 	maxType    Type = 17
@@ -93,7 +93,23 @@ func WriteFrame(w io.Writer, t Type, payload []byte) error {
 }
 
 // ReadFrame reads one frame whose payload is at most max bytes.
-func ReadFrame(r io.Reader, max int) (Frame, error) {
+func ReadFrame(r io.Reader, max int) (Frame, error) { return ReadFrameWith(r, max, nil) }
+
+// ChunkSize is how many payload bytes [ReadFrameWith] reads at a time, and
+// so how far its buffer runs ahead of the bytes that actually arrived.
+const ChunkSize = 64 << 10
+
+// ReadFrameWith reads one frame whose payload is at most max bytes. The
+// payload buffer grows as bytes arrive, never to the header's announced
+// length up front, so a peer that announces a large frame and stalls holds
+// at most [ChunkSize] bytes more than it sent.
+//
+// If before is not nil it is called after the header and before each read
+// of the payload, with the number of payload bytes received so far and the
+// most the read may return (it may return fewer); a non-nil error stops the
+// read and is returned wrapped. Callers use it to set deadlines that enforce
+// a minimum transfer rate and to charge the bytes to a memory budget.
+func ReadFrameWith(r io.Reader, max int, before func(have, next int) error) (Frame, error) {
 	var h [HeaderSize]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return Frame{}, err
@@ -105,13 +121,29 @@ func ReadFrame(r io.Reader, max int) (Frame, error) {
 	if t == 0 || t > maxType {
 		return Frame{}, fmt.Errorf("%w: unknown frame type %d", ErrMalformed, t)
 	}
-	n := binary.BigEndian.Uint32(h[2:])
+	n := int(binary.BigEndian.Uint32(h[2:]))
 	if uint64(n) > uint64(max) {
 		return Frame{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, max)
 	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		return Frame{}, fmt.Errorf("wire: truncated frame: %w", err)
+	p := make([]byte, 0, min(n, ChunkSize))
+	for len(p) < n {
+		next := min(n-len(p), ChunkSize)
+		if before != nil {
+			if err := before(len(p), next); err != nil {
+				return Frame{}, fmt.Errorf("wire: frame abandoned after %d of %d bytes: %w", len(p), n, err)
+			}
+		}
+		if cap(p)-len(p) < next {
+			p = slices.Grow(p, min(n, 2*cap(p))-len(p))
+		}
+		got, err := r.Read(p[len(p) : len(p)+next])
+		p = p[:len(p)+got]
+		if err != nil && len(p) < n {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return Frame{}, fmt.Errorf("wire: truncated frame: %w", err)
+		}
 	}
 	return Frame{Type: t, Payload: p}, nil
 }
@@ -237,7 +269,9 @@ func (p *parser) envelope(max int) scanlab.Envelope {
 			break
 		}
 		if i > 0 && name <= prev {
-			p.fail("attachment %q out of order or repeated", name)
+			// The name is the sender's choice: errors end up in logs, so
+			// they never quote it.
+			p.fail("attachment names out of order or repeated")
 		}
 		prev = name
 		e.Attach[name] = v
@@ -275,6 +309,26 @@ func EncodeBatch(ds []Delivery) []byte {
 	return b
 }
 
+// RawDelivery is a stored envelope in its encoded form, as the relay keeps it.
+type RawDelivery struct {
+	Seq      uint64
+	Envelope []byte
+}
+
+// EncodeRawBatch encodes a fetch response from already encoded envelopes;
+// its output is the same as [EncodeBatch] on the decoded ones.
+func EncodeRawBatch(ds []RawDelivery) []byte {
+	n := BatchHeader
+	for _, d := range ds {
+		n += DeliveryHeader + len(d.Envelope)
+	}
+	b := builder(make([]byte, 0, n)).u32(uint32(len(ds)))
+	for _, d := range ds {
+		b = b.u64(d.Seq).bytes(d.Envelope)
+	}
+	return b
+}
+
 // DecodeBatch decodes a fetch response.
 func DecodeBatch(b []byte, max int) ([]Delivery, error) {
 	p := parser{b: b}
@@ -301,21 +355,35 @@ func DecodeBatch(b []byte, max int) ([]Delivery, error) {
 	return ds, nil
 }
 
-// FetchRequest asks for up to Max envelopes from Mailbox.
+// FetchRequest asks for up to Max envelopes from Mailbox. If the mailbox is
+// empty the relay holds the request up to Wait (capped by the relay's own
+// limit, rounded down to milliseconds) and answers as soon as something
+// arrives: a long poll. Ack lists records to delete first (at most
+// [MaxBatch]), so a device receiving steadily needs one round trip per
+// batch rather than two.
 type FetchRequest struct {
 	Mailbox scanlab.UserID
 	Max     int
+	Wait    time.Duration
+	Ack     []uint64
 }
+
+// MaxWait bounds the Wait a fetch request can carry.
+const MaxWait = time.Hour
 
 // EncodeFetch encodes a fetch request.
 func EncodeFetch(f FetchRequest) []byte {
-	return builder(nil).str(string(f.Mailbox)).u32(uint32(f.Max))
+	w := min(max(f.Wait, 0), MaxWait)
+	b := builder(nil).str(string(f.Mailbox)).u32(uint32(f.Max)).u32(uint32(w / time.Millisecond))
+	return append(b, EncodeSeqs(f.Ack)...)
 }
 
 // DecodeFetch decodes a fetch request.
 func DecodeFetch(b []byte) (FetchRequest, error) {
 	p := parser{b: b}
 	f := FetchRequest{Mailbox: scanlab.UserID(p.str(MaxID, "mailbox")), Max: int(p.u32())}
+	f.Wait = min(time.Duration(p.u32())*time.Millisecond, MaxWait)
+	f.Ack = p.seqs()
 	if err := p.done(); err != nil {
 		return FetchRequest{}, fmt.Errorf("fetch: %w", err)
 	}
@@ -323,6 +391,104 @@ func DecodeFetch(b []byte) (FetchRequest, error) {
 		f.Max = MaxBatch
 	}
 	return f, nil
+}
+
+// Batch framing overheads: a batch payload is a count followed by, for each
+// delivery, its sequence number and the length-prefixed envelope.
+const (
+	BatchHeader     = 4
+	DeliveryHeader  = 8 + 4
+	MinDeliveryCost = BatchHeader + DeliveryHeader
+)
+
+// DeliverySize returns the payload size of a batch holding one envelope whose
+// encoding is n bytes long: an envelope is deliverable under a frame limit
+// only if this is within it.
+func DeliverySize(n int) int { return MinDeliveryCost + n }
+
+// Hello is the relay's answer to a registration: the limits a device must
+// respect. MaxFrame is the largest payload the relay reads or writes in one
+// frame; a device reads frames up to this size.
+type Hello struct {
+	MaxFrame int
+}
+
+// EncodeHello encodes a registration answer.
+func EncodeHello(h Hello) []byte { return builder(nil).u32(uint32(h.MaxFrame)) }
+
+// DecodeHello decodes a registration answer.
+func DecodeHello(b []byte) (Hello, error) {
+	p := parser{b: b}
+	h := Hello{MaxFrame: int(p.u32())}
+	if err := p.done(); err != nil {
+		return Hello{}, fmt.Errorf("hello: %w", err)
+	}
+	if h.MaxFrame < MinDeliveryCost {
+		return Hello{}, fmt.Errorf("hello: %w: frame limit %d too small", ErrMalformed, h.MaxFrame)
+	}
+	return h, nil
+}
+
+// Code classifies an error the relay reports, so a device knows whether to
+// try again.
+type Code uint8
+
+// Error codes.
+const (
+	// Refused: the request is wrong and will fail again (bad frame, not
+	// authorised, too large).
+	Refused Code = 1
+	// Retry: the relay could not do it now (rate limit, busy, storage
+	// failure); the same request may succeed later. Nothing was stored.
+	Retry Code = 2
+	// Fatal: the relay failed on this request (an internal error). Nothing
+	// was stored; the same request would fail the same way.
+	Fatal Code = 3
+)
+
+// ErrorReply is the payload of an [Error] frame. Closing says the relay
+// closes the connection after it.
+type ErrorReply struct {
+	Code    Code
+	Closing bool
+	Msg     string
+}
+
+// MaxErrorText bounds the text of an error reply, in bytes.
+const MaxErrorText = 4096
+
+// EncodeError encodes an error reply; text beyond [MaxErrorText] is cut.
+func EncodeError(e ErrorReply) []byte {
+	msg := e.Msg
+	if len(msg) > MaxErrorText {
+		msg = msg[:MaxErrorText]
+	}
+	var closing uint8
+	if e.Closing {
+		closing = 1
+	}
+	return builder(nil).u8(uint8(e.Code)).u8(closing).str(msg)
+}
+
+// DecodeError decodes an error reply.
+func DecodeError(b []byte) (ErrorReply, error) {
+	p := parser{b: b}
+	e := ErrorReply{Code: Code(p.u8())}
+	switch p.u8() {
+	case 0:
+	case 1:
+		e.Closing = true
+	default:
+		p.fail("closing flag not 0 or 1")
+	}
+	e.Msg = p.str(MaxErrorText, "error text")
+	if err := p.done(); err != nil {
+		return ErrorReply{}, fmt.Errorf("error reply: %w", err)
+	}
+	if e.Code != Refused && e.Code != Retry && e.Code != Fatal {
+		return ErrorReply{}, fmt.Errorf("error reply: %w: unknown code %d", ErrMalformed, e.Code)
+	}
+	return e, nil
 }
 
 // EncodeSeqs encodes a list of sequence numbers (an ack).
@@ -337,18 +503,28 @@ func EncodeSeqs(seqs []uint64) []byte {
 // DecodeSeqs decodes a list of sequence numbers.
 func DecodeSeqs(b []byte) ([]uint64, error) {
 	p := parser{b: b}
-	n := p.u32()
-	if n > MaxBatch {
-		return nil, fmt.Errorf("ack: %w: %d sequence numbers, limit %d", ErrMalformed, n, MaxBatch)
-	}
-	out := make([]uint64, 0, n)
-	for range n {
-		out = append(out, p.u64())
-	}
+	out := p.seqs()
 	if err := p.done(); err != nil {
 		return nil, fmt.Errorf("ack: %w", err)
 	}
 	return out, nil
+}
+
+// seqs reads a count and that many sequence numbers (at most MaxBatch).
+func (p *parser) seqs() []uint64 {
+	n := p.u32()
+	if p.err == nil && n > MaxBatch {
+		p.fail("%d sequence numbers, limit %d", n, MaxBatch)
+		return nil
+	}
+	var out []uint64
+	if n > 0 {
+		out = make([]uint64, 0, n)
+	}
+	for range n {
+		out = append(out, p.u64())
+	}
+	return out
 }
 
 // EncodeBundle encodes a key bundle.
@@ -413,17 +589,31 @@ type Receipt struct {
 	Seq   uint64
 	Logic time.Duration // the mode's server logic (scan, voucher processing)
 	Store time.Duration // sealing and writing the record
+	// Dup says the relay had already stored this (sender, message ID) and
+	// stored nothing new: Seq is the first copy's.
+	Dup bool
 }
 
 // EncodeReceipt encodes a receipt.
 func EncodeReceipt(r Receipt) []byte {
-	return builder(nil).u64(r.Seq).u64(uint64(r.Logic)).u64(uint64(r.Store))
+	var dup uint8
+	if r.Dup {
+		dup = 1
+	}
+	return builder(nil).u64(r.Seq).u64(uint64(r.Logic)).u64(uint64(r.Store)).u8(dup)
 }
 
 // DecodeReceipt decodes a receipt.
 func DecodeReceipt(b []byte) (Receipt, error) {
 	p := parser{b: b}
 	r := Receipt{Seq: p.u64(), Logic: time.Duration(p.u64()), Store: time.Duration(p.u64())}
+	switch p.u8() {
+	case 0:
+	case 1:
+		r.Dup = true
+	default:
+		p.fail("receipt flag not 0 or 1")
+	}
 	if err := p.done(); err != nil {
 		return Receipt{}, fmt.Errorf("receipt: %w", err)
 	}

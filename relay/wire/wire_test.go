@@ -2,9 +2,11 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -75,6 +77,50 @@ func TestReadFrameRejects(t *testing.T) {
 	}
 }
 
+// TestReadFrameGrowsWithArrivals checks a frame that announces more than
+// it sends never holds a buffer sized to the announcement, and the hook
+// sees every chunk before it is read.
+func TestReadFrameGrowsWithArrivals(t *testing.T) {
+	const announced = 32 << 20
+	head := []byte{Version, byte(Send), 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(head[2:], announced)
+	sent := 3*ChunkSize + 17
+	in := io.MultiReader(bytes.NewReader(head), bytes.NewReader(make([]byte, sent)))
+	calls, last := 0, 0
+	_, err := ReadFrameWith(in, announced, func(have, next int) error {
+		if have < last || have > sent || next > ChunkSize {
+			t.Fatalf("hook saw have=%d next=%d after have=%d", have, next, last)
+		}
+		calls++
+		last = have
+		return nil
+	})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want a truncated frame", err)
+	}
+	if calls < 4 || last < 3*ChunkSize {
+		t.Fatalf("%d hook calls, last saw %d bytes of %d sent", calls, last, sent)
+	}
+	stop := errors.New("over budget")
+	_, err = ReadFrameWith(bytes.NewReader(append(head, make([]byte, 10)...)), announced, func(int, int) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Fatalf("hook error not returned: %v", err)
+	}
+}
+
+// TestAllocationFollowsArrivals: reading a stalled 32 MiB announcement
+// allocates about what arrived, not what was announced.
+func TestAllocationFollowsArrivals(t *testing.T) {
+	head := []byte{Version, byte(Send), 0x02, 0, 0, 0} // 32 MiB
+	var ms1, ms2 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	ReadFrame(io.MultiReader(bytes.NewReader(head), bytes.NewReader(make([]byte, 1000))), 64<<20)
+	runtime.ReadMemStats(&ms2)
+	if grown := ms2.TotalAlloc - ms1.TotalAlloc; grown > 1<<20 {
+		t.Fatalf("a stalled 32 MiB frame allocated %d bytes", grown)
+	}
+}
+
 func TestOtherRoundTrips(t *testing.T) {
 	ds := []Delivery{{7, sample()}, {9, sample()}}
 	got, err := DecodeBatch(EncodeBatch(ds), 1<<20)
@@ -95,14 +141,39 @@ func TestOtherRoundTrips(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotR, r) {
 		t.Fatalf("report: %v %v", gotR, err)
 	}
-	rc := Receipt{Seq: 3, Logic: time.Millisecond, Store: time.Second}
-	gotRc, err := DecodeReceipt(EncodeReceipt(rc))
-	if err != nil || gotRc != rc {
-		t.Fatalf("receipt: %v %v", gotRc, err)
+	for _, rc := range []Receipt{{Seq: 3, Logic: time.Millisecond, Store: time.Second}, {Seq: 4, Dup: true}} {
+		gotRc, err := DecodeReceipt(EncodeReceipt(rc))
+		if err != nil || gotRc != rc {
+			t.Fatalf("receipt: %v %v", gotRc, err)
+		}
 	}
-	f, err := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5}))
-	if err != nil || f.Mailbox != "bob" || f.Max != 5 {
+	f, err := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 1500 * time.Millisecond, []uint64{3, 9}}))
+	if err != nil || f.Mailbox != "bob" || f.Max != 5 || f.Wait != 1500*time.Millisecond || !reflect.DeepEqual(f.Ack, []uint64{3, 9}) {
 		t.Fatalf("fetch: %v %v", f, err)
+	}
+	if f, _ := DecodeFetch(EncodeFetch(FetchRequest{"bob", 5, 100 * time.Hour, nil})); f.Wait != MaxWait {
+		t.Fatalf("fetch wait not capped: %v", f.Wait)
+	}
+	h, err := DecodeHello(EncodeHello(Hello{MaxFrame: 1 << 20}))
+	if err != nil || h.MaxFrame != 1<<20 {
+		t.Fatalf("hello: %v %v", h, err)
+	}
+	if _, err := DecodeHello(EncodeHello(Hello{MaxFrame: 3})); err == nil {
+		t.Fatal("hello with a useless frame limit accepted")
+	}
+	er, err := DecodeError(EncodeError(ErrorReply{Code: Retry, Closing: true, Msg: "later"}))
+	if err != nil || er != (ErrorReply{Retry, true, "later"}) {
+		t.Fatalf("error reply: %v %v", er, err)
+	}
+	if _, err := DecodeError(EncodeError(ErrorReply{Code: 9, Msg: "x"})); err == nil {
+		t.Fatal("unknown error code accepted")
+	}
+	raw := []RawDelivery{{7, EncodeEnvelope(sample())}, {9, EncodeEnvelope(sample())}}
+	if !bytes.Equal(EncodeRawBatch(raw), EncodeBatch(ds)) {
+		t.Fatal("raw batch encoding differs from the batch encoding")
+	}
+	if n := len(EncodeRawBatch(raw[:1])); n != DeliverySize(len(raw[0].Envelope)) {
+		t.Fatalf("one-delivery batch is %d bytes, DeliverySize says %d", n, DeliverySize(len(raw[0].Envelope)))
 	}
 	if _, err := DecodeSeqs(builder(nil).u32(MaxBatch + 1)); err == nil {
 		t.Fatal("oversized ack accepted")
@@ -127,7 +198,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 
 func FuzzReadFrame(f *testing.F) {
 	var b bytes.Buffer
-	WriteFrame(&b, Fetch, EncodeFetch(FetchRequest{"bob", 1}))
+	WriteFrame(&b, Fetch, EncodeFetch(FetchRequest{"bob", 1, time.Second, []uint64{1}}))
 	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fr, err := ReadFrame(bytes.NewReader(in), 1<<16)
@@ -140,5 +211,7 @@ func FuzzReadFrame(f *testing.F) {
 		DecodeBundle(fr.Payload)
 		DecodeReport(fr.Payload, 1<<16)
 		DecodeReceipt(fr.Payload)
+		DecodeHello(fr.Payload)
+		DecodeError(fr.Payload)
 	})
 }
