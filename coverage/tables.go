@@ -317,24 +317,54 @@ func (r Result) Prevention() (schema.PreventionRow, error) {
 	row.HarmfulAttempts = len(r.Meta.attempts)
 	row.HarmfulPrevented = row.HarmfulAttempts - row.HarmfulDelivered
 	row.BenignAttempts, row.BenignPrevented = r.Meta.BenignPrevention()
+	var err error
+	_, row.PreventedLo, row.PreventedHi, _, err = r.Refusal()
+	return row, err
+}
+
+// Refusal returns the share of harmful attempts the recipients'
+// direct-message settings refused before any scanner ran, with its 95%
+// interval and the attempts it rests on (see [Result.Stopped]). It is the
+// same in every mode of one workload.
+func (r Result) Refusal() (rate, lo, hi float64, attempts int, err error) {
+	return r.attemptRate("refused", "", func(a *Attempt) bool { return !a.Admitted })
+}
+
+// Stopped returns the share of harmful attempts that were refused by the
+// recipients' settings or, delivered, caught ([Outcome.Caught]) at the
+// operating point, with its 95% interval (as item rates: a cluster
+// bootstrap over sender accounts, Clopper–Pearson over attempts where the
+// share is 0 or 1) and the attempts it rests on.
+func (r Result) Stopped() (rate, lo, hi float64, attempts int, err error) {
+	caught := map[string]bool{}
+	for _, o := range Outcomes(r.Meta, r.Judgment, 0) {
+		caught[o.ID] = o.Caught()
+	}
+	return r.attemptRate("stopped", r.Judgment.Mode, func(a *Attempt) bool { return !a.Admitted || caught[a.ID] })
+}
+
+// attemptRate is the share of harmful attempts for which counted is true;
+// name and mode key its bootstrap (mode "" for a share the same in every
+// mode).
+func (r Result) attemptRate(name, mode string, counted func(*Attempt) bool) (rate, lo, hi float64, attempts int, err error) {
+	row := schema.CoverageRow{Mode: mode, Class: corpus.ContentClass("harmful-attempt"), Pathway: scanlab.Pathway(name)}
 	bySender := map[scanlab.UserID]*stats.Cluster{}
-	for _, a := range r.Meta.attempts {
+	for i := range r.Meta.attempts {
+		a := &r.Meta.attempts[i]
 		cl := bySender[a.From]
 		if cl == nil {
 			cl = &stats.Cluster{}
 			bySender[a.From] = cl
 		}
 		cl.Den++
-		if !a.Admitted {
+		row.Items++
+		if counted(a) {
 			cl.Num++
+			row.Detected++
 		}
 	}
-	cov := schema.CoverageRow{Mode: row.Mode, Class: "prevented", Pathway: schema.AnyPathway, Items: row.HarmfulAttempts, Detected: row.HarmfulPrevented}
-	if err := r.rate(&cov, bySender); err != nil {
-		return row, err
-	}
-	row.PreventedLo, row.PreventedHi = cov.RecallLo, cov.RecallHi
-	return row, nil
+	err = r.rate(&row, bySender)
+	return row.Recall, row.RecallLo, row.RecallHi, row.Items, err
 }
 
 // SensitivityRows tabulates every detector threshold and offender model

@@ -19,6 +19,9 @@ type Workload struct {
 	cfg   Config
 	pop   *corpus.Population
 	pools *Pools
+	// defaults holds the accounts that keep a platform's default setting
+	// (Config.DMDefaults), and that setting.
+	defaults map[scanlab.UserID]corpus.DMPolicy
 }
 
 // NewWorkload generates the population and builds (or reuses) the pools.
@@ -37,7 +40,7 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workload{cfg: cfg, pop: pop, pools: pools}, nil
+	return &Workload{cfg: cfg, pop: pop, pools: pools, defaults: cfg.DMDefaults.apply(cfg.Seed, pop)}, nil
 }
 
 // Population returns the workload's population.
@@ -58,6 +61,9 @@ func (w *Workload) events() (iter.Seq[corpus.MessageEvent], error) {
 func (w *Workload) policy(to scanlab.UserID) corpus.DMPolicy {
 	if w.cfg.DMPolicy != "" {
 		return w.cfg.DMPolicy
+	}
+	if p, ok := w.defaults[to]; ok {
+		return p
 	}
 	return w.pop.User(to).Policy
 }
@@ -127,7 +133,19 @@ type Meta struct {
 // Metadata runs the metadata pass: the contact gate and the detector over
 // every message, the same in every mode (verified reports feed the
 // detector; honest reports verify in every mode).
-func (w *Workload) Metadata() (*Meta, error) {
+func (w *Workload) Metadata() (*Meta, error) { return w.MetadataSealed(nil) }
+
+// MetadataSealed runs the metadata pass of a provider that cannot attribute
+// the messages sealed says are sent under sealed sender: the detector
+// observes such a message only when its recipient reports it (the
+// reporter's app names the sender), and neither the unreported message nor
+// a refused attempt. The detector works from what the provider keeps, and
+// under sealed sender the stored envelope names no sender (the visibility
+// audit finds none in the database or the lawful export); a relay that
+// logged each authenticated connection would know more. sealed is ground
+// truth (a platform's choice of encrypted conversations); nil seals
+// nothing.
+func (w *Workload) MetadataSealed(sealed func(from, to scanlab.UserID) bool) (*Meta, error) {
 	events, err := w.events()
 	if err != nil {
 		return nil, err
@@ -139,8 +157,12 @@ func (w *Workload) Metadata() (*Meta, error) {
 	for ev := range events {
 		m.events++
 		admitted := g.admits(&ev)
-		// The provider enforces the setting, so it sees the attempt too.
-		det.Observe(behavior.Observed(w.pop, &ev, admitted && ev.Reported))
+		// The provider enforces the setting, so it sees the attempt too,
+		// unless the message is sealed and unreported.
+		reported := admitted && ev.Reported
+		if sealed == nil || reported || !sealed(ev.From, ev.To) {
+			det.Observe(behavior.Observed(w.pop, &ev, reported))
+		}
 		m.count(&ev, admitted)
 	}
 	for _, t := range m.thresholds {

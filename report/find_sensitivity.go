@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 
 	"scanlab/schema"
@@ -34,20 +35,10 @@ func sensCurves(rows []schema.SensitivityRow, mode, model string) []sensCurve {
 		}
 	}
 	for _, c := range out {
-		slices.SortFunc(c.rows, func(a, b schema.SensitivityRow) int { return cmpFloat(a.DetectorThreshold, b.DetectorThreshold) })
+		slices.SortFunc(c.rows, func(a, b schema.SensitivityRow) int { return cmp.Compare(a.DetectorThreshold, b.DetectorThreshold) })
 	}
-	slices.SortFunc(out, func(a, b sensCurve) int { return cmpFloat(a.stealth, b.stealth) })
+	slices.SortFunc(out, func(a, b sensCurve) int { return cmp.Compare(a.stealth, b.stealth) })
 	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sensModes lists the modes of the sensitivity rows in file order.

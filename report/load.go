@@ -28,6 +28,8 @@ type results struct {
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
 	privacy     []schema.BelowThresholdRow
+	platforms   []schema.PlatformRow
+	platTiming  []schema.PlatformTimingRow
 	fm          falseMatch // the falsematch files (find_falsematch.go)
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
@@ -72,6 +74,8 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
+		func() error { return input(r, dir, schema.Platforms, &r.platforms) },
+		func() error { return input(r, dir, schema.PlatformTimings, &r.platTiming) },
 		func() error { return r.loadFalseMatch(dir) },
 	} {
 		if err := read(); err != nil {

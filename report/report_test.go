@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
 var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "coverage-sensitivity-e2ee.svg", "coverage-psi-threshold.svg",
-	"evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg"}
+	"evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg", "platforms.svg"}
 
 // svgOnly skips PNG files for the rest of the test, to keep the suite fast
 // under the race detector; only TestPlotsAndEmbeds rasterises.
@@ -47,8 +47,8 @@ func TestGenerateGolden(t *testing.T) {
 	if len(s.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing skipped", s.Skipped)
 	}
-	if len(s.Included) != 22 {
-		t.Errorf("included %v, want all 22 inputs", s.Included)
+	if len(s.Included) != 24 {
+		t.Errorf("included %v, want all 24 inputs", s.Included)
 	}
 	compare := func(name string, got []byte) { compareGolden(t, name, got) }
 	md, err := os.ReadFile(s.Report)

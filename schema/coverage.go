@@ -370,7 +370,7 @@ var Pooled = &File[PooledRow]{
 		append(variantColumns(func(r *PooledRow) *Variant { return &r.Variant }),
 			Count("items", func(r *PooledRow) *int { return &r.Items }),
 			Count("senders", func(r *PooledRow) *int { return &r.Senders }),
-			Count("caught", func(r *PooledRow) *int { return &r.Caught }),
+			Count("items_caught", func(r *PooledRow) *int { return &r.Caught }),
 			Fraction("rate", Fixed(6), func(r *PooledRow) *float64 { return &r.Rate }),
 			Fraction("lo", Fixed(6), func(r *PooledRow) *float64 { return &r.Lo }),
 			Fraction("hi", Fixed(6), func(r *PooledRow) *float64 { return &r.Hi }),
@@ -379,7 +379,7 @@ var Pooled = &File[PooledRow]{
 			OptNumber("loss_hi", Fixed(6), func(r *PooledRow) *float64 { return &r.LossHi }),
 		)...),
 	Check: func(r *PooledRow) error {
-		return firstError(atMost("caught", r.Caught, "items", r.Items), inInterval("rate", r.Rate, r.Lo, r.Hi),
+		return firstError(atMost("items_caught", r.Caught, "items", r.Items), inInterval("rate", r.Rate, r.Lo, r.Hi),
 			inInterval("loss_vs_serverscan", r.Loss, r.LossLo, r.LossHi))
 	},
 }

@@ -132,6 +132,8 @@ func codecs() []codec {
 			{Platform: "X", Variant: PlatformVariantBase, Measure: "recovered-text", Party: observe.Provider, Value: 0.75, Lo: nan, Hi: nan, N: 40},
 			{Platform: "Signal", Variant: "dm_minors=no-one", Measure: "wire-bytes-image-encrypted", Value: 90211, Lo: nan, Hi: nan, N: 50},
 			{Platform: "TikTok", Variant: "scan_hash=false", Measure: "recovered-contact-graph", Party: observe.DBThief, Value: 0.2, Lo: 0.05, Hi: 0.45, N: 20},
+			{Platform: "X", Variant: "offender_factor=3", Measure: MeasureHarmfulCaught, Value: 0.412, Lo: 0.35, Hi: 0.47, N: 3120},
+			{Platform: "X", Variant: "dm_keep=0.5", Measure: MeasureInnocentFlagged, Value: 0.0012, Lo: 0.0003, Hi: 0.0031, N: 2850},
 		}),
 		csvCodec(PlatformTimings, []PlatformTimingRow{{"X", "encrypted", "text", 50, 812.4, 1650}}),
 		{
@@ -313,7 +315,7 @@ func TestMalformedOtherFiles(t *testing.T) {
 			return err
 		}},
 		{"prevention-sum", "prevention.csv:2: harmful_prevented (1) + harmful_delivered (1) ≠ harmful_attempts (3)", func() error {
-			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0,0\n"), "prevention.csv")
+			_, err := Prevention.Read(strings.NewReader(strings.Join(Prevention.Header(), ",")+"\ne2ee,base,default,3,1,1,0,5,0,0,,\n"), "prevention.csv")
 			return err
 		}},
 		{"below-threshold-k-above-t", "below-threshold.csv:2: k (31) outside [1, t = 30]", func() error {

@@ -52,6 +52,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"run", "--seeed", "3"}, 2, "", `scanlab: hint: run "scanlab help run"`},
 		{[]string{"run", "nosuchexperiment"}, 2, "", "unknown experiment"},
 		{[]string{"relay", "--mode", "nosuchmode"}, 2, "", "unknown mode"},
+		{[]string{"run", "coverage", "--preset", "mine.toml"}, 2, "", "--preset applies to the platforms experiment only"},
+		{[]string{"run", "--preset", "mine.toml"}, 2, "", "--preset applies to the platforms experiment only"},
 	}
 	for _, c := range cases {
 		t.Run("args="+strings.Join(c.args, "_"), func(t *testing.T) {
