@@ -48,7 +48,11 @@ type lossRow struct {
 // and of known abuse images (coverage.csv's class rows).
 func (r *results) studyLosses() []lossRow {
 	var out []lossRow
-	if h, ok := headlineOf(r.sens, r.operatingPoint()); ok {
+	if paired := pooledLosses(r.pooled, schema.BaseVariant); len(paired) > 0 {
+		for _, l := range paired {
+			out = append(out, lossRow{"harmful items caught", l})
+		}
+	} else if h, ok := headlineOf(r.sens, r.operatingPoint()); ok {
 		for _, l := range lossesVersus(h.items, serverscan.Name) {
 			out = append(out, lossRow{"harmful items caught", l})
 		}
@@ -65,8 +69,24 @@ func (r *results) studyLosses() []lossRow {
 	return out
 }
 
-// String formats a loss with its range: "85% (range 70–100%)".
+// pooledLosses returns the losses coverage/pooled.csv gives for one
+// configuration, with their paired intervals.
+func pooledLosses(rows []schema.PooledRow, v schema.Variant) []loss {
+	var out []loss
+	for _, p := range rows {
+		if p.Variant == v && !math.IsNaN(p.Loss) {
+			out = append(out, loss{mode: p.Mode, ref: serverscan.Name, est: p.Loss, lo: p.LossLo, hi: p.LossHi, paired: true})
+		}
+	}
+	return out
+}
+
+// String formats a loss with its interval, "85% (95% CI 77–90%)", or its
+// range, "85% (range 70–100%)".
 func (l loss) String() string {
+	if l.paired {
+		return fmt.Sprintf("%s (95%% CI %s to %s)", signedPct(l.est), signedPct(l.lo), signedPct(l.hi))
+	}
 	lo := "unbounded"
 	if !math.IsInf(l.lo, -1) {
 		lo = signedPct(l.lo)
@@ -92,8 +112,13 @@ func (r *results) writeObserved(d *doc) {
 		return
 	}
 	d.h(3, "Compared with what was observed")
-	d.p("The closest like-for-like figure this study gives is the share of what server-side scanning caught that another design does not: 1 − (its rate ÷ server-side scanning's), on the same items. " +
-		"The range combines the ends of the two 95%% intervals (the least and the most the design could have lost), so it is wider than a 95%% interval of the ratio; the result files hold no paired interval.")
+	how := "Its interval comes from a bootstrap that resamples the same offenders for both designs (`coverage/pooled.csv`), so it reflects that the two saw the same people."
+	if !slices.ContainsFunc(losses, func(l lossRow) bool { return l.l.paired }) {
+		how = "The range combines the ends of the two 95% intervals (the least and the most the design could have lost), so it is wider than a 95% interval of the ratio."
+	} else if slices.ContainsFunc(losses, func(l lossRow) bool { return !l.l.paired }) {
+		how += " Rows marked as a range combine the ends of the two designs' own intervals, which is wider than a paired interval."
+	}
+	d.p("The closest like-for-like figure this study gives is the share of what server-side scanning caught that another design does not: 1 − (its rate ÷ server-side scanning's), on the same items. %s", how)
 	if s := lossSentence(losses); s != "" {
 		d.find(s, "the study's synthetic population and offender model against real providers' reports; see the reasons they differ below.")
 		d.p("%s", s)

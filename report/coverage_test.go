@@ -385,3 +385,20 @@ func TestModePathways(t *testing.T) {
 		t.Errorf("modePathways = %v, want %v (server image match caught nothing here)", got, want)
 	}
 }
+
+// TestPooledLosses checks that the paired losses of coverage/pooled.csv are
+// used, with their interval, and that rows without a loss are skipped.
+func TestPooledLosses(t *testing.T) {
+	rows := []schema.PooledRow{
+		{Mode: "serverscan", Variant: schema.BaseVariant, Items: 100, Caught: 80, Rate: 0.8, Lo: 0.7, Hi: 0.9, Loss: math.NaN(), LossLo: math.NaN(), LossHi: math.NaN()},
+		{Mode: "e2ee", Variant: schema.BaseVariant, Items: 100, Caught: 12, Rate: 0.12, Lo: 0.08, Hi: 0.16, Loss: 0.85, LossLo: 0.77, LossHi: 0.9},
+		{Mode: "e2ee", Variant: schema.Variant{Sweep: "stealth", Value: "1"}, Loss: 0.99, LossLo: 0.98, LossHi: 1},
+	}
+	got := pooledLosses(rows, schema.BaseVariant)
+	if len(got) != 1 || got[0].mode != "e2ee" || !got[0].paired {
+		t.Fatalf("pooledLosses = %+v", got)
+	}
+	if s := got[0].String(); s != "85% (95% CI 77% to 90%)" {
+		t.Fatalf("String = %q", s)
+	}
+}

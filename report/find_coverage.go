@@ -254,6 +254,10 @@ func headlineOf(rows []schema.SensitivityRow, threshold float64) (headline, bool
 type loss struct {
 	mode, ref   string
 	est, lo, hi float64
+	// paired is true for a 95% interval from a bootstrap that resampled
+	// the same offenders for both designs; false for a range built from
+	// the ends of the two designs' own intervals.
+	paired bool
 }
 
 // lossesVersus returns, for every mode other than ref whose rate differs

@@ -20,6 +20,7 @@ type results struct {
 	accounts    []schema.AccountsRow
 	prevention  []schema.PreventionRow
 	sens        []schema.SensitivityRow
+	pooled      []schema.PooledRow
 	texts       []schema.TextsRow
 	eva         []schema.EvasionRow
 	thornMetric []schema.ThornMetricRow
@@ -66,6 +67,7 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },
 		func() error { return input(r, dir, schema.Prevention, &r.prevention) },
 		func() error { return input(r, dir, schema.Sensitivity, &r.sens) },
+		func() error { return input(r, dir, schema.Pooled, &r.pooled) },
 		func() error { return input(r, dir, schema.Texts, &r.texts) },
 		func() error { return input(r, dir, schema.Evasion, &r.eva) },
 		func() error { return input(r, dir, schema.ThornMetric, &r.thornMetric) },
