@@ -69,6 +69,8 @@ type Options struct {
 	Transport Transport
 	// Now is the provider's clock, handed to the server logic; nil means
 	// time.Now. Sweeps over simulated days set it to the workload's time.
+	// The relay's housekeeping calls it from its own goroutine, so it must
+	// be safe for concurrent use.
 	Now func() time.Time
 	// Admit is the provider's contact gate, a recipient's direct-message
 	// setting: a message it refuses is neither sealed nor delivered, in

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,10 +87,11 @@ func (wl workload) run(t *testing.T, name string, tr harness.Transport) outcome 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := wl.start
+	var clock atomic.Int64 // the workload's time in Unix nanoseconds; the relay reads it concurrently
+	clock.Store(wl.start.UnixNano())
 	w, err := harness.New(harness.Options{
 		Mode: m, Transport: tr, StateDir: t.TempDir(), NoSync: true,
-		Now:   func() time.Time { return clock },
+		Now:   func() time.Time { return time.Unix(0, clock.Load()).UTC() },
 		Admit: func(from, to scanlab.UserID) bool { return !(from == "dan" && to == "ann") },
 	})
 	if err != nil {
@@ -98,7 +100,7 @@ func (wl workload) run(t *testing.T, name string, tr harness.Transport) outcome 
 	defer w.Close()
 	var out outcome
 	for _, msg := range wl.messages {
-		clock = msg.Sent
+		clock.Store(msg.Sent.UnixNano())
 		s, err := w.Send(msg)
 		if err != nil {
 			t.Fatalf("send %s: %v", msg.ID, err)
