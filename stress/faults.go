@@ -80,6 +80,9 @@ type FaultRow struct {
 	// storage fault (each retried by its device). It depends on timing, so
 	// [FaultRow.Record] leaves it out.
 	Refused int
+	// Elapsed is the scenario's wall time, from the first start of the
+	// relay to the last message drained (a timing).
+	Elapsed time.Duration
 }
 
 // FaultHeader names the columns of [FaultRow.Record].
@@ -169,6 +172,7 @@ type harness struct {
 func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario) (FaultRow, error) {
 	h := fnv.New64a()
 	h.Write([]byte(m.Name() + "/" + name))
+	t0 := time.Now()
 	hs := &harness{cfg: cfg, mode: m, dir: dir, rng: rand.New(rand.NewPCG(cfg.Seed, h.Sum64())), quarantID: map[string]bool{}, recovered: true}
 	hs.plan = makePlan(cfg.Seed, m.Name()+"-"+name, cfg.Devices, cfg.Messages, 100)
 	hs.ledger = newLedger(cfg.Devices)
@@ -197,7 +201,9 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 	if err != nil {
 		return FaultRow{}, err
 	}
-	return hs.row(name, outcome), nil
+	row := hs.row(name, outcome)
+	row.Elapsed = time.Since(t0)
+	return row, nil
 }
 
 func (h *harness) path(name string) string { return filepath.Join(h.dir, name) }

@@ -366,6 +366,7 @@ func corruptRecord(h *harness) (string, error) {
 		return "", err
 	}
 	h.quarantID[id] = true
+	h.ledger.excuse(h.plan.byID[id])
 	at := h.rng.IntN(16) + 40
 	for _, off := range offs {
 		if err := h.flip(off+at, 0x01); err != nil {
