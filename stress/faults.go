@@ -174,7 +174,8 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 	h.Write([]byte(m.Name() + "/" + name))
 	t0 := time.Now()
 	hs := &harness{cfg: cfg, mode: m, dir: dir, rng: rand.New(rand.NewPCG(cfg.Seed, h.Sum64())), quarantID: map[string]bool{}, recovered: true}
-	hs.plan = makePlan(cfg.Seed, m.Name()+"-"+name, cfg.Devices, cfg.Messages, 100)
+	stream := m.Name() + "-" + name
+	hs.plan = makePlan(cfg.Seed, users(stream, cfg.Devices), stream, cfg.Messages, 100)
 	hs.ledger = newLedger(cfg.Devices)
 	if err := hs.start(); err != nil {
 		return FaultRow{}, err
@@ -193,7 +194,7 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 		return FaultRow{}, err
 	}
 	opts := relay.ClientOptions{RetryFor: 2 * time.Minute, MinBackoff: 10 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
-	if hs.fleet, err = dialFleet(hs.addr, pool, m, hs.plan, opts); err != nil {
+	if hs.fleet, err = dialFleet(hs.addr, pool, m, hs.plan.users, opts); err != nil {
 		return FaultRow{}, err
 	}
 	defer hs.fleet.close()
@@ -237,7 +238,7 @@ func (h *harness) traffic(during func()) {
 	} else {
 		close(done)
 	}
-	traffic(h.fleet, h.plan, h.ledger, h.cfg.Interval, time.Minute, nil)
+	traffic(h.fleet, h.plan, h.ledger, pace{interval: h.cfg.Interval, window: 1}, time.Minute)
 	<-done
 	// Anything acknowledged late (after a fault ended) is drained here.
 	h.drain()
@@ -272,10 +273,9 @@ func (h *harness) drain() {
 // sendOnly sends the whole plan with no receiver running, so every
 // acknowledged message is still stored afterwards.
 func (h *harness) sendOnly() {
-	start := time.Now()
 	var wg waitGroup
 	for i := range h.fleet.devices {
-		wg.Go(func() { sender(h.fleet, h.plan, i, h.ledger, start, 0, nil) })
+		wg.Go(func() { sender(h.fleet, h.plan, i, h.ledger, pace{window: 1}) })
 	}
 	wg.Wait()
 }
