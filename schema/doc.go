@@ -71,7 +71,9 @@ func Files() []Spec {
 	return []Spec{
 		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity, Texts,
 		Evasion, ThornMetric,
+		Faults, FaultTimings,
 		Latency, LatencySamples, Bytes,
+		Load, LoadTimings,
 		BelowThreshold,
 		Scaling,
 		Visibility, Canaries,
