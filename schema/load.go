@@ -12,11 +12,12 @@ import "fmt"
 // relay has Lost = Duplicates = Wrong = 0 and Delivered = Acknowledged =
 // Sent.
 type LoadRow struct {
-	Mode                                                   string
-	Devices                                                int
-	Messages                                               int     // per device
-	Rate                                                   float64 // target messages per second; 0 for closed loop
-	Window                                                 int     // sends each device keeps outstanding
+	Mode     string
+	Devices  int
+	Messages int     // per device
+	Rate     float64 // target messages per second; 0 for closed loop
+	Window   int     // sends each device keeps outstanding
+
 	Sent, Acknowledged, Delivered, Lost, Duplicates, Wrong int
 }
 
