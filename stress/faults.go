@@ -175,7 +175,7 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 	t0 := time.Now()
 	hs := &harness{cfg: cfg, mode: m, dir: dir, rng: rand.New(rand.NewPCG(cfg.Seed, h.Sum64())), quarantID: map[string]bool{}, recovered: true}
 	stream := m.Name() + "-" + name
-	hs.plan = makePlan(cfg.Seed, users(stream, cfg.Devices), stream, cfg.Messages, 100)
+	hs.plan = makePlan(cfg.Seed, users(stream, cfg.Devices), contacts(cfg.Seed, stream, cfg.Devices), stream, cfg.Messages, 100)
 	hs.ledger = newLedger(cfg.Devices)
 	if err := hs.start(); err != nil {
 		return FaultRow{}, err

@@ -121,7 +121,9 @@ func (r LoadRow) Record() []string {
 // Load runs cfg's workload per mode, each mode against a fresh relay (TLS
 // on loopback, its database fsynced on every commit unless cfg.NoSync)
 // with one set of devices for all of cfg.Runs, and checks every message
-// at its recipient. It returns one row per mode and run, in that order.
+// at its recipient. Each device writes to its [Contacts]; before the runs,
+// a warm-up (not measured) has it write to each once. It returns one row
+// per mode and run, in that order.
 func Load(cfg LoadConfig, modes []scanlab.Mode) ([]LoadRow, error) {
 	cfg = cfg.withDefaults()
 	dir := cfg.Dir
@@ -165,14 +167,29 @@ func loadMode(cfg LoadConfig, m scanlab.Mode, db string) ([]LoadRow, error) {
 		return nil, err
 	}
 	defer f.close()
+	cs := contacts(cfg.Seed, m.Name(), cfg.Devices)
+	if err := warmUp(cfg, f, warmPlan(us, cs, m.Name()+"/warm-up")); err != nil {
+		return nil, err
+	}
 	var rows []LoadRow
 	for i, run := range cfg.Runs {
 		// Each run sends messages of its own: the relay would take a
 		// message ID seen before for a resend.
-		p := makePlan(cfg.Seed, us, fmt.Sprintf("%s/%d-%s", m.Name(), i, run.Name()), cfg.Messages, cfg.BodySize)
+		p := makePlan(cfg.Seed, us, cs, fmt.Sprintf("%s/%d-%s", m.Name(), i, run.Name()), cfg.Messages, cfg.BodySize)
 		rows = append(rows, measure(cfg, r, f, p, m.Name(), run))
 	}
 	return rows, nil
+}
+
+// warmUp has every device write to each of its contacts once, setting up
+// the end-to-end sessions the runs then use; every message must arrive.
+func warmUp(cfg LoadConfig, f *fleet, p plan) error {
+	l := newLedger(cfg.Devices)
+	traffic(f, p, l, pace{window: Contacts}, cfg.Drain)
+	if c := l.counts(); c.Delivered != c.Sent || c.Duplicates+c.Wrong > 0 {
+		return fmt.Errorf("warm-up: %+v", c)
+	}
+	return nil
 }
 
 // measure runs one plan through the fleet and returns its row.

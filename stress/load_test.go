@@ -3,6 +3,7 @@ package stress
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,20 +20,27 @@ func testModes() []scanlab.Mode {
 
 func TestPlanIsSeeded(t *testing.T) {
 	us := users("m", 10)
-	a, b := makePlan(7, us, "s", 5, 20), makePlan(7, us, "s", 5, 20)
+	cs := contacts(7, "m", 10)
+	if !reflect.DeepEqual(cs, contacts(7, "m", 10)) || reflect.DeepEqual(cs, contacts(8, "m", 10)) {
+		t.Fatal("contacts do not follow the seed")
+	}
+	a, b := makePlan(7, us, cs, "s", 5, 20), makePlan(7, us, cs, "s", 5, 20)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("same seed, different plans")
 	}
-	if c := makePlan(8, us, "s", 5, 20); reflect.DeepEqual(a.msgs, c.msgs) {
+	if c := makePlan(8, us, cs, "s", 5, 20); reflect.DeepEqual(a.msgs, c.msgs) {
 		t.Fatal("different seeds, same plan")
 	}
-	if c := makePlan(7, us, "t", 5, 20); reflect.DeepEqual(a.msgs, c.msgs) || c.msgs[0][0].id == a.msgs[0][0].id {
+	if c := makePlan(7, us, cs, "t", 5, 20); reflect.DeepEqual(a.msgs, c.msgs) || c.msgs[0][0].id == a.msgs[0][0].id {
 		t.Fatal("different streams, same messages")
 	}
-	for _, ms := range a.msgs {
+	for i, ms := range a.msgs {
+		if len(cs[i]) != Contacts {
+			t.Fatalf("device %d has %d contacts, want %d", i, len(cs[i]), Contacts)
+		}
 		for _, m := range ms {
-			if m.to == m.from || len(m.text) != 20 {
-				t.Fatalf("bad planned message %+v", m)
+			if m.to == m.from || !slices.Contains(cs[i], m.to) || len(m.text) != 20 {
+				t.Fatalf("bad planned message %+v (contacts %v)", m, cs[i])
 			}
 		}
 	}

@@ -61,32 +61,75 @@ func users(name string, n int) []scanlab.UserID {
 	return us
 }
 
-// makePlan draws the workload of users sending messages messages each, of
-// bodySize bytes, from seed and the stream's name, which also prefixes the
-// message IDs (so that two streams for the same users never share an ID).
-// Recipients are drawn uniformly among the other users.
-func makePlan(seed uint64, us []scanlab.UserID, stream string, messages, bodySize int) plan {
+// Contacts is how many people each device writes to: conversations, not
+// strangers, so that end-to-end sessions are set up once per pair (at
+// warm-up, see [Load]) and the runs measure messages in sessions already
+// running, as most of a service's traffic is.
+const Contacts = 5
+
+// contacts draws each of len(us) devices' Contacts contacts (all the
+// others if there are fewer) from seed and name.
+func contacts(seed uint64, name string, n int) [][]int {
+	r := rand.New(rand.NewPCG(seed, streamKey(name+"/contacts")))
+	out := make([][]int, n)
+	for i := range out {
+		others := make([]int, 0, n-1)
+		for j := range n {
+			if j != i {
+				others = append(others, j)
+			}
+		}
+		r.Shuffle(len(others), func(a, b int) { others[a], others[b] = others[b], others[a] })
+		out[i] = others[:min(Contacts, len(others))]
+	}
+	return out
+}
+
+func streamKey(name string) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(stream))
-	r := rand.New(rand.NewPCG(seed, h.Sum64()))
-	devices := len(us)
-	p := plan{users: us, msgs: make([][]planned, devices), byID: map[string]planned{}}
-	for i := range devices {
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// makePlan draws the workload of users sending messages messages each to
+// their contacts (chosen uniformly), of bodySize bytes, from seed and the
+// stream's name, which also prefixes the message IDs (so that two streams
+// for the same users never share an ID).
+func makePlan(seed uint64, us []scanlab.UserID, cs [][]int, stream string, messages, bodySize int) plan {
+	r := rand.New(rand.NewPCG(seed, streamKey(stream)))
+	p := plan{users: us, msgs: make([][]planned, len(us)), byID: map[string]planned{}}
+	for i := range us {
 		for j := range messages {
-			to := r.IntN(devices - 1)
-			if to >= i {
-				to++
-			}
-			text := make([]byte, bodySize)
-			for k := range text {
-				text[k] = filler[r.IntN(len(filler))]
-			}
-			m := planned{id: fmt.Sprintf("%s-m-%05d-%06d", stream, i, j), from: i, to: to, text: string(text)}
-			p.msgs[i] = append(p.msgs[i], m)
-			p.byID[m.id] = m
+			p.add(i, cs[i][r.IntN(len(cs[i]))], stream, j, randomText(r, bodySize))
 		}
 	}
 	return p
+}
+
+// warmPlan has every device send one message to each of its contacts.
+func warmPlan(us []scanlab.UserID, cs [][]int, stream string) plan {
+	p := plan{users: us, msgs: make([][]planned, len(us)), byID: map[string]planned{}}
+	for i := range us {
+		for j, to := range cs[i] {
+			p.add(i, to, stream, j, "hello")
+		}
+	}
+	return p
+}
+
+// add plans the j-th message of device from to device to.
+func (p *plan) add(from, to int, stream string, j int, text string) {
+	m := planned{id: fmt.Sprintf("%s-m-%05d-%06d", stream, from, j), from: from, to: to, text: text}
+	p.msgs[from] = append(p.msgs[from], m)
+	p.byID[m.id] = m
+}
+
+func randomText(r *rand.Rand, n int) string {
+	text := make([]byte, n)
+	for k := range text {
+		text[k] = filler[r.IntN(len(filler))]
+	}
+	return string(text)
 }
 
 // ledger is the run's account of every message.
