@@ -92,6 +92,8 @@ type Options struct {
 	Evasion   EvasionOptions
 	Latency   LatencyOptions
 	Platforms PlatformsOptions
+	Load      LoadOptions
+	Faults    FaultsOptions
 }
 
 // Progress hears how a run advances: events worth a line in a log, and how

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -199,6 +200,7 @@ func measure(cfg LoadConfig, r *relay.Relay, f *fleet, p plan, mode string, run 
 		pc.interval = time.Duration(float64(cfg.Devices) / run.Rate * float64(time.Second))
 	}
 	reconnects := f.reconnects()
+	debug.FreeOSMemory() // so the peak is this run's, not an earlier run's garbage
 	resetPeakRSS()
 	cpu0 := cpuTime()
 	l := newLedger(cfg.Devices)
