@@ -144,5 +144,5 @@ func loadSummary(rows []stress.LoadRow) map[string]any {
 	}
 	return map[string]any{"rows": len(rows), "sent": sent, "delivered": delivered, "lost": lost, "duplicates": dups, "wrong": wrong,
 		"max_load_avg": loadAvg,
-		"verdict": fmt.Sprintf("%d lost, %d duplicated, %d wrong of %d sent", lost, dups, wrong, sent)}
+		"verdict":      fmt.Sprintf("%d lost, %d duplicated, %d wrong of %d sent", lost, dups, wrong, sent)}
 }
