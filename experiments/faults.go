@@ -16,7 +16,7 @@ import (
 func init() {
 	register(Experiment{
 		Name:    "faults",
-		Summary: "the relay as its own process, killed mid-traffic and mid-rotation, cut off, stalled, starved of disk and corrupted: is anything acknowledged lost or delivered twice?",
+		Summary: "the relay as its own process, killed (also mid-rotation), cut off, stalled, starved of disk, corrupted: is anything acknowledged lost or delivered twice?",
 		Run:     runFaults,
 		spec:    func(o Options) any { return faultsSpecOf(faultsConfig(o)) },
 	})

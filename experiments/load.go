@@ -12,7 +12,7 @@ import (
 func init() {
 	register(Experiment{
 		Name:    "load",
-		Summary: "many concurrent devices of each mode against the TLS relay, fsync on every commit: every message checked at its recipient; throughput, delivery latency, memory and CPU per message",
+		Summary: "hundreds of concurrent devices per mode on the TLS relay, every message checked at its recipient: throughput, latency, memory, CPU per message",
 		Run:     runLoad,
 		spec:    func(o Options) any { return loadSpecOf(loadConfig(o)) },
 	})
