@@ -26,6 +26,10 @@ type results struct {
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
 	privacy     []schema.BelowThresholdRow
+	load        []schema.LoadRow
+	loadTimes   []schema.LoadTimingRow
+	faults      []schema.FaultRow
+	faultTimes  []schema.FaultTimingRow
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -67,6 +71,10 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
+		func() error { return input(r, dir, schema.Load, &r.load) },
+		func() error { return input(r, dir, schema.LoadTimings, &r.loadTimes) },
+		func() error { return input(r, dir, schema.Faults, &r.faults) },
+		func() error { return input(r, dir, schema.FaultTimings, &r.faultTimes) },
 	} {
 		if err := read(); err != nil {
 			return nil, err

@@ -171,7 +171,7 @@ func inOrder[T comparable](xs []T, vocab []T) []T {
 func (r *results) build() ([]block, []figure, error) {
 	body := &doc{}
 	steps := []func(*doc) error{
-		r.writeVisibility, r.writePrivacy, r.writeCoverage, r.writeFalseFlag, r.writeEvasion, r.writeCost, r.writeScaling,
+		r.writeVisibility, r.writePrivacy, r.writeCoverage, r.writeFalseFlag, r.writeEvasion, r.writeCost, r.writeScaling, r.writeRelay,
 		r.writeLimitations, r.writeGlossary, r.writeRuns,
 	}
 	for _, step := range steps {

@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
-var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "evasion-thorn.svg", "falseflag.svg", "privacy-below-threshold.svg"}
+var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "evasion-thorn.svg", "falseflag.svg", "privacy-below-threshold.svg", "load-throughput.svg"}
 
 // svgOnly skips PNG files for the rest of the test, to keep the suite fast
 // under the race detector; only TestPlotsAndEmbeds rasterises.
@@ -46,8 +46,8 @@ func TestGenerateGolden(t *testing.T) {
 	if len(s.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing skipped", s.Skipped)
 	}
-	if len(s.Included) != 13 {
-		t.Errorf("included %v, want all 13 inputs", s.Included)
+	if len(s.Included) != 17 {
+		t.Errorf("included %v, want all 17 inputs", s.Included)
 	}
 	compare := func(name string, got []byte) { compareGolden(t, name, got) }
 	md, err := os.ReadFile(s.Report)
