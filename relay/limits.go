@@ -138,13 +138,6 @@ func (l *limiter) prune(slowest Rate) {
 	}
 }
 
-// size returns the number of buckets held.
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
-}
-
 // hub wakes long-polling fetches when mail arrives for their user.
 type hub struct {
 	mu      sync.Mutex
