@@ -94,7 +94,7 @@ type Client struct {
 
 	closeMu sync.Mutex // guards closed and live, so Close need not wait for mu
 	closed  bool
-	live    *tls.Conn
+	live    *pipe
 
 	sent, received atomic.Int64
 	reconnects     atomic.Int64
@@ -168,7 +168,7 @@ func (c *Client) LocalAddr() string {
 	if c.live == nil {
 		return ""
 	}
-	return c.live.LocalAddr().String()
+	return c.live.conn.LocalAddr().String()
 }
 
 // Bytes returns how many bytes crossed the client's TCP connections so far
@@ -194,7 +194,7 @@ func (c *Client) Close() error {
 	defer c.closeMu.Unlock()
 	c.closed = true
 	if c.live != nil {
-		return c.live.Close()
+		c.live.fail(ErrClosed)
 	}
 	return nil
 }
@@ -206,7 +206,7 @@ func (c *Client) Drop() {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
 	if c.live != nil {
-		c.live.Close()
+		c.live.conn.Close()
 	}
 }
 
@@ -240,15 +240,15 @@ func (c *Client) connect() error {
 		tcp.Close()
 		return classify(fmt.Errorf("relay: TLS handshake: %w", err))
 	}
+	p := newPipe(conn, c.opts.Window, c.opts.Timeout)
 	c.closeMu.Lock()
 	if c.closed {
 		c.closeMu.Unlock()
-		conn.Close()
+		p.fail(ErrClosed)
 		return ErrClosed
 	}
-	c.live = conn
+	c.live = p
 	c.closeMu.Unlock()
-	p := newPipe(conn, c.opts.Window, c.opts.Timeout)
 	c.pipe, c.state, c.max = p, conn.ConnectionState(), wire.DefaultMaxFrame
 	hello, _, err := c.exchange(p, outgoing{t: wire.Register, payload: wire.EncodeString(string(c.user)), want: wire.Registered})
 	if err == nil {

@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -206,5 +207,33 @@ func TestRelayAnswersPipelinedRequestsInOrder(t *testing.T) {
 	bob := dial(t, r, "bob")
 	if got := receiveAll(t, bob, 4); fmt.Sprint(got) != "[p1 p2 p3 p4]" {
 		t.Fatalf("bob received %v, want [p1 p2 p3 p4]", got)
+	}
+}
+
+// TestClosedClientsLeaveNoGoroutines: a closed client's connection reader
+// ends, even when no request was outstanding.
+func TestClosedClientsLeaveNoGoroutines(t *testing.T) {
+	r := startRelay(t, Config{})
+	before := runtime.NumGoroutine()
+	for i := range 20 {
+		c, err := DialWith(r.Addr(), r.CA().Pool(), scanlab.UserID(fmt.Sprint("user-", i)), ClientOptions{Window: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if i == 0 {
+			defer func() {
+				if _, err := c.Send(env("m", "user-0", "bob", "x")); err != ErrClosed {
+					t.Errorf("send on a closed client: %v, want ErrClosed", err)
+				}
+			}()
+		}
+	}
+	// A liveness bound: the readers and the relay's handlers wind down.
+	for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before+2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after closing 20 clients, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
