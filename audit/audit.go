@@ -190,6 +190,12 @@ func (cw *world) exercise(plan Plan) (rest, error) {
 
 // newWorld starts a relay for m with a wire tap and the provider's log.
 func newWorld(m scanlab.Mode, rng *rand.Rand, state string) (*world, error) {
+	return newWorldWith(m, rng, state, nil)
+}
+
+// newWorldWith is newWorld with the provider's directory service dir
+// around its key store (nil: none).
+func newWorldWith(m scanlab.Mode, rng *rand.Rand, state string, dir relay.KeyService) (*world, error) {
 	cw := &world{run: &run{}, rng: rng, state: state,
 		providerLog: &observe.Log{}, senderLog: &observe.Log{}, recipientLog: &observe.Log{}}
 	var err error
@@ -199,7 +205,7 @@ func newWorld(m scanlab.Mode, rng *rand.Rand, state string) (*world, error) {
 	// The relay accepts envelopes without a sender, so that modes with
 	// sealed sender can be audited; other modes always name the sender.
 	cw.World, err = harness.New(harness.Options{Mode: m, Transport: harness.Relay, StateDir: state,
-		Tap: cw.recorder, Observe: cw.providerLog.Record, NoSync: true, AllowSealedSender: true})
+		Tap: cw.recorder, Observe: cw.providerLog.Record, NoSync: true, AllowSealedSender: true, Directory: dir})
 	if err != nil {
 		cw.recorder.Close()
 		return nil, err
@@ -209,9 +215,16 @@ func newWorld(m scanlab.Mode, rng *rand.Rand, state string) (*world, error) {
 
 // plant connects the pairs' devices and sends every planted message.
 func (cw *world) plant(plan Plan) error {
-	rng := cw.rng
-	for range plan.Pairs {
-		p := [2]scanlab.UserID{scanlab.UserID("u-" + RandomHex(rng, 6)), scanlab.UserID("u-" + RandomHex(rng, 6))}
+	if err := cw.makePairs(plan.Pairs); err != nil {
+		return err
+	}
+	return cw.plantMessages(plan)
+}
+
+// makePairs draws the pairs' account IDs and connects their devices.
+func (cw *world) makePairs(n int) error {
+	for range n {
+		p := [2]scanlab.UserID{scanlab.UserID("u-" + RandomHex(cw.rng, 6)), scanlab.UserID("u-" + RandomHex(cw.rng, 6))}
 		cw.run.pairs = append(cw.run.pairs, p)
 		for _, u := range p {
 			if _, err := cw.Device(u); err != nil {
@@ -219,6 +232,12 @@ func (cw *world) plant(plan Plan) error {
 			}
 		}
 	}
+	return nil
+}
+
+// plantMessages sends the planted messages of the pairs made.
+func (cw *world) plantMessages(plan Plan) error {
+	rng := cw.rng
 	if err := cw.plantPairs(plan.PerPair); err != nil {
 		return err
 	}

@@ -26,9 +26,10 @@ func newWorld(t testing.TB, pc corpus.PopulationConfig, cc corpus.ConversationCo
 		t.Fatal(err)
 	}
 	evs := make([]behavior.Event, len(msgs))
+	gate := corpus.NewGate()
 	for i := range msgs {
 		m := &msgs[i]
-		delivered := corpus.Allowed(pop.User(m.To).Policy, m.Connected)
+		delivered := gate.Admit(pop.User(m.To).Policy, m)
 		evs[i] = behavior.Observed(pop, m, delivered && m.Reported)
 	}
 	return &world{pop: pop, events: evs, truth: behavior.TruthOf(pop)}

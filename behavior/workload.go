@@ -41,9 +41,10 @@ func observed(from, to *corpus.User, ev *corpus.MessageEvent, reported bool) Eve
 // it. It returns the number of events.
 func ObserveWorkload(d *Detector, p *corpus.Population, events iter.Seq[corpus.MessageEvent]) int {
 	n := 0
+	gate := corpus.NewGate()
 	for ev := range events {
 		from, to := p.User(ev.From), p.User(ev.To)
-		delivered := corpus.Allowed(to.Policy, ev.Connected)
+		delivered := gate.Admit(to.Policy, &ev)
 		d.Observe(observed(from, to, &ev, delivered && ev.Reported))
 		n++
 	}

@@ -53,8 +53,9 @@ func TestObserveWorkloadReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want int
+	gate := corpus.NewGate()
 	for ev := range events {
-		if ev.Reported && corpus.Allowed(pop.User(ev.To).Policy, ev.Connected) && !pop.User(ev.From).Minor() {
+		if gate.Admit(pop.User(ev.To).Policy, &ev) && ev.Reported && !pop.User(ev.From).Minor() {
 			want++
 		}
 	}

@@ -50,19 +50,53 @@ var DMPolicies = []DMPolicy{DMEveryone, DMFriends, DMNoOne}
 
 // Allowed reports whether a recipient with the given policy accepts a message
 // from a sender, where connected says whether the two are connected in the
-// social graph: [DMEveryone] accepts all, [DMFriends] only connected senders,
-// [DMNoOne] nobody. An unknown policy accepts nobody (fail closed).
+// social graph and open whether their conversation has already begun (a
+// message between them was delivered before, either way): [DMEveryone]
+// accepts all, [DMFriends] only connected senders, [DMNoOne] no new
+// conversation (an open one goes on). The workload has no history before its
+// start, so under [DMNoOne] old friends count as new until one of them
+// writes to the other: the setting is modelled a little stricter than it
+// is. An unknown policy accepts nobody (fail closed).
 //
-// Experiments apply it to every [MessageEvent] to count the harmful contacts
-// a recipient's setting prevents before any scanner runs.
-func Allowed(policy DMPolicy, connected bool) bool {
+// A [Gate] applies it to a stream of messages, keeping track of open
+// conversations.
+func Allowed(policy DMPolicy, connected, open bool) bool {
 	switch policy {
 	case DMEveryone:
 		return true
 	case DMFriends:
 		return connected
+	case DMNoOne:
+		return open
 	}
 	return false
+}
+
+// Gate is the provider's contact gate over a stream of messages in time
+// order: it applies each recipient's direct-message policy ([Allowed]) and
+// remembers which conversations have begun. Experiments run every message
+// of a workload through one, before any scanner, to count what the
+// recipients' settings prevent. It is not safe for concurrent use.
+type Gate struct {
+	open map[string]bool
+}
+
+// NewGate returns a gate with no conversation open.
+func NewGate() *Gate { return &Gate{open: map[string]bool{}} }
+
+// Admit reports whether a recipient with the given policy accepts e, and
+// if so records the conversation as open.
+func (g *Gate) Admit(policy DMPolicy, e *MessageEvent) bool {
+	a, b := e.From, e.To
+	if b < a {
+		a, b = b, a
+	}
+	key := string(a) + "\x00" + string(b)
+	if !Allowed(policy, e.Connected, g.open[key]) {
+		return false
+	}
+	g.open[key] = true
+	return true
 }
 
 // PolicyMix is a distribution over direct-message policies: the share of

@@ -20,16 +20,18 @@ func ExampleAllowed() {
 		panic(err)
 	}
 	var harmful, prevented int
+	gate := corpus.NewGate()
 	for _, m := range msgs {
+		admitted := gate.Admit(pop.User(m.To).Policy, &m)
 		if !m.Harmful {
 			continue
 		}
 		harmful++
-		if !corpus.Allowed(pop.User(m.To).Policy, m.Connected) {
+		if !admitted {
 			prevented++
 		}
 	}
-	fmt.Println(corpus.Allowed(corpus.DMFriends, false), corpus.Allowed(corpus.DMEveryone, false))
+	fmt.Println(corpus.Allowed(corpus.DMFriends, false, true), corpus.Allowed(corpus.DMEveryone, false, true))
 	fmt.Println("harmful messages:", harmful > 0, "some prevented:", prevented > 0, "all prevented:", prevented == harmful)
 	// Output:
 	// false true

@@ -188,22 +188,25 @@ func TestPopulationShares(t *testing.T) {
 
 func TestAllowed(t *testing.T) {
 	for _, tc := range []struct {
-		policy    DMPolicy
-		connected bool
-		want      bool
+		policy          DMPolicy
+		connected, open bool
+		want            bool
 	}{
-		{DMEveryone, true, true},
-		{DMEveryone, false, true},
-		{DMFriends, true, true},
-		{DMFriends, false, false},
-		{DMNoOne, true, false},
-		{DMNoOne, false, false},
-		{"", true, false},
-		{"Everyone", true, false},
+		{DMEveryone, true, true, true},
+		{DMEveryone, false, true, true},
+		{DMFriends, true, true, true},
+		{DMFriends, false, true, false},
+		{DMFriends, false, false, false},
+		{DMNoOne, true, false, false},
+		{DMNoOne, false, false, false},
+		{DMNoOne, true, true, true},
+		{DMNoOne, false, true, true},
+		{"", true, false, false},
+		{"Everyone", true, false, false},
 	} {
-		t.Run(fmt.Sprintf("policy=%q/connected=%v", tc.policy, tc.connected), func(t *testing.T) {
-			if got := Allowed(tc.policy, tc.connected); got != tc.want {
-				t.Errorf("Allowed(%q, %v) = %v, want %v", tc.policy, tc.connected, got, tc.want)
+		t.Run(fmt.Sprintf("policy=%q/connected=%v/open=%v", tc.policy, tc.connected, tc.open), func(t *testing.T) {
+			if got := Allowed(tc.policy, tc.connected, tc.open); got != tc.want {
+				t.Errorf("Allowed(%q, %v, %v) = %v, want %v", tc.policy, tc.connected, tc.open, got, tc.want)
 			}
 		})
 	}
@@ -465,11 +468,13 @@ func TestPolicyPrevents(t *testing.T) {
 			cfg.MinorPolicy = tc.mix
 			p := mustPopulation(t, cfg)
 			var n, allowed int
+			gate := NewGate()
 			for _, e := range mustConversations(t, p, popTestTraffic()) {
 				to := p.User(e.To)
+				admitted := gate.Admit(to.Policy, &e)
 				if e.Harmful && to.Minor() {
 					n++
-					if Allowed(to.Policy, e.Connected) {
+					if admitted {
 						allowed++
 					}
 				}

@@ -31,10 +31,14 @@
 //
 // Outcomes after a flag are classified on the same run: the offender's
 // reaction to a restriction is not simulated, and a clientscan reveal that
-// happens after the flag is credited as it happened. Reports are honest and
-// verify in every mode (sealed sender, which costs report attribution, is
-// off). Everything else the workload assumes is stated in package corpus,
-// field by field.
+// happens after the flag is credited as it happened. Reports are honest. In
+// the three compared modes they verify and sealed sender is off. A mode
+// built outside the registry ([ModeSpec.Build], a platform's) may take
+// reports that carry no content or cannot be verified, and may seal
+// senders, whose messages the metadata detector then sees only when they
+// are reported ([Workload.MetadataSealed]); a platform's direct-message
+// defaults are kept by a share of accounts ([DMDefaults]). Everything else
+// the workload assumes is stated in package corpus, field by field.
 //
 // # Who sees what
 //
@@ -46,6 +50,8 @@ package coverage
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -66,6 +72,9 @@ type Config struct {
 	Content ContentConfig
 	// DMPolicy, if set, replaces every user's direct-message setting.
 	DMPolicy corpus.DMPolicy
+	// DMDefaults, if set (and DMPolicy is not), are a platform's default
+	// direct-message settings, which some accounts keep.
+	DMDefaults *DMDefaults
 	// Detector configures the metadata detector; its Threshold is the
 	// study's operating point.
 	Detector behavior.Config
@@ -85,7 +94,62 @@ func (c Config) Check() error {
 	if c.DMPolicy != "" && !slices.Contains(corpus.DMPolicies, c.DMPolicy) {
 		return fmt.Errorf("coverage: unknown DM policy %q", c.DMPolicy)
 	}
+	if err := c.DMDefaults.check(); err != nil {
+		return err
+	}
 	return c.Content.check()
+}
+
+// DMDefaults are the direct-message settings a platform gives new
+// accounts, per group. Each account keeps its group's default with
+// probability Keep (a coin per account, keyed by the workload's seed) and
+// otherwise has the setting the population drew for it (corpus: its own
+// choice). How many users keep a default is not platform data; experiments
+// sweep Keep.
+type DMDefaults struct {
+	Adults, Minors corpus.DMPolicy
+	// Keep is the probability that an account keeps its default, in [0, 1].
+	Keep float64
+}
+
+func (d *DMDefaults) check() error {
+	if d == nil {
+		return nil
+	}
+	for _, p := range []corpus.DMPolicy{d.Adults, d.Minors} {
+		if !slices.Contains(corpus.DMPolicies, p) {
+			return fmt.Errorf("coverage: unknown default DM policy %q", p)
+		}
+	}
+	if !(d.Keep >= 0 && d.Keep <= 1) {
+		return fmt.Errorf("coverage: share of accounts keeping the DM default %v is not in [0, 1]", d.Keep)
+	}
+	return nil
+}
+
+// keepSalt separates the keep-the-default coins from other draws of the
+// seed.
+const keepSalt = 0x6b656570_64656661
+
+// apply returns the accounts that keep their default, and that default.
+func (d *DMDefaults) apply(seed uint64, pop *corpus.Population) map[scanlab.UserID]corpus.DMPolicy {
+	if d == nil {
+		return nil
+	}
+	out := map[scanlab.UserID]corpus.DMPolicy{}
+	for i := range pop.Users {
+		u := &pop.Users[i]
+		h := fnv.New64a()
+		h.Write([]byte(u.ID))
+		if rand.New(rand.NewPCG(seed^keepSalt, h.Sum64())).Float64() >= d.Keep {
+			continue
+		}
+		out[u.ID] = d.Adults
+		if u.Minor() {
+			out[u.ID] = d.Minors
+		}
+	}
+	return out
 }
 
 // thresholds returns the detector thresholds to credit, the operating point

@@ -6,12 +6,12 @@ import (
 
 	"scanlab"
 	"scanlab/corpus"
-	"scanlab/serverscan"
 )
 
 // FlagCredit is what a metadata flag meant for a harmful message delivered
 // at or after it. What a flag leads to differs by mode: where the provider
-// can read messages (serverscan), a reviewer confirms the content; where it
+// can read messages (serverscan, the clear conversations of a [Split]
+// mode), a reviewer confirms the content; where it
 // cannot, it restricts the flagged account's contact with minors (Meta's
 // stated practice for end-to-end encrypted messaging, refs/metadata.md), so
 // a message to a minor is prevented and one to an adult goes unseen.
@@ -64,16 +64,19 @@ func Outcomes(meta *Meta, j *Judgment, k int) []Outcome {
 		}
 		o := Outcome{Attempt: a, Content: j.harmful[a.ID]}
 		if t, ok := meta.flagAt(k, a.From); ok && !a.At.Before(t) {
-			o.Flag = flagCredit(j.Mode, a)
+			o.Flag = flagCredit(j, a)
 		}
 		out = append(out, o)
 	}
 	return out
 }
 
-func flagCredit(mode string, a *Attempt) FlagCredit {
+// flagCredit is what a flag means for attempt a in mode j: confirmed where
+// the provider can read the conversation (every one in serverscan, the clear
+// ones of a [Split] mode), otherwise prevented if to a minor, else unseen.
+func flagCredit(j *Judgment, a *Attempt) FlagCredit {
 	switch {
-	case mode == serverscan.Name:
+	case j.readable != nil && j.readable(a.From, a.To):
 		return Confirmed
 	case a.ToMinor:
 		return PreventedFlag

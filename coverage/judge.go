@@ -7,6 +7,7 @@ import (
 	"scanlab"
 	"scanlab/clientscan"
 	"scanlab/corpus"
+	"scanlab/e2ee"
 	"scanlab/harness"
 	"scanlab/modes"
 	"scanlab/perceptual"
@@ -34,6 +35,9 @@ type Judgment struct {
 	// server logic; the rest were judged from a verdict on identical
 	// content (serverscan) or could not change any detection.
 	Real int
+	// readable reports whether the provider can read a conversation's
+	// messages (nil: none): what a metadata flag leads to.
+	readable func(from, to scanlab.UserID) bool
 }
 
 type benignItem struct {
@@ -59,12 +63,18 @@ type benignHit struct {
 //     images of other accounts, none of which can match, change nothing;
 //   - in serverscan, scanning is a function of content alone, so each
 //     distinct item is scanned once by the real server logic and its verdict
-//     applied to every message carrying it.
+//     applied to every message carrying it;
+//   - in a [Split] mode (package hybrid, a platform's mode), the same holds
+//     for the clear conversations, whose server logic is serverscan's; an
+//     encrypted conversation's server logic raises no detection on accepting
+//     a message, so only its reported messages can change one.
 //
-// With full true every admitted message goes through the mode: the
-// reference the cheap path is tested against.
+// A mode the cheap path knows nothing of (built by [ModeSpec.Build], of
+// none of these kinds) has every message sent through it. With full true
+// every admitted message goes through the mode: the reference the cheap path
+// is tested against.
 func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, error) {
-	js, err := JudgeAll(meta, []ModeSpec{{name, c}}, full)
+	js, err := JudgeAll(meta, []ModeSpec{{Name: name, Clientscan: c}}, full)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +83,40 @@ func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, e
 
 // ModeSpec names a mode to judge with, and clientscan's settings.
 type ModeSpec struct {
+	// Name names the judgment; without Build it is the registry's name of
+	// the mode (modes.New).
 	Name       string
 	Clientscan modes.Clientscan
+	// Build, if set, builds the mode instead of the registry: a mode
+	// outside it, such as a platform's, from the workload's mode
+	// configuration and its population (the ground truth a per-conversation
+	// choice is drawn from; it must not reach the provider).
+	Build func(cfg modes.Config, pop *corpus.Population) (scanlab.Mode, error)
+}
+
+// Split is a mode that carries each conversation either in the clear to a
+// scanning server or end to end encrypted, as package hybrid's does. The
+// cheap path of [Judge] relies on two facts of such a mode: a clear
+// conversation's server logic is Clear's (serverscan's, a function of
+// content alone), and an encrypted conversation's raises no detection when
+// it accepts a message (e2ee's franking tags only).
+type Split interface {
+	scanlab.Mode
+	// Encrypted reports whether the conversation between a and b is end
+	// to end encrypted.
+	Encrypted(a, b scanlab.UserID) bool
+	// Clear returns the mode of the clear conversations, nil when there
+	// are none.
+	Clear() *serverscan.Mode
+}
+
+// build builds the spec's mode for workload w.
+func (sp ModeSpec) build(w *Workload) (scanlab.Mode, error) {
+	cfg := w.ModeConfig(sp.Clientscan)
+	if sp.Build != nil {
+		return sp.Build(cfg, w.pop)
+	}
+	return modes.New(sp.Name, cfg)
 }
 
 // JudgeAll runs [Judge] for several modes in one pass over the workload's
@@ -93,8 +135,9 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := meta.w.gate()
 	for ev := range events {
-		if !meta.w.admits(ev.From, ev.To) {
+		if !g.admits(&ev) {
 			continue
 		}
 		for _, p := range passes {
@@ -114,11 +157,11 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 func newPass(meta *Meta, sp ModeSpec, full bool) (*pass, error) {
 	j := &Judgment{Mode: sp.Name, harmful: map[string]map[scanlab.Pathway]time.Time{}, benignFlagged: map[string]*benignHit{},
 		firstContent: map[scanlab.UserID]time.Time{}, firstReport: map[scanlab.UserID]time.Time{}, postFlag: map[string]benignItem{}}
-	m, err := modes.New(sp.Name, meta.w.ModeConfig(sp.Clientscan))
+	m, err := sp.build(meta.w)
 	if err != nil {
 		return nil, err
 	}
-	p := &pass{meta: meta, j: j, full: full, sent: map[string]corpus.ContentClass{}}
+	p := &pass{meta: meta, j: j, full: full, sent: map[string]sentItem{}}
 	if err := p.prepare(m); err != nil {
 		return nil, err
 	}
@@ -145,40 +188,64 @@ type pass struct {
 	// matchers are the accounts whose every image goes through the mode
 	// (clientscan).
 	matchers map[scanlab.UserID]bool
+	// split is the mode when it is a [Split] one.
+	split Split
 	// sent maps the messages that went through the mode to their class, to
 	// credit detections that name earlier messages (a clientscan reveal).
-	sent map[string]corpus.ContentClass
+	sent map[string]sentItem
+}
+
+// sentItem is what the pass knows of a message sent through the mode: its
+// class and its real sender (a report of a sealed-sender message names
+// none).
+type sentItem struct {
+	class corpus.ContentClass
+	from  scanlab.UserID
 }
 
 // prepare starts the world and decides which messages need the real mode.
 func (p *pass) prepare(m scanlab.Mode) error {
 	w := p.meta.w
 	var err error
+	// The pass applies the contact gate itself, message by message (it
+	// needs to know which conversations have begun), and sends only
+	// admitted messages into the world. The provider accepts sealed-sender
+	// envelopes (a platform's mode may send them); a mode that does not
+	// seal never sends one.
 	p.world, err = harness.New(harness.Options{Mode: m, Transport: harness.InProcess,
-		Now: func() time.Time { return p.clock }, Admit: w.admits})
+		Now: func() time.Time { return p.clock }, AllowSealedSender: true})
 	if err != nil {
 		return err
 	}
 	switch mode := m.(type) {
 	case *serverscan.Mode:
-		p.scanned = map[item][]scanlab.Detection{}
-		// The probe is a second provider of the same mode: scanning is
-		// stateless, so its verdicts are the mode's.
-		probeMode, err := modes.New(serverscan.Name, w.ModeConfig(modes.Clientscan{}))
-		if err != nil {
-			return err
-		}
-		p.probe, err = harness.New(harness.Options{Mode: probeMode, Transport: harness.InProcess})
-		if err != nil {
-			return err
+		p.j.readable = func(scanlab.UserID, scanlab.UserID) bool { return true }
+		return p.startProbe(mode)
+	case Split:
+		p.split = mode
+		p.j.readable = func(a, b scanlab.UserID) bool { return !mode.Encrypted(a, b) }
+		if c := mode.Clear(); c != nil {
+			return p.startProbe(c)
 		}
 	case *clientscan.Mode:
 		p.matchers = p.meta.imageSenders(func(it item) bool {
 			s, err := perceptual.ScanImage(w.pools.content(it).Image)
 			return err != nil || mode.MayMatch(s.Hash)
 		})
+	case *e2ee.Mode:
+	default:
+		p.full = true
 	}
 	return nil
+}
+
+// startProbe starts the probe: a second provider of the mode that scans
+// clear messages. Scanning is stateless, so its verdicts are the mode's.
+func (p *pass) startProbe(m *serverscan.Mode) error {
+	p.scanned = map[item][]scanlab.Detection{}
+	var err error
+	p.probe, err = harness.New(harness.Options{Mode: m, Transport: harness.InProcess})
+	return err
 }
 
 // handle takes one admitted message through the pass.
@@ -187,7 +254,7 @@ func (p *pass) handle(ev *corpus.MessageEvent) error {
 	p.countPostFlag(ev)
 	real := p.full || ev.Reported || (ev.Class.Image() && p.matchers[ev.From])
 	if !real {
-		if p.scanned == nil {
+		if p.scanned == nil || (p.split != nil && p.split.Encrypted(ev.From, ev.To)) {
 			return nil
 		}
 		dets, err := p.verdict(w.pools.pick(w.cfg.Seed, ev))
@@ -196,7 +263,7 @@ func (p *pass) handle(ev *corpus.MessageEvent) error {
 		}
 		for _, d := range dets {
 			d.MessageID, d.Account, d.At = ev.ID, ev.From, ev.At
-			p.record(d, ev.Class)
+			p.record(d, sentItem{ev.Class, ev.From})
 		}
 		return nil
 	}
@@ -209,7 +276,7 @@ func (p *pass) send(ev *corpus.MessageEvent) error {
 	w := p.meta.w
 	p.j.Real++
 	p.clock = ev.At
-	p.sent[ev.ID] = ev.Class
+	p.sent[ev.ID] = sentItem{ev.Class, ev.From}
 	msg := scanlab.Message{ID: ev.ID, From: ev.From, To: ev.To, Sent: ev.At, Content: w.pools.content(w.pools.pick(w.cfg.Seed, ev))}
 	s, err := p.world.Send(msg)
 	p.recordAll(s.Detections)
@@ -255,21 +322,26 @@ func (p *pass) recordAll(dets []scanlab.Detection) {
 }
 
 // record credits one detection: to its message if harmful, to the benign
-// items flagged if its sender is benign, and to its account.
-func (p *pass) record(d scanlab.Detection, class corpus.ContentClass) {
+// items flagged if its sender is benign, and to its account. A detection
+// that names no account (the report of a sealed-sender message) flags no
+// account; its message's real sender decides whether it is benign.
+func (p *pass) record(d scanlab.Detection, it sentItem) {
 	j := p.j
 	first := j.firstContent
 	if !automated(d.Pathway) {
 		first = j.firstReport
 	}
-	if t, ok := first[d.Account]; !ok || d.At.Before(t) {
+	if t, ok := first[d.Account]; d.Account != "" && (!ok || d.At.Before(t)) {
 		first[d.Account] = d.At
 	}
 	if d.MessageID == "" {
 		return
 	}
+	if it.from == "" {
+		it.from = d.Account
+	}
 	switch {
-	case class.Harmful():
+	case it.class.Harmful():
 		ps := j.harmful[d.MessageID]
 		if ps == nil {
 			ps = map[scanlab.Pathway]time.Time{}
@@ -278,10 +350,10 @@ func (p *pass) record(d scanlab.Detection, class corpus.ContentClass) {
 		if t, ok := ps[d.Pathway]; !ok || d.At.Before(t) {
 			ps[d.Pathway] = d.At
 		}
-	case !p.meta.w.pop.User(d.Account).Offender:
+	case !p.meta.w.pop.User(it.from).Offender:
 		h := j.benignFlagged[d.MessageID]
 		if h == nil {
-			h = &benignHit{benignItem{d.Account, class}, map[scanlab.Pathway]bool{}}
+			h = &benignHit{benignItem{it.from, it.class}, map[scanlab.Pathway]bool{}}
 			j.benignFlagged[d.MessageID] = h
 		}
 		h.pathways[d.Pathway] = true

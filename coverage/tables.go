@@ -10,6 +10,7 @@ import (
 	"scanlab"
 	"scanlab/corpus"
 	"scanlab/schema"
+	"scanlab/serverscan"
 	"scanlab/stats"
 )
 
@@ -300,8 +301,9 @@ func (r Result) harmfulSentBefore() func(scanlab.UserID, AccountFlag) int {
 }
 
 // Prevention tabulates what the recipients' settings and the restriction
-// of flagged accounts stopped.
-func (r Result) Prevention() schema.PreventionRow {
+// of flagged accounts stopped; the share of harmful attempts the settings
+// refused carries a bootstrap interval over senders.
+func (r Result) Prevention() (schema.PreventionRow, error) {
 	row := schema.PreventionRow{Mode: r.Judgment.Mode}
 	for _, o := range Outcomes(r.Meta, r.Judgment, 0) {
 		row.HarmfulDelivered++
@@ -315,7 +317,54 @@ func (r Result) Prevention() schema.PreventionRow {
 	row.HarmfulAttempts = len(r.Meta.attempts)
 	row.HarmfulPrevented = row.HarmfulAttempts - row.HarmfulDelivered
 	row.BenignAttempts, row.BenignPrevented = r.Meta.BenignPrevention()
-	return row
+	var err error
+	_, row.PreventedLo, row.PreventedHi, _, err = r.Refusal()
+	return row, err
+}
+
+// Refusal returns the share of harmful attempts the recipients'
+// direct-message settings refused before any scanner ran, with its 95%
+// interval and the attempts it rests on (see [Result.Stopped]). It is the
+// same in every mode of one workload.
+func (r Result) Refusal() (rate, lo, hi float64, attempts int, err error) {
+	return r.attemptRate("refused", "", func(a *Attempt) bool { return !a.Admitted })
+}
+
+// Stopped returns the share of harmful attempts that were refused by the
+// recipients' settings or, delivered, caught ([Outcome.Caught]) at the
+// operating point, with its 95% interval (as item rates: a cluster
+// bootstrap over sender accounts, Clopper–Pearson over attempts where the
+// share is 0 or 1) and the attempts it rests on.
+func (r Result) Stopped() (rate, lo, hi float64, attempts int, err error) {
+	caught := map[string]bool{}
+	for _, o := range Outcomes(r.Meta, r.Judgment, 0) {
+		caught[o.ID] = o.Caught()
+	}
+	return r.attemptRate("stopped", r.Judgment.Mode, func(a *Attempt) bool { return !a.Admitted || caught[a.ID] })
+}
+
+// attemptRate is the share of harmful attempts for which counted is true;
+// name and mode key its bootstrap (mode "" for a share the same in every
+// mode).
+func (r Result) attemptRate(name, mode string, counted func(*Attempt) bool) (rate, lo, hi float64, attempts int, err error) {
+	row := schema.CoverageRow{Mode: mode, Class: corpus.ContentClass("harmful-attempt"), Pathway: scanlab.Pathway(name)}
+	bySender := map[scanlab.UserID]*stats.Cluster{}
+	for i := range r.Meta.attempts {
+		a := &r.Meta.attempts[i]
+		cl := bySender[a.From]
+		if cl == nil {
+			cl = &stats.Cluster{}
+			bySender[a.From] = cl
+		}
+		cl.Den++
+		row.Items++
+		if counted(a) {
+			cl.Num++
+			row.Detected++
+		}
+	}
+	err = r.rate(&row, bySender)
+	return row.Recall, row.RecallLo, row.RecallHi, row.Items, err
 }
 
 // SensitivityRows tabulates every detector threshold and offender model
@@ -417,5 +466,79 @@ func (r Result) sensitivityRow(k int, model string, outcomes []Outcome) (schema.
 	if math.IsNaN(row.ItemRecallLo) {
 		row.ItemRecallLo, row.ItemRecallHi = 0, 1 // no items: nothing measured
 	}
+	return row, nil
+}
+
+// PooledRows tabulates, for each judged mode, every admitted harmful item
+// pooled over classes at the operating point: how many any pathway caught,
+// with a bootstrap interval over offenders, and — when serverscan was
+// judged on the same workload — the share of serverscan's catch the mode
+// lost, 1 − caught ÷ caught by serverscan, with a paired bootstrap interval
+// (each resampled offender counts in both designs).
+func PooledRows(meta *Meta, js []*Judgment, bs stats.Bootstrap, key string) ([]schema.PooledRow, error) {
+	caught := map[string]map[scanlab.UserID]float64{}
+	items := map[scanlab.UserID]float64{}
+	for _, j := range js {
+		c := map[scanlab.UserID]float64{}
+		for _, o := range Outcomes(meta, j, 0) {
+			if o.Caught() {
+				c[o.From]++
+			}
+		}
+		caught[j.Mode] = c
+	}
+	for _, a := range meta.attempts {
+		if a.Admitted {
+			items[a.From]++
+		}
+	}
+	senders := make([]scanlab.UserID, 0, len(items))
+	for u := range items {
+		senders = append(senders, u)
+	}
+	slices.Sort(senders)
+	ref, paired := caught[serverscan.Name]
+	var rows []schema.PooledRow
+	for _, j := range js {
+		row, err := pooledRow(j.Mode, senders, items, caught[j.Mode], ref, paired && j.Mode != serverscan.Name, bs, key)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func pooledRow(mode string, senders []scanlab.UserID, items, caught, ref map[scanlab.UserID]float64, paired bool, bs stats.Bootstrap, key string) (schema.PooledRow, error) {
+	row := schema.PooledRow{Mode: mode, Senders: len(senders), Loss: math.NaN(), LossLo: math.NaN(), LossHi: math.NaN()}
+	clusters := make([]stats.Cluster, len(senders))
+	for i, u := range senders {
+		clusters[i] = stats.Cluster{Num: caught[u], Den: items[u], Ref: ref[u]}
+		row.Items += int(items[u])
+		row.Caught += int(caught[u])
+	}
+	cov := schema.CoverageRow{Items: row.Items, Detected: row.Caught}
+	byID := map[scanlab.UserID]*stats.Cluster{}
+	for i, u := range senders {
+		byID[u] = &clusters[i]
+	}
+	r := Result{Key: key + "/pooled", Bootstrap: bs}
+	cov.Mode, cov.Class, cov.Pathway = mode, "pooled", schema.AnyPathway
+	if err := r.rate(&cov, byID); err != nil {
+		return row, err
+	}
+	row.Rate, row.Lo, row.Hi = cov.Recall, cov.RecallLo, cov.RecallHi
+	if math.IsNaN(row.Lo) {
+		row.Lo, row.Hi = 0, 1 // no items
+	}
+	if !paired {
+		return row, nil
+	}
+	loss := func(num, ref, _ float64) (float64, bool) { return 1 - num/ref, ref > 0 }
+	iv, err := bs.Paired(strings.Join([]string{"coverage", key, mode, "loss"}, "/"), clusters, stats.Level95, loss)
+	if err != nil || iv.NoData {
+		return row, err
+	}
+	row.Loss, row.LossLo, row.LossHi = iv.Estimate, iv.Lo, iv.Hi
 	return row, nil
 }

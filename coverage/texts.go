@@ -126,6 +126,11 @@ func textRows(bs stats.Bootstrap, set string, msgs []corpus.TextMessage, flagged
 			clusters[i] = *byTemplate[t]
 		}
 		iv, err := bs.Ratio("texts/"+set+"/"+cat, clusters, stats.Level95)
+		if row.Flagged == 0 || row.Flagged == row.Items {
+			// Resampling cannot move a rate of 0 or 1: say how far it
+			// could be from it with the exact interval over items.
+			iv.Interval, err = stats.ClopperPearson(row.Flagged, row.Items, stats.Level95)
+		}
 		if err != nil {
 			return nil, err
 		}

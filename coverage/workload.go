@@ -19,6 +19,9 @@ type Workload struct {
 	cfg   Config
 	pop   *corpus.Population
 	pools *Pools
+	// defaults holds the accounts that keep a platform's default setting
+	// (Config.DMDefaults), and that setting.
+	defaults map[scanlab.UserID]corpus.DMPolicy
 }
 
 // NewWorkload generates the population and builds (or reuses) the pools.
@@ -37,7 +40,7 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workload{cfg: cfg, pop: pop, pools: pools}, nil
+	return &Workload{cfg: cfg, pop: pop, pools: pools, defaults: cfg.DMDefaults.apply(cfg.Seed, pop)}, nil
 }
 
 // Population returns the workload's population.
@@ -59,15 +62,24 @@ func (w *Workload) policy(to scanlab.UserID) corpus.DMPolicy {
 	if w.cfg.DMPolicy != "" {
 		return w.cfg.DMPolicy
 	}
+	if p, ok := w.defaults[to]; ok {
+		return p
+	}
 	return w.pop.User(to).Policy
 }
 
-// admits is the provider's contact gate: the recipient's setting decides
-// whether the sender may reach it. It is applied before any scanner, in
-// every mode.
-func (w *Workload) admits(from, to scanlab.UserID) bool {
-	return corpus.Allowed(w.policy(to), w.pop.Connected(from, to))
+// gate is the provider's contact gate over one pass: each recipient's
+// setting decides whether a message may reach it, before any scanner, in
+// every mode. Passes go through the messages in the same order, so every
+// pass's gate admits the same ones.
+type gate struct {
+	w *Workload
+	g *corpus.Gate
 }
+
+func (w *Workload) gate() gate { return gate{w, corpus.NewGate()} }
+
+func (g gate) admits(ev *corpus.MessageEvent) bool { return g.g.Admit(g.w.policy(ev.To), ev) }
 
 // ModeConfig returns the configuration of the modes for this workload: the
 // curator's list (known images and filler), its labels and second hashes,
@@ -121,7 +133,19 @@ type Meta struct {
 // Metadata runs the metadata pass: the contact gate and the detector over
 // every message, the same in every mode (verified reports feed the
 // detector; honest reports verify in every mode).
-func (w *Workload) Metadata() (*Meta, error) {
+func (w *Workload) Metadata() (*Meta, error) { return w.MetadataSealed(nil) }
+
+// MetadataSealed runs the metadata pass of a provider that cannot attribute
+// the messages sealed says are sent under sealed sender: the detector
+// observes such a message only when its recipient reports it (the
+// reporter's app names the sender), and neither the unreported message nor
+// a refused attempt. The detector works from what the provider keeps, and
+// under sealed sender the stored envelope names no sender (the visibility
+// audit finds none in the database or the lawful export); a relay that
+// logged each authenticated connection would know more. sealed is ground
+// truth (a platform's choice of encrypted conversations); nil seals
+// nothing.
+func (w *Workload) MetadataSealed(sealed func(from, to scanlab.UserID) bool) (*Meta, error) {
 	events, err := w.events()
 	if err != nil {
 		return nil, err
@@ -129,11 +153,16 @@ func (w *Workload) Metadata() (*Meta, error) {
 	m := &Meta{w: w, thresholds: w.cfg.thresholds(), benign: map[scanlab.UserID]map[corpus.ContentClass]int{},
 		images: map[scanlab.UserID]map[item]bool{}}
 	det := behavior.New(w.cfg.Detector)
+	g := w.gate()
 	for ev := range events {
 		m.events++
-		admitted := w.admits(ev.From, ev.To)
-		// The provider enforces the setting, so it sees the attempt too.
-		det.Observe(behavior.Observed(w.pop, &ev, admitted && ev.Reported))
+		admitted := g.admits(&ev)
+		// The provider enforces the setting, so it sees the attempt too,
+		// unless the message is sealed and unreported.
+		reported := admitted && ev.Reported
+		if sealed == nil || reported || !sealed(ev.From, ev.To) {
+			det.Observe(behavior.Observed(w.pop, &ev, reported))
+		}
 		m.count(&ev, admitted)
 	}
 	for _, t := range m.thresholds {

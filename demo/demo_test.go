@@ -41,12 +41,14 @@ func level(r *Result, m string, p observe.Party) Level { return r.Mode(m).Cell(p
 // the story each must tell.
 func TestScenarios(t *testing.T) {
 	checks := map[string]func(t *testing.T, r *Result){
-		"harmless-chat":  checkChat,
-		"listed-image":   checkListed,
-		"grooming":       checkGrooming,
-		"data-breach":    checkBreach,
-		"court-order":    checkParty(observe.LawEnforcement),
-		"rogue-employee": checkParty(observe.Employee),
+		"harmless-chat":       checkChat,
+		"listed-image":        checkListed,
+		"grooming":            checkGrooming,
+		"data-breach":         checkBreach,
+		"court-order":         checkParty(observe.LawEnforcement),
+		"rogue-employee":      checkParty(observe.Employee),
+		"swapped-key":         checkAttack(false),
+		"swapped-key-noticed": checkAttack(true),
 	}
 	for _, sc := range Scenarios {
 		t.Run("scenario="+sc.Name, func(t *testing.T) {
@@ -168,6 +170,40 @@ func checkParty(p observe.Party) func(*testing.T, *Result) {
 		}
 		if !strings.Contains(r.Happened, Title(string(p))[1:]) {
 			t.Errorf("happened does not name %s: %s", p, r.Happened)
+		}
+	}
+}
+
+// checkAttack: the provider acting in bad faith reads the words in every
+// mode (in serverscan without an attack) while the passive provider of
+// e2ee and clientscan does not; its devices decrypted the message in
+// e2ee and clientscan; and with warning apps both ends noticed, without
+// them nobody did.
+func checkAttack(warned bool) func(*testing.T, *Result) {
+	return func(t *testing.T, r *Result) {
+		for _, m := range r.Modes {
+			if got := level(r, m.Mode, observe.ProviderActive); got != Content {
+				t.Errorf("%s: the provider acting in bad faith got %s", m.Mode, got)
+			}
+			if m.Mode == "serverscan" {
+				continue
+			}
+			if got := level(r, m.Mode, observe.Provider); got != Metadata {
+				t.Errorf("%s: the passive provider got %s", m.Mode, got)
+			}
+			if m.Steps[0].Intercepted == "" {
+				t.Errorf("%s: the message was not intercepted", m.Mode)
+			}
+			if noticed := len(m.Noticed) == 2; noticed != warned {
+				t.Errorf("%s: noticed %q, want both ends noticing: %t", m.Mode, m.Noticed, warned)
+			}
+		}
+		want := "nobody noticed"
+		if warned {
+			want = `Sam's app noticed before sending: the app showed "safety number changed".`
+		}
+		if !strings.Contains(r.Happened, want) || !strings.Contains(r.Happened, "needed no attack") {
+			t.Errorf("happened: %s", r.Happened)
 		}
 	}
 }

@@ -1,7 +1,15 @@
 // Package demo is the educator's demonstration: a short list of scenarios
 // (a harmless chat, a photo on the hash list, a grooming pattern, a data
-// breach, a court order, a rogue employee) that a teacher runs through
-// serverscan, e2ee and clientscan side by side.
+// breach, a court order, a rogue employee, and the provider swapping a
+// key, with apps that accept it silently and with apps that warn) that a
+// teacher runs through serverscan, e2ee and clientscan side by side.
+//
+// In the key-swap stories the provider acts in bad faith (package
+// active): after a greeting each way, its directory hands Sam a key it
+// holds for Alex and Alex one for Sam, and its server decrypts and
+// re-encrypts every message on the way; the grid's "provider acting in
+// bad faith" row comes from the same audit with that attack
+// (audit.RunActive), the other rows from the audit without it.
 //
 // [Run] plays one scenario through the real pipeline: for each mode it
 // starts the real TLS relay on loopback (package harness), sends the

@@ -42,6 +42,9 @@ type ModeResult struct {
 	Audit []observe.Cell
 	// Outcome says in a clause what the mode's provider caught.
 	Outcome string
+	// Noticed says, for a scenario where the provider attacks, who noticed
+	// and how, one sentence each; empty if nobody did.
+	Noticed []string
 	// Took is how long the mode's story and audit took.
 	Took time.Duration
 }
@@ -67,6 +70,9 @@ type Step struct {
 	// Flag is set when the metadata detector flagged the sender's account
 	// on this message.
 	Flag *behavior.Flag
+	// Intercepted names how the provider acting in bad faith decrypted
+	// this message ("" if it did not).
+	Intercepted string
 	// Says tells the step in sentences.
 	Says []string
 }

@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"scanlab/active"
+	"scanlab/keylog"
+	"scanlab/serverscan"
 	"sort"
 	"strings"
 	"time"
@@ -143,7 +146,7 @@ func runMode(ctx context.Context, name string, cfg modes.Config, s script, seed 
 			return mr, err
 		}
 	}
-	if mr.Steps, err = tell(ctx, name, cfg, s, storyDir); err != nil {
+	if mr.Steps, mr.Noticed, err = tell(ctx, name, cfg, s, storyDir); err != nil {
 		return mr, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -157,8 +160,40 @@ func runMode(ctx context.Context, name string, cfg modes.Config, s script, seed 
 	if err != nil {
 		return mr, err
 	}
+	if s.attack != nil {
+		if res.Cells, err = auditAttack(name, cfg, s, seed, filepath.Join(dir, "attack"), res.Cells...); err != nil {
+			return mr, err
+		}
+	}
 	mr.Audit, mr.Grid, mr.Took = res.Cells, grid(res.Cells, yours), time.Since(t0)
 	return mr, nil
+}
+
+// auditAttack audits the same messages with the provider acting in bad
+// faith and returns passive's cells with the active provider's added.
+func auditAttack(name string, cfg modes.Config, s script, seed uint64, dir string, passive ...observe.Cell) ([]observe.Cell, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ar, err := audit.RunActive(name, cfg, setupFor(name, *s.attack), s.plan, rand.New(rand.NewPCG(seed, auditStream)), dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range ar.Cells {
+		if c.Party == observe.ProviderActive {
+			passive = append(passive, c)
+		}
+	}
+	return passive, nil
+}
+
+// setupFor is the attack as it applies to mode name: serverscan's provider
+// needs none.
+func setupFor(name string, s audit.Setup) audit.Setup {
+	if name == serverscan.Name {
+		return audit.Setup{Attack: observe.NoAttackNeeded, Defence: observe.NoDefence}
+	}
+	return s
 }
 
 // story is one mode's world while the scenario plays: the relay, the
@@ -168,33 +203,45 @@ type story struct {
 	s        script
 	provider *observe.Log
 	detector *behavior.Detector
+	// With an attack: the provider acting in bad faith, what its devices
+	// decrypted, the apps' key-log clients and the attacked pairs.
+	attacker  *active.Provider
+	recovered *observe.Log
+	clients   *keylog.Clients
+	pairs     []active.Pair
 }
 
 // tell sends the scenario's messages one by one through mode name over a
-// relay in dir, delivering each to its recipient before the next.
-func tell(ctx context.Context, name string, cfg modes.Config, s script, dir string) ([]Step, error) {
-	m, err := modes.New(name, cfg)
-	if err != nil {
-		return nil, err
-	}
+// relay in dir, delivering each to its recipient before the next. With an
+// attack in the script, the provider acting in bad faith first lets each
+// pair exchange a greeting, then mounts it; tell also returns who noticed.
+func tell(ctx context.Context, name string, cfg modes.Config, s script, dir string) ([]Step, []string, error) {
 	st := &story{s: s, provider: &observe.Log{}, detector: behavior.New(behavior.Config{})}
-	st.World, err = harness.New(harness.Options{Mode: m, Transport: harness.Relay, StateDir: dir, Observe: st.provider.Record, NoSync: true})
+	opts := harness.Options{Transport: harness.Relay, StateDir: dir, Observe: st.provider.Record, NoSync: true}
+	m, err := st.prepareAttack(name, &cfg, &opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	opts.Mode = m
+	if st.World, err = harness.New(opts); err != nil {
+		return nil, nil, err
 	}
 	defer st.Close()
+	if err := st.startAttack(); err != nil {
+		return nil, nil, err
+	}
 	var steps []Step
 	for _, msg := range s.messages {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		step, err := st.play(msg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", msg.Label, err)
+			return nil, nil, fmt.Errorf("%s: %w", msg.Label, err)
 		}
 		steps = append(steps, step)
 	}
-	return steps, nil
+	return steps, st.noticed(), nil
 }
 
 // play sends one message, lets the provider's detector see its metadata,
@@ -223,6 +270,7 @@ func (st *story) play(msg Message) (Step, error) {
 		return step, fmt.Errorf("the recipient fetched %d messages, want 1", len(b.Messages))
 	}
 	step.Fetch, step.FetchBytes, step.Open = b.Fetch, b.WireBytes, b.Messages[0].Open
+	step.Intercepted = st.intercepted(sent.Envelope.ID)
 	step.Says = says(step)
 	return step, nil
 }

@@ -28,8 +28,6 @@ type Scenario struct {
 }
 
 // Scenarios are the demo's stories, in the order the page offers them.
-// ("The provider swaps a key" joins them once the active-adversary work
-// gives the modes a key-substitution attack and its defences to run.)
 var Scenarios = []Scenario{
 	{Name: "harmless-chat", Title: "A harmless chat", TakesText: true,
 		Summary: "Two friends chat. Who else can read it?",
@@ -55,6 +53,14 @@ var Scenarios = []Scenario{
 		Summary: "Someone inside the company looks at the database with its keys.",
 		Focus:   []observe.Party{observe.Employee},
 		script:  chatScript, explain: explainParties(observe.Employee)},
+	{Name: "swapped-key", Title: "The provider swaps a key", TakesText: true,
+		Summary: "The company hands Sam its own key instead of Alex's and passes every message on.",
+		Focus:   []observe.Party{observe.ProviderActive},
+		script:  attackScript(observe.NoDefence), explain: explainAttack},
+	{Name: "swapped-key-noticed", Title: "The provider swaps a key — apps that warn", TakesText: true,
+		Summary: "The same attack, but the apps warn when a contact's key changes.",
+		Focus:   []observe.Party{observe.ProviderActive},
+		script:  attackScript(observe.Pinning), explain: explainAttack},
 }
 
 // Lookup returns the scenario called name.
@@ -113,6 +119,9 @@ type script struct {
 	people   map[scanlab.UserID]person
 	friends  map[[2]scanlab.UserID]bool
 	plan     audit.Plan
+	// attack, if set, is the provider acting in bad faith: after a first
+	// exchange it mounts the attack against the defence.
+	attack *audit.Setup
 }
 
 // clock is the scenarios' clock: every story starts at this time.
@@ -151,6 +160,16 @@ func chatScript(text string) (script, error) {
 	}, [2]scanlab.UserID{"u-sam", "u-alex"})
 	s.message("your message", "u-sam", "u-alex", 0, scanlab.Content{Kind: scanlab.Text, Text: text})
 	return s, nil
+}
+
+// attackScript: the chat, with the provider swapping keys between Sam and
+// Alex after their first exchange, against defence d.
+func attackScript(d observe.Defence) func(string) (script, error) {
+	return func(text string) (script, error) {
+		s, err := chatScript(text)
+		s.attack = &audit.Setup{Attack: observe.KeySubstitution, Defence: d}
+		return s, err
+	}
 }
 
 // listedScript: Rob sends Kim the stand-in photos, the edited copy second.

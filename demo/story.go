@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"scanlab/serverscan"
 	"strings"
 
 	"scanlab"
@@ -35,6 +36,9 @@ func says(st Step) []string {
 	}
 	if st.Flag != nil {
 		out = append(out, fmt.Sprintf("The provider's metadata detector flagged the sender's account (%s).", strings.Join(st.Flag.Reasons, ", ")))
+	}
+	if st.Intercepted != "" {
+		out = append(out, "The provider read it on the way, through "+st.Intercepted+".")
 	}
 	if len(out) == 0 {
 		out = append(out, "Delivered; nothing flagged.")
@@ -203,6 +207,26 @@ func explainChat(r *Result) string {
 		s += " " + modeFirst(r, outcomeOf) + "."
 	}
 	return s
+}
+
+// explainAttack says what the provider acting in bad faith read in each
+// mode and who noticed, modes that agree said once.
+func explainAttack(r *Result) string {
+	return modeFirst(r, attackOf) + "."
+}
+
+// attackOf says what the provider acting in bad faith did in one mode.
+func attackOf(m ModeResult) string {
+	c := m.Cell(observe.ProviderActive)
+	switch {
+	case m.Mode == serverscan.Name:
+		return "the provider needed no attack: it reads every message anyway"
+	case c.Level != Content:
+		return "the provider read nothing. " + strings.Join(m.Noticed, " ")
+	case len(m.Noticed) == 0:
+		return "it read your words through " + c.How + ", and the message still arrived; nobody noticed"
+	}
+	return "it read your words through " + c.How + ", and the message still arrived. " + strings.TrimSuffix(strings.Join(m.Noticed, " "), ".")
 }
 
 func explainListed(r *Result) string {

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"scanlab/active"
 	"strings"
 
 	"scanlab/observe"
@@ -34,6 +35,7 @@ var PartyGlossary = []Explained{
 	{string(observe.DBThief), "Database thief", "A criminal who stole a copy of the provider's database file, but not its keys."},
 	{string(observe.DBThiefKMS), "Thief with the keys", "A criminal who stole the database and the provider's encryption keys as well."},
 	{string(observe.HashCurator), "Hash-list curator", "The organisation that keeps the list of fingerprints (perceptual hashes) of known abuse images."},
+	{string(observe.ProviderActive), "Provider acting in bad faith", "The same company turned against its users: it hands out encryption keys it holds, or adds a hidden device to an account, and reads whatever its own devices decrypt."},
 }
 
 // holds says what a party holds when it recovers nothing of the
@@ -48,6 +50,7 @@ var holds = map[observe.Party]string{
 	observe.DBThief:        "the database file is encrypted at rest",
 	observe.DBThiefKMS:     "the database holds only ciphertext",
 	observe.HashCurator:    "holds the hash list, never messages",
+	observe.ProviderActive: "in this story the provider does not attack",
 }
 
 // Title returns the audience's name for a mode or party, or name itself.
@@ -100,12 +103,21 @@ var routeWords = map[string]string{
 	"safety vouchers received (opaque below the threshold)": "counted safety vouchers",
 	"safety voucher opened after threshold":                 "vouchers opened past the threshold: low-resolution copies",
 	"hash list the provider blinded":                        "the list it blinded for phones",
+	active.RouteSubstitute:                                  "keys it swapped in: it decrypted every message and re-encrypted it for the recipient",
+	active.RouteGhost:                                       "a hidden device it added to the recipient's account",
 }
+
+// noAttack is how the audit marks the routes of a provider that needed no
+// attack to read messages.
+const noAttack = "no attack needed: "
 
 // routePhrase returns the plain words for one route.
 func routePhrase(route string) string {
 	if w, ok := routeWords[route]; ok {
 		return w
+	}
+	if rest, ok := strings.CutPrefix(route, noAttack); ok {
+		return noAttack + routePhrase(rest)
 	}
 	return route
 }

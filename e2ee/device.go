@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"crypto/ed25519"
 	"crypto/hpke"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -21,16 +23,20 @@ import (
 // Another mode that is "e2ee plus something" (clientscan) can embed a
 // *Device and call [Device.SealWith] to add its own attachments.
 type Device struct {
-	mu    sync.Mutex
-	user  scanlab.UserID
-	dir   scanlab.Directory
-	opts  Options
-	id    *Identity
-	pre   *Prekeys
-	hpke  hpke.PrivateKey
-	peers map[scanlab.UserID]*peer
-	pins  *pins
-	bases *baseKeys
+	mu     sync.Mutex
+	user   scanlab.UserID
+	device uint32 // this device's number in its account
+	dir    scanlab.Directory
+	opts   Options
+	id     *Identity
+	pre    *Prekeys
+	hpke   hpke.PrivateKey
+	peers  map[scanlab.UserID]*peer
+	pins   *pins
+	bases  *baseKeys
+	// own holds the identities of the account's devices this device knows
+	// of: itself, and on the primary the devices it linked.
+	own map[uint32]PublicIdentity
 	// Sealed sender: the device's own certificate and the provider key
 	// certificates must be signed by.
 	cert        []byte
@@ -43,10 +49,15 @@ var _ scanlab.Device = (*Device)(nil)
 // peer is what a device keeps about one correspondent (its pinned identity
 // lives in the device's pins).
 type peer struct {
-	// convs holds at most two sessions, the active one first (Sesame, rev.
-	// 2, §3: the session that last decrypted becomes active; the other is
-	// kept for late messages and simultaneous initiation).
+	// convs holds at most two sessions with the peer's primary device,
+	// the active one first (Sesame, rev. 2, §3: the session that last
+	// decrypted becomes active; the other is kept for late messages and
+	// simultaneous initiation).
 	convs []*conv
+	// linked holds the sending session with each of the peer's other
+	// devices, which receive a copy of every message (they never send, so
+	// each session keeps its initial message attached).
+	linked map[uint32]*conv
 	// Outgoing franking chain.
 	sendSeq  uint64
 	sendPrev [sha256.Size]byte
@@ -79,6 +90,53 @@ const certRefreshMargin = time.Hour
 // bundle through dir. With sealed sender it also fetches its first sender
 // certificate, so a directory whose provider issues none is an error here.
 func NewDevice(opts Options, user scanlab.UserID, dir scanlab.Directory) (*Device, error) {
+	return newDevice(opts, user, PrimaryDevice, dir)
+}
+
+// NewLinkedDevice makes device n (not the primary) of user's account: it
+// generates its own identity and prekeys and publishes them under
+// [DeviceName](user, n), so that a directory lists it with the account and
+// senders encrypt a copy of every message to it. It receives and opens
+// messages to the account; it does not send, so it fetches no sender
+// certificate: to open sealed-sender messages it needs
+// opts.CertificateRoot, which [Device.Provision] hands over. The primary
+// learns of it with [Device.LinkDevice].
+func NewLinkedDevice(opts Options, user scanlab.UserID, n uint32, dir scanlab.Directory) (*Device, error) {
+	if n == PrimaryDevice || n == 0 {
+		return nil, fmt.Errorf("e2ee: a linked device needs a number other than 0 and %d", PrimaryDevice)
+	}
+	if opts.SealedSender && opts.CertificateRoot == nil {
+		return nil, errors.New("e2ee: a linked device opening sealed-sender messages needs the provider's certificate key")
+	}
+	sealed := opts.SealedSender
+	opts.SealedSender = false // no certificate of its own
+	d, err := newDevice(opts, user, n, dir)
+	if d != nil {
+		d.opts.SealedSender = sealed
+	}
+	return d, err
+}
+
+// Provision links a new device n to this (primary) device's account, as a
+// user does by scanning a code on the new device: the new device gets this
+// device's options and the provider's certificate key, publishes its keys
+// through dir, and this device records it as its own.
+func (d *Device) Provision(n uint32, dir scanlab.Directory) (*Device, error) {
+	d.mu.Lock()
+	opts := d.opts
+	if d.root != nil {
+		opts.CertificateRoot = d.root
+	}
+	d.mu.Unlock()
+	nd, err := NewLinkedDevice(opts, d.user, n, dir)
+	if err != nil {
+		return nil, err
+	}
+	d.LinkDevice(n, nd.Identity())
+	return nd, nil
+}
+
+func newDevice(opts Options, user scanlab.UserID, n uint32, dir scanlab.Directory) (*Device, error) {
 	opts = opts.withDefaults()
 	id, err := NewIdentity()
 	if err != nil {
@@ -92,11 +150,12 @@ func NewDevice(opts Options, user scanlab.UserID, dir scanlab.Directory) (*Devic
 	if err != nil {
 		return nil, err
 	}
-	if err := dir.Publish(user, kb); err != nil {
-		return nil, fmt.Errorf("e2ee: publish keys of %q: %w", user, err)
+	if err := dir.Publish(DeviceName(user, n), kb); err != nil {
+		return nil, fmt.Errorf("e2ee: publish keys of %q: %w", DeviceName(user, n), err)
 	}
-	d := &Device{user: user, dir: dir, opts: opts, id: id, pre: pre, hpke: hk, peers: make(map[scanlab.UserID]*peer),
-		pins: newPins(opts.IdentityPolicy), bases: newBaseKeys(opts.BaseKeyHistory), root: opts.CertificateRoot}
+	d := &Device{user: user, device: n, dir: dir, opts: opts, id: id, pre: pre, hpke: hk, peers: make(map[scanlab.UserID]*peer),
+		pins: newPins(opts.IdentityPolicy), bases: newBaseKeys(opts.BaseKeyHistory), root: opts.CertificateRoot,
+		own: map[uint32]PublicIdentity{n: id.Public()}}
 	if opts.SealedSender {
 		if err := d.refreshCertificate(); err != nil {
 			return nil, err
@@ -110,6 +169,35 @@ func (d *Device) User() scanlab.UserID { return d.user }
 
 // Identity returns the device's public identity (for fingerprints).
 func (d *Device) Identity() PublicIdentity { return d.id.Public() }
+
+// Number returns the device's number in its account.
+func (d *Device) Number() uint32 { return d.device }
+
+// LinkDevice records that device n of this device's account, with public
+// identity id, belongs to the user (the user linked it, as by scanning a
+// code). It is what this device counts as its own account's devices in a
+// safety number.
+func (d *Device) LinkDevice(n uint32, id PublicIdentity) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.own[n] = id
+}
+
+// OwnDevices returns the identities of the devices of this device's
+// account that it knows of: itself, and the devices it linked.
+func (d *Device) OwnDevices() map[uint32]PublicIdentity {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.own)
+}
+
+// PinnedDevices returns the identities this device has pinned for the
+// devices of peer's account, by device number.
+func (d *Device) PinnedDevices(peer scanlab.UserID) map[uint32]PublicIdentity {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pins.devices(peer)
+}
 
 // PinnedIdentity returns the identity key the device has pinned for peer.
 func (d *Device) PinnedIdentity(peer scanlab.UserID) (PublicIdentity, bool) {
@@ -170,7 +258,7 @@ func (d *Device) RotatePrekeys(oneTime int) error {
 func (d *Device) peer(u scanlab.UserID) *peer {
 	p := d.peers[u]
 	if p == nil {
-		p = new(peer)
+		p = &peer{linked: map[uint32]*conv{}}
 		d.peers[u] = p
 	}
 	return p
@@ -185,7 +273,7 @@ func (d *Device) Seal(m scanlab.Message) (scanlab.Envelope, error) {
 // attachment uses one of the mode's own names.
 var ErrReservedAttachment = errors.New("e2ee: attachment name is reserved")
 
-var reserved = []string{AttachInit, AttachCommitment, AttachTag, AttachSender}
+var reserved = []string{AttachInit, AttachCommitment, AttachTag, AttachSender, AttachDevices}
 
 // SealWith encrypts m for m.To and returns the envelope, with extra added
 // to its attachments. On the first message to a peer it fetches the peer's
@@ -207,6 +295,9 @@ func (d *Device) SealWith(m scanlab.Message, extra map[string][]byte) (scanlab.E
 	if err != nil {
 		return scanlab.Envelope{}, err
 	}
+	if d.device != PrimaryDevice {
+		return scanlab.Envelope{}, fmt.Errorf("e2ee: device %d of %q is a linked device and does not send", d.device, d.user)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peer(m.To)
@@ -215,21 +306,20 @@ func (d *Device) SealWith(m scanlab.Message, extra map[string][]byte) (scanlab.E
 			return scanlab.Envelope{}, err
 		}
 	}
-	cv := p.convs[0]
 	pt, err := encodeContent(p.sendSeq, &p.sendPrev, m.Content)
 	if err != nil {
 		return scanlab.Envelope{}, err
 	}
-	wire, c, err := cv.s.Encrypt(pt, ad)
+	parts, c, err := d.encryptAll(p, pt, ad)
 	if err != nil {
 		return scanlab.Envelope{}, err
 	}
 	p.sendPrev = chainHash(&p.sendPrev, c[:])
 	p.sendSeq++
-	e := scanlab.Envelope{ID: m.ID, From: m.From, To: m.To, Sent: m.Sent, Body: wire,
-		Attach: make(map[string][]byte, len(extra)+3)}
+	e := scanlab.Envelope{ID: m.ID, From: m.From, To: m.To, Sent: m.Sent, Body: parts[0].wire,
+		Attach: make(map[string][]byte, len(extra)+4)}
 	e.Attach[AttachCommitment] = c[:]
-	if err := d.addSender(&e, c[:], cv.init); err != nil {
+	if err := d.addSender(&e, c[:], parts); err != nil {
 		return scanlab.Envelope{}, err
 	}
 	for k, v := range extra {
@@ -238,69 +328,74 @@ func (d *Device) SealWith(m scanlab.Message, extra map[string][]byte) (scanlab.E
 	return e, nil
 }
 
-// addSender names the sender: in the clear (From and the initial message),
-// or, under sealed sender, inside a box to the recipient that carries the
-// device's certificate and the initial message, which names the sender's
-// identity key.
-func (d *Device) addSender(e *scanlab.Envelope, c, init []byte) error {
-	if !d.opts.SealedSender {
-		if init != nil {
-			e.Attach[AttachInit] = init
-		}
-		return nil
-	}
-	if d.opts.Now().After(d.certExpires.Add(-certRefreshMargin)) {
-		if err := d.refreshCertificate(); err != nil {
-			return err
-		}
-	}
-	to, ok := d.pins.keys[address{e.To, PrimaryDevice}]
-	if !ok {
-		return fmt.Errorf("e2ee: no identity key for %q", e.To)
-	}
-	box, err := sealSender(to, e.ID, e.To, c, d.cert, init)
+// encryptAll encrypts pt once per device of the peer's account, the
+// primary first and the others in ascending order, all under one franking
+// key, so every copy carries the same commitment c: the relay tags the
+// message once, and a report from any of the recipient's devices verifies.
+func (d *Device) encryptAll(p *peer, pt, ad []byte) ([]part, [CommitmentSize]byte, error) {
+	var kf [FrankKeySize]byte
+	rand.Read(kf[:])
+	defer clear(kf[:])
+	cv := p.convs[0]
+	wire, c, err := cv.s.encrypt(pt, ad, kf[:])
 	if err != nil {
-		return err
+		return nil, c, err
 	}
-	e.From = ""
-	e.Attach[AttachSender] = box
+	parts := []part{{device: PrimaryDevice, wire: wire, init: cv.init}}
+	for _, dev := range slices.Sorted(maps.Keys(p.linked)) {
+		lc := p.linked[dev]
+		w, _, err := lc.s.encrypt(pt, ad, kf[:])
+		if err != nil {
+			return nil, c, err
+		}
+		parts = append(parts, part{device: dev, wire: w, init: lc.init})
+	}
+	return parts, c, nil
+}
+
+// addSender names the sender: in the clear (From and the initial
+// messages), or, under sealed sender, inside a box to each recipient
+// device that carries the device's certificate and that device's initial
+// message, which names the sender's identity key. The copies for devices
+// other than the primary go into [AttachDevices].
+func (d *Device) addSender(e *scanlab.Envelope, c []byte, parts []part) error {
+	if d.opts.SealedSender {
+		if d.opts.Now().After(d.certExpires.Add(-certRefreshMargin)) {
+			if err := d.refreshCertificate(); err != nil {
+				return err
+			}
+		}
+		for i := range parts {
+			to, ok := d.pins.keys[address{e.To, parts[i].device}]
+			if !ok {
+				return fmt.Errorf("e2ee: no identity key for %q device %d", e.To, parts[i].device)
+			}
+			box, err := sealSender(to, e.ID, e.To, c, d.cert, parts[i].init)
+			if err != nil {
+				return err
+			}
+			parts[i].box, parts[i].init = box, nil
+		}
+		e.From = ""
+		e.Attach[AttachSender] = parts[0].box
+	} else if parts[0].init != nil {
+		e.Attach[AttachInit] = parts[0].init
+	}
+	if len(parts) > 1 {
+		e.Attach[AttachDevices] = encodeParts(parts[1:])
+	}
 	return nil
 }
 
-// initiate fetches the peer's bundle, checks its identity key against the
-// pin, and starts a session as initiator.
+// initiate fetches the peer's account — every device's bundle — checks
+// the keys against the pins, and starts a session as initiator with each
+// device.
 func (d *Device) initiate(to scanlab.UserID, p *peer) error {
-	kb, err := d.dir.Fetch(to)
-	if err != nil {
-		return fmt.Errorf("e2ee: fetch keys of %q: %w", to, err)
-	}
-	b, err := ParseBundle(kb)
-	if err != nil {
-		return fmt.Errorf("e2ee: keys of %q: %w", to, err)
-	}
-	if d.opts.PQ && b.PQ == nil {
-		return fmt.Errorf("e2ee: %q published no PQ prekey and PQ is required", to)
-	}
-	addr := address{to, PrimaryDevice}
-	changed, err := d.pins.check(addr, b.Identity)
-	if err != nil {
-		d.pins.commit(addr, b.Identity, true, false)
-		return err
-	}
-	sk, ad, init, err := Initiate(d.id, b, d.opts.Profile)
-	if err != nil {
-		return fmt.Errorf("e2ee: X3DH with %q: %w", to, err)
-	}
-	s, err := NewInitiatorSession(sk, ad, b.Signed[:], d.opts.Profile, d.opts.Limits)
+	devs, err := d.fetchAccount(to)
 	if err != nil {
 		return err
 	}
-	d.pins.commit(addr, b.Identity, true, true)
-	if changed {
-		p.convs = nil // sessions with the old key
-	}
-	p.addConv(&conv{s: s, init: init.Marshal(), ephemeral: init.Ephemeral})
-	return nil
+	return d.syncDevices(to, p, devs)
 }
 
 // addConv makes cv the active session, keeping at most maxConvs.
@@ -328,6 +423,10 @@ type inbound struct {
 func (d *Device) Open(e scanlab.Envelope) (scanlab.Message, error) {
 	if e.To != d.user {
 		return scanlab.Message{}, fmt.Errorf("e2ee: envelope for %q opened by %q", e.To, d.user)
+	}
+	e, err := d.ownCopy(e)
+	if err != nil {
+		return scanlab.Message{}, err
 	}
 	c := e.Attach[AttachCommitment]
 	if len(c) != CommitmentSize {
@@ -472,16 +571,16 @@ func (d *Device) openInit(from scanlab.UserID, p *peer, init *InitMessage, wire,
 	// The message decrypted, so its sender holds the identity key it names
 	// (DH1 needs the private key).
 	addr := address{from, PrimaryDevice}
-	changed, err := d.pins.check(addr, init.Identity)
+	ch, err := d.pins.check(addr, init.Identity)
 	if err != nil {
-		d.pins.commit(addr, init.Identity, false, false)
+		d.pins.commit(addr, init.Identity, ch, false, false)
 		return nil, nil, err
 	}
-	d.pins.commit(addr, init.Identity, false, true)
+	d.pins.commit(addr, init.Identity, ch, false, true)
 	d.pre.use(init)
 	d.bases.add(init.Ephemeral)
 	p = d.peer(from)
-	if changed {
+	if ch == identityChange {
 		p.convs = nil // sessions with the old key
 	}
 	p.addConv(&conv{s: s, ephemeral: init.Ephemeral})

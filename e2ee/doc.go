@@ -38,14 +38,23 @@
 // tags, so a report proves the content was delivered to the reporter but
 // cannot prove who sent it (see [Options.SealedSender]).
 //
+// An account may have several devices (Sesame, rev. 2, §2.1): the
+// directory serves every device's keys together ([Account]), and a sender
+// encrypts a copy of each message to each device, all under one franking
+// commitment ([AttachDevices]); the provider sees how many copies.
+//
 // An active provider can hand out keys it controls (key substitution) or
-// register a device of its own under a user's name. A device pins the
-// identity key it first saw for each correspondent and never accepts a
-// different one silently: it records an [IdentityEvent] and, by
-// [Options.IdentityPolicy], either accepts the new key or refuses it. The
-// first contact is trust on first use: pinning cannot detect a key
-// substituted before it, which is what comparing safety numbers or key
-// transparency is for. The provider also signs sender certificates, so it
+// list a device of its own under a user's account (a ghost device). A
+// device pins the identity key it first saw for each device of each
+// correspondent and never accepts a different key or a new device
+// silently: it records an [IdentityEvent] ("safety number changed", "new
+// device") and, by [Options.IdentityPolicy], either accepts it or refuses
+// it. The first contact is trust on first use: pinning cannot detect a key
+// substituted or a device added before it, which is what comparing safety
+// numbers ([Device.SafetyNumber], over every device of both accounts) and
+// key transparency ([Options.CheckKeys], package keylog) are for. A
+// correspondent whose safety number the user verified gets no silent
+// change at all: a changed key or new device is refused. The provider also signs sender certificates, so it
 // can issue one for any name — but a recipient accepts a certificate only
 // for the identity key its session with that sender was agreed with, so a
 // certificate for a substituted key raises the same identity event. Other
@@ -76,6 +85,11 @@
 //     certificate's identity key must match, not by a static-static layer.
 //   - A one-time X25519 prekey and a one-time ML-KEM prekey are published
 //     and handed out as one set.
+//   - Each device of an account has its own identity key (as in WhatsApp's
+//     multi-device design; Signal's linked devices share the account's),
+//     only the primary device sends, and a sender does not copy its own
+//     messages to its account's other devices. A safety number covers
+//     every device of both accounts, as WhatsApp's security code does.
 //
 // [SignalProfile] reproduces libsignal's key schedule strings, and the
 // tests check it against libsignal's published known-answer values.

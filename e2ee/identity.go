@@ -15,8 +15,9 @@ import (
 // against a key-transparency log before a key is pinned, fit in without
 // changing how pins are stored or compared.
 
-// PrimaryDevice is the device number of every account: the harness models
-// one device per account, and sender certificates and pins name it.
+// PrimaryDevice is the number of an account's first device: the one that
+// sends, and the one sender certificates name. Further devices (see
+// [NewLinkedDevice]) receive copies of every message sent to the account.
 const PrimaryDevice uint32 = 1
 
 // address names one device of one account.
@@ -40,19 +41,51 @@ const (
 	// RefuseChange keeps the old pin and refuses the new key: the first
 	// message from it is dropped and no session is started to it (Signal's
 	// behaviour for verified contacts until the user approves the change).
+	// A new device of a known account is likewise refused: nothing is
+	// encrypted to it.
 	RefuseChange
+	// NoPinning accepts every key and every new device silently and records
+	// no event. No app ships it: it is the baseline against which the
+	// active-adversary audit measures what pinning detects.
+	NoPinning
 )
 
 // ErrIdentityChanged is returned when a correspondent's identity key differs
 // from the pinned one and the policy is [RefuseChange].
 var ErrIdentityChanged = errors.New("e2ee: correspondent's identity key changed")
 
-// IdentityEvent is one observed change of a correspondent's identity key:
-// what an app shows as "safety number changed".
+// ErrSafetyNumber is returned by [Device.VerifySafetyNumber] when the
+// numbers the two users compared differ.
+var ErrSafetyNumber = errors.New("e2ee: safety numbers differ")
+
+// EventKind says what an [IdentityEvent] reports.
+type EventKind uint8
+
+// The kinds of identity event.
+const (
+	// IdentityChanged: a device of a known correspondent presented another
+	// identity key than the pinned one ("safety number changed").
+	IdentityChanged EventKind = iota + 1
+	// DeviceAdded: a known correspondent's account listed a device this
+	// device had not seen ("new device").
+	DeviceAdded
+)
+
+// String returns "identity-changed" or "device-added".
+func (k EventKind) String() string {
+	if k == DeviceAdded {
+		return "device-added"
+	}
+	return "identity-changed"
+}
+
+// IdentityEvent is one observed change of a correspondent's keys: what an
+// app shows as "safety number changed" or "new device".
 type IdentityEvent struct {
+	Kind   EventKind
 	Peer   scanlab.UserID
 	Device uint32
-	// Old is the pinned key, New the one presented.
+	// Old is the pinned key (zero for a new device), New the one presented.
 	Old, New PublicIdentity
 	// Outgoing is true when the new key came from a directory fetch (this
 	// device was about to start a session), false when it came in a first
@@ -67,48 +100,100 @@ type IdentityEvent struct {
 // are dropped, and [Device.IdentityChanges] still counts them.
 const MaxIdentityEvents = 256
 
-// pins is a device's pinned identities and the events their changes raised.
+// pins is a device's pinned identities, per device of each correspondent,
+// the correspondents whose safety number the user verified, and the events
+// changes raised.
 type pins struct {
-	policy  IdentityPolicy
-	keys    map[address]PublicIdentity
-	events  []IdentityEvent
-	changes int // every event ever raised
+	policy   IdentityPolicy
+	keys     map[address]PublicIdentity
+	accounts map[scanlab.UserID]int // pinned devices per account
+	verified map[scanlab.UserID]bool
+	events   []IdentityEvent
+	changes  int // every event ever raised
 }
 
 func newPins(policy IdentityPolicy) *pins {
-	return &pins{policy: policy, keys: make(map[address]PublicIdentity)}
+	return &pins{policy: policy, keys: make(map[address]PublicIdentity), accounts: make(map[scanlab.UserID]int),
+		verified: make(map[scanlab.UserID]bool)}
 }
 
-// check compares a presented identity with the pin for addr. It returns
-// changed = true if a different key was pinned, and ErrIdentityChanged if
-// the policy refuses the change. It records nothing: the caller calls
-// [pins.commit] once the new key is authenticated, so a forged message
-// cannot raise an event.
-func (p *pins) check(addr address, id PublicIdentity) (changed bool, err error) {
+// change is what pinning a presented key would change.
+type change uint8
+
+const (
+	noChange change = iota
+	identityChange
+	deviceAdded
+)
+
+// check compares a presented identity with the pin for addr: a different
+// pinned key is an identity change; no pin for a device of an account
+// that has pins is a new device (the first contact with an account pins
+// all its devices without an event: trust on first use). It returns
+// ErrIdentityChanged if the policy — [RefuseChange] for a verified
+// correspondent — refuses the change. It records nothing: the caller
+// calls [pins.commit] once the new key is authenticated, so a forged
+// message cannot raise an event.
+func (p *pins) check(addr address, id PublicIdentity) (change, error) {
 	old, ok := p.keys[addr]
-	if !ok || old == id {
-		return false, nil
+	ch := noChange
+	switch {
+	case ok && old != id:
+		ch = identityChange
+	case !ok && p.accounts[addr.user] > 0:
+		ch = deviceAdded
 	}
-	if p.policy == RefuseChange {
-		return true, fmt.Errorf("%w: %s device %d", ErrIdentityChanged, addr.user, addr.device)
+	if ch != noChange && (p.policy == RefuseChange || p.verified[addr.user]) {
+		return ch, fmt.Errorf("%w: %s device %d (%s)", ErrIdentityChanged, addr.user, addr.device, eventKind(ch))
 	}
-	return true, nil
+	return ch, nil
 }
 
-// commit pins id for addr, raising an event if it replaces another key;
-// accepted is false when the policy refused the key (the pin stays).
-func (p *pins) commit(addr address, id PublicIdentity, outgoing, accepted bool) {
-	old, ok := p.keys[addr]
-	if ok && old != id {
+func eventKind(ch change) EventKind {
+	if ch == deviceAdded {
+		return DeviceAdded
+	}
+	return IdentityChanged
+}
+
+// commit pins id for addr, raising an event for a change unless the
+// policy is [NoPinning]; accepted is false when the policy refused the key
+// (the pin stays as it was).
+func (p *pins) commit(addr address, id PublicIdentity, ch change, outgoing, accepted bool) {
+	if ch != noChange && (p.policy != NoPinning || p.verified[addr.user]) {
 		p.changes++
-		p.events = append(p.events, IdentityEvent{Peer: addr.user, Device: addr.device, Old: old, New: id, Outgoing: outgoing, Accepted: accepted})
+		p.events = append(p.events, IdentityEvent{Kind: eventKind(ch), Peer: addr.user, Device: addr.device,
+			Old: p.keys[addr], New: id, Outgoing: outgoing, Accepted: accepted})
 		if len(p.events) > MaxIdentityEvents {
 			p.events = slices.Delete(p.events, 0, len(p.events)-MaxIdentityEvents)
 		}
 	}
-	if accepted {
-		p.keys[addr] = id
+	if !accepted {
+		return
 	}
+	if _, ok := p.keys[addr]; !ok {
+		p.accounts[addr.user]++
+	}
+	p.keys[addr] = id
+}
+
+// forget unpins a device an account no longer lists.
+func (p *pins) forget(addr address) {
+	if _, ok := p.keys[addr]; ok {
+		delete(p.keys, addr)
+		p.accounts[addr.user]--
+	}
+}
+
+// devices returns the pinned identities of user's devices.
+func (p *pins) devices(user scanlab.UserID) map[uint32]PublicIdentity {
+	out := map[uint32]PublicIdentity{}
+	for a, id := range p.keys {
+		if a.user == user {
+			out[a.device] = id
+		}
+	}
+	return out
 }
 
 // baseKeys remembers the base keys (the initiator's ephemeral EK_A) of

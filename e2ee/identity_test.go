@@ -56,7 +56,7 @@ func checkIncomingChange(t *testing.T, w *world, opts Options) {
 	newAlice := w.replaceDevice("alice", opts)
 	e := w.seal(w.msg("alice", "bob", "it's me, new phone"))
 	_, err := bob.Open(e)
-	want := IdentityEvent{Peer: "alice", Device: PrimaryDevice, Old: oldID, New: newAlice.Identity(), Outgoing: false, Accepted: opts.IdentityPolicy == WarnOnChange}
+	want := IdentityEvent{Kind: IdentityChanged, Peer: "alice", Device: PrimaryDevice, Old: oldID, New: newAlice.Identity(), Outgoing: false, Accepted: opts.IdentityPolicy == WarnOnChange}
 	checkEvent(t, bob, want)
 	pin, _ := bob.PinnedIdentity("alice")
 	if opts.IdentityPolicy == WarnOnChange {
@@ -82,7 +82,7 @@ func checkOutgoingChange(t *testing.T, w *world, opts Options) {
 	newBob := w.replaceDevice("bob", opts)
 	alice.ResetSession("bob")
 	e, err := alice.Seal(w.msg("alice", "bob", "are you there?"))
-	want := IdentityEvent{Peer: "bob", Device: PrimaryDevice, Old: oldID, New: newBob.Identity(), Outgoing: true, Accepted: opts.IdentityPolicy == WarnOnChange}
+	want := IdentityEvent{Kind: IdentityChanged, Peer: "bob", Device: PrimaryDevice, Old: oldID, New: newBob.Identity(), Outgoing: true, Accepted: opts.IdentityPolicy == WarnOnChange}
 	checkEvent(t, alice, want)
 	pin, _ := alice.PinnedIdentity("bob")
 	if opts.IdentityPolicy == RefuseChange {

@@ -47,6 +47,11 @@ type Options struct {
 	// ReportWindow is how many received messages per peer a device keeps
 	// the franking openings of, for reports (default 32).
 	ReportWindow int
+	// CheckKeys, if set, checks every account's keys a device fetches
+	// before it uses them — key transparency (package keylog): the
+	// directory's proof that the keys are the account's logged ones. Keys
+	// it refuses are not used and the send fails.
+	CheckKeys KeyCheck
 }
 
 func (o Options) withDefaults() Options {

@@ -285,6 +285,16 @@ var testHookSeal func(key, nonce []byte)
 // Wire format: version ‖ DH ‖ PN ‖ N ‖ ChaCha20-Poly1305(kf ‖ m ‖ 0x80 ‖
 // zeros to the pad bucket).
 func (s *Session) Encrypt(m, ad []byte) (wire []byte, c [CommitmentSize]byte, err error) {
+	var kf [FrankKeySize]byte
+	rand.Read(kf[:])
+	defer clear(kf[:])
+	return s.encrypt(m, ad, kf[:])
+}
+
+// encrypt is [Session.Encrypt] with the franking key given: a device
+// encrypting one message to several devices of an account uses one key,
+// so that every copy carries the same commitment.
+func (s *Session) encrypt(m, ad, frankKey []byte) (wire []byte, c [CommitmentSize]byte, err error) {
 	if !s.st.hasCKs {
 		return nil, c, ErrNotSendReady
 	}
@@ -302,7 +312,7 @@ func (s *Session) Encrypt(m, ad []byte) (wire []byte, c [CommitmentSize]byte, er
 	binary.BigEndian.PutUint32(wire[1+KeySize+4:], s.st.ns)
 	payload := wire[HeaderSize : HeaderSize+plen]
 	kf := payload[:FrankKeySize]
-	rand.Read(kf)
+	copy(kf, frankKey)
 	copy(payload[FrankKeySize:], m)
 	payload[FrankKeySize+len(m)] = 0x80
 	c = commit(kf, ad, m)

@@ -274,7 +274,7 @@ func coverageCells(o Options) []coverageCell {
 var coverageFiles = []interface {
 	Base() string
 	Header() []string
-}{schema.Coverage, schema.CoverageSweeps, schema.Accounts, schema.Prevention, schema.Sensitivity, schema.Texts}
+}{schema.Coverage, schema.CoverageSweeps, schema.Accounts, schema.Prevention, schema.Sensitivity, schema.Texts, schema.Pooled}
 
 func coverageSweep(o Options) sweepOutput {
 	var names []string
@@ -302,7 +302,9 @@ func runCoverage(o Options, dir string) (map[string]any, error) {
 	}
 	return map[string]any{"cells": len(cells), "assembled": assembled, "users": base.Population.Users,
 		"days": base.Conversation.Days, "offender_share": base.Population.OffenderShare,
-		"detector_threshold": behavior.CalibratedThreshold, "synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, nil
+		"detector_threshold": behavior.CalibratedThreshold, "detector_calibration_target": behavior.CalibrationTarget,
+		"detector_calibration_seeds": behavior.CalibrationSeeds, "clientscan_threshold": clientscan.DefaultThreshold,
+		"synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, nil
 }
 
 // runCoverageCell runs one cell and returns its rows, file by file.
@@ -326,14 +328,23 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 		return nil, err
 	}
 	files := map[string][][]string{}
+	key, bs := cell.Sweep+"="+cell.Value, stats.Bootstrap{Seed: o.Seed}
 	for _, j := range judgments {
-		res := coverage.Result{Meta: meta, Judgment: j, Key: cell.Sweep + "=" + cell.Value, Bootstrap: stats.Bootstrap{Seed: o.Seed}}
+		res := coverage.Result{Meta: meta, Judgment: j, Key: key, Bootstrap: bs}
 		if err := tabulateCell(files, res, cell); err != nil {
 			return nil, fmt.Errorf("mode %s: %w", j.Mode, err)
 		}
 	}
+	pooled, err := coverage.PooledRows(meta, judgments, bs, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pooled {
+		p.Variant = cell.Variant
+		files[schema.Pooled.Base()] = append(files[schema.Pooled.Base()], schema.Pooled.Record(p))
+	}
 	if cell.Variant == schema.BaseVariant {
-		texts, err := coverage.TextRows(o.Seed, corpus.DefaultHeldOutConfig(), textWorkload(o))
+		texts, err := textRows(o)
 		if err != nil {
 			return nil, err
 		}
@@ -344,12 +355,30 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 	return files, nil
 }
 
-// textWorkload is the sample of the workload's own texts the text scanner
-// is scored on beside the held-out set.
-func textWorkload(o Options) corpus.TextConfig {
-	tc := corpus.DefaultTextConfig()
-	tc.Seed, tc.Conversations = o.Seed, 200
-	return tc
+// textRows scores serverscan's text scanner on the held-out templates and
+// on a sample of the workload's own texts (smaller sets in the quick
+// study), once per seed and scale.
+func textRows(o Options) ([]schema.TextsRow, error) {
+	v, _ := textCache.LoadOrStore(fmt.Sprint(o.Seed, o.Scale), &textEntry{})
+	e := v.(*textEntry)
+	e.once.Do(func() {
+		held := corpus.DefaultHeldOutConfig()
+		tc := corpus.DefaultTextConfig()
+		tc.Seed, tc.Conversations = o.Seed, 200
+		if o.Scale == Quick {
+			held.PerCategory, held.Benign, tc.Conversations = held.PerCategory/5, held.Benign/5, 40
+		}
+		e.rows, e.err = coverage.TextRows(o.Seed, held, tc)
+	})
+	return e.rows, e.err
+}
+
+var textCache sync.Map // seed and scale → *textEntry
+
+type textEntry struct {
+	once sync.Once
+	rows []schema.TextsRow
+	err  error
 }
 
 // tabulateCell adds one mode's rows of one cell.
@@ -373,7 +402,10 @@ func tabulateCell(files map[string][][]string, res coverage.Result, cell coverag
 		a.Variant = cell.Variant
 		files[schema.Accounts.Base()] = append(files[schema.Accounts.Base()], schema.Accounts.Record(a))
 	}
-	p := res.Prevention()
+	p, err := res.Prevention()
+	if err != nil {
+		return err
+	}
 	p.Variant = cell.Variant
 	files[schema.Prevention.Base()] = append(files[schema.Prevention.Base()], schema.Prevention.Record(p))
 	if !cell.sensitive {

@@ -42,8 +42,12 @@ func init() {
 // also the threshold of PDQ's false-positive rate at 31 (matched on
 // Gaussian fits of the two distributions of distances between distinct
 // references, as the sample has no false pair at 31; no extra rows when it
-// is 31 or 70), and Thorn's pooled
-// thresholds (PDQ 66, pHash 70 bits). The attacks use 31 for both. Rows whose transform starts with "attack" are
+// is 31 or 70), Thorn's pooled
+// thresholds (PDQ 66, pHash 70 bits) and, for each transform Thorn
+// published, Thorn's own threshold for that transform and hash (its
+// normalised threshold × 256; [evasionThornThreshold]), so that our recall
+// can be compared with Thorn's at the same threshold. The attacks use 31
+// for both. Rows whose transform starts with "attack" are
 // the attacks on the references: for attack-evade, matched is the number
 // of attacked images still matched (recall after the attack) and success
 // the share that escaped; for attack-collide, matched is the number of
@@ -308,6 +312,29 @@ func (imp impostorStats) summarise(m map[string]any) {
 	m["phash_impostor_mean"], m["phash_impostor_sd"] = evasionFloat(imp.muP, 2), evasionFloat(imp.sdP, 2)
 }
 
+// evasionThornThreshold returns Thorn's threshold in bits for a transform
+// under hash a (an index of evasionHashers), and whether Thorn published
+// one.
+func evasionThornThreshold(transform string, a int) (int, bool) {
+	p, ok := evasionThornPublished[transform]
+	if !ok {
+		return 0, false
+	}
+	return int(math.Round(p[2*a+1] * perceptual.Bits)), true
+}
+
+// rowThresholds are the thresholds of one hash and transform's rows: the
+// hash's thresholds and, where Thorn published the transform, Thorn's own
+// threshold for it, in increasing order.
+func rowThresholds(thresholds []int, transform string, a int) []int {
+	out := slices.Clone(thresholds)
+	if th, ok := evasionThornThreshold(transform, a); ok && !slices.Contains(out, th) {
+		out = append(out, th)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // recallRows gives, per hash, transform and threshold, how many edited
 // references still match their own reference.
 func (st *evasionStudy) recallRows(thresholds [][]int) []schema.EvasionRow {
@@ -315,7 +342,7 @@ func (st *evasionStudy) recallRows(thresholds [][]int) []schema.EvasionRow {
 	var rows []schema.EvasionRow
 	for a, h := range evasionHashers {
 		for t, tr := range st.transforms {
-			for _, thr := range thresholds[a] {
+			for _, thr := range rowThresholds(thresholds[a], tr.Name, a) {
 				matched := 0
 				var psnrSum float64
 				psnrN := 0
@@ -364,8 +391,8 @@ func (st *evasionStudy) thornMetricRows() []schema.ThornMetricRow {
 			thr, recall, prec := evasionThornRecall(pos, neg, evasionPrecision)
 			row := schema.ThornMetricRow{Algo: h.Name, Transform: tr.Name, Strength: evasionStrength(tr), Items: n,
 				Recall: recall, Precision: prec, ThornRecall: math.NaN()}
-			if p, ok := evasionThornPublished[tr.Name]; ok {
-				row.ThornRecall, row.ThornThreshold = p[2*a], schema.Some(int(math.Round(p[2*a+1]*perceptual.Bits)))
+			if th, ok := evasionThornThreshold(tr.Name, a); ok {
+				row.ThornRecall, row.ThornThreshold = evasionThornPublished[tr.Name][2*a], schema.Some(th)
 			}
 			if thr >= 0 {
 				row.Threshold = schema.Some(thr)

@@ -69,6 +69,12 @@ func TestEvasionQuick(t *testing.T) {
 				t.Errorf("no row for %s %s at threshold 31", algo, tr)
 			}
 		}
+		for _, tr := range corpus.ThornV0Names {
+			a := slices.IndexFunc(evasionHashers, func(h corpus.Hasher) bool { return h.Name == algo })
+			if th, ok := evasionThornThreshold(tr, a); ok && !have[algo+"/"+tr+"/"+strconv.Itoa(th)] {
+				t.Errorf("no row for %s %s at Thorn's threshold %d", algo, tr, th)
+			}
+		}
 		for _, a := range []string{"attack-evade", "attack-collide"} {
 			if !have[algo+"/"+a+"/31"] {
 				t.Errorf("no row for %s %s", algo, a)
@@ -86,6 +92,31 @@ func TestEvasionQuick(t *testing.T) {
 	again, _, _ := run(7)
 	if !bytes.Equal(raw, again) {
 		t.Error("same seed, different evasion.csv")
+	}
+}
+
+// TestEvasionThornThreshold checks the conversion of Thorn's normalised
+// thresholds to bits against values worked out by hand (× 256, rounded).
+func TestEvasionThornThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		transform string
+		algo      int
+		bits      int
+		ok        bool
+	}{
+		{"blur2", 0, 60, true},    // 0.234375
+		{"noise0.2", 0, 66, true}, // 0.257812
+		{"pad0.2", 0, 72, true},   // 0.28125
+		{"vignette", 1, 34, true}, // 0.132812
+		{"noise0.2", 1, 70, true}, // 0.273438
+		{"jpegq50", 0, 0, false},  // not one of Thorn's
+	} {
+		t.Run("transform="+tc.transform+"/algo="+evasionHashers[tc.algo].Name, func(t *testing.T) {
+			bits, ok := evasionThornThreshold(tc.transform, tc.algo)
+			if bits != tc.bits || ok != tc.ok {
+				t.Errorf("got %d, %v; want %d, %v", bits, ok, tc.bits, tc.ok)
+			}
+		})
 	}
 }
 

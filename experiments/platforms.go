@@ -10,6 +10,7 @@ import (
 
 	"scanlab"
 	"scanlab/audit"
+	"scanlab/corpus"
 	"scanlab/harness"
 	"scanlab/hybrid"
 	"scanlab/modes"
@@ -19,10 +20,11 @@ import (
 
 func init() {
 	register(Experiment{
-		Name:    "platforms",
-		Summary: "each platform's published design (presets/) through the real relay: who can read what, bytes and time per message",
-		Run:     runPlatforms,
-		spec:    func(o Options) any { return o.Platforms },
+		Name: "platforms",
+		Summary: "each platform's published design (presets/), and each field it does not publish swept: what it catches, " +
+			"whom it flags, who can read what, bytes and time per message",
+		Run:  runPlatforms,
+		spec: func(o Options) any { return o.Platforms },
 	})
 }
 
@@ -62,13 +64,17 @@ func (po PlatformsOptions) presets() ([]*platform.Preset, error) {
 	return out, nil
 }
 
-// runPlatforms measures, per preset and per variant of its undocumented
-// fields (the baseline only at the quick scale), who recovers what through
-// the real relay (package audit, the same canaries for every platform),
-// and for the baseline the bytes and time of a message in each kind of
-// conversation the platform has. Coverage measures (harmful items caught,
-// innocent accounts flagged) come from the coverage engine and join the
-// same file.
+// runPlatforms measures every preset's baseline and one-at-a-time sweep
+// (its undocumented fields, then the study's assumptions about users):
+//
+//   - coverage (harmful items caught, innocent accounts flagged, harmful
+//     attempts refused by the recipients' settings) from the coverage
+//     engine, over one synthetic population shared by every platform;
+//   - who recovers what through the real relay (package audit, the same
+//     canaries for every platform), for the baseline and each variant
+//     that changes the mode (the baseline only at the quick scale);
+//   - for the baseline, the bytes and time of a message in each kind of
+//     conversation the platform has.
 func runPlatforms(o Options, dir string) (map[string]any, error) {
 	ps, err := o.Platforms.presets()
 	if err != nil {
@@ -88,73 +94,84 @@ func runPlatforms(o Options, dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rows []schema.PlatformRow
-	var timings []schema.PlatformTimingRow
-	var m measured
-	for i, p := range ps {
-		o.advance(i, len(ps))
-		r, t, err := m.platform(o, p, cfg, plan, n)
+	var cases []platformCase
+	for _, p := range ps {
+		cs, err := platformCases(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Slug, err)
+		}
+		cases = append(cases, cs...)
+	}
+	var st coverageStats
+	cov, err := platformCoverage(o, cases, &st)
+	if err != nil {
+		return nil, err
+	}
+	m := measured{audited: map[modeKey][]schema.PlatformRow{}}
+	var rows []schema.PlatformRow
+	var timings []schema.PlatformTimingRow
+	for i, c := range cases {
+		o.advance(i, len(cases))
+		r, t, err := m.platformCase(o, c, cfg, plan, n)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.preset.Slug, c.label, err)
+		}
+		for _, cr := range cov[i] {
+			cr.Platform, cr.Variant = c.preset.Name, c.label
+			r = append(r, cr)
 		}
 		rows, timings = append(rows, r...), append(timings, t...)
 	}
 	err = errors.Join(schema.Platforms.WriteFile(o.Out, rows), schema.PlatformTimings.WriteFile(o.Out, timings))
-	return map[string]any{"platforms": len(ps), "audits": m.audits, "pairs": plan.Pairs, "messages_per_pair": plan.PerPair,
-		"messages_per_conversation_and_kind": n, "not_audited": m.notAudited, "not_audited_why": notAuditedWhy}, err
+	pc := platformsWorkload(o)
+	return map[string]any{"platforms": len(ps), "cases": len(cases), "audits": len(m.audited),
+		"audited_variants": auditedVariants(o), "pairs": plan.Pairs, "messages_per_pair": plan.PerPair,
+		"messages_per_conversation_and_kind": n, "users": pc.Population.Users, "days": pc.Conversation.Days,
+		"offender_share": pc.Population.OffenderShare, "metadata_passes": st.metadataPasses, "judgments": st.judgments,
+		"assumptions": assumptionsManifest(), "synthetic_texts": corpus.SyntheticTexts, "synthetic_images": true}, err
 }
 
-// notAuditedWhy says why sealed-sender runs have no visibility rows.
-const notAuditedWhy = "the visibility audit (package audit) starts its relay without harness.Options.AllowSealedSender, " +
-	"so the relay refuses sealed-sender envelopes; these variants are not audited rather than audited without sealed sender"
-
-// measured counts what the experiment ran.
-type measured struct {
-	audits     int
-	notAudited []string // "Platform variant" of sealed-sender runs
-}
-
-// runKey is what of a run the visibility audit depends on: variants that
-// differ only elsewhere share one audit.
-type runKey struct {
-	mode   string
-	share  float64
-	sealed bool
-}
-
-// platform returns one preset's rows: visibility for every variant (one
-// audit per distinct mode), bytes and timings for the baseline.
-func (m *measured) platform(o Options, p *platform.Preset, cfg modes.Config, plan audit.Plan, n int) ([]schema.PlatformRow, []schema.PlatformTimingRow, error) {
-	vs, err := p.Variants()
-	if err != nil {
-		return nil, nil, err
-	}
+// auditedVariants says which cases the visibility audit runs for.
+func auditedVariants(o Options) string {
 	if o.Scale == Quick {
-		vs = vs[:1]
+		return "baseline only (quick scale)"
 	}
-	seen := map[runKey][]schema.PlatformRow{}
+	return "every case whose mode differs"
+}
+
+// measured holds the audits run, by mode: cases that differ only in what
+// no mode reads share one.
+type measured struct {
+	audited map[modeKey][]schema.PlatformRow
+}
+
+// platformCase returns one case's visibility rows (every case but the
+// baseline skipped at the quick scale) and, for the baseline, its bytes and
+// timings.
+func (m *measured) platformCase(o Options, c platformCase, cfg modes.Config, plan audit.Plan, n int) ([]schema.PlatformRow, []schema.PlatformTimingRow, error) {
+	base := c.label == schema.PlatformVariantBase
 	var rows []schema.PlatformRow
-	for _, v := range vs {
-		if v.Run.SealedSender {
-			m.notAudited = append(m.notAudited, p.Name+" "+variantLabel(v))
-			continue
-		}
-		key := runKey{v.Run.Mode, v.Run.EncryptedShare, v.Run.SealedSender}
-		vis, ok := seen[key]
+	if base || o.Scale != Quick {
+		key := modeKey{run: c.modeKey().run, factor: 1}
+		vis, ok := m.audited[key]
 		if !ok {
-			o.progress("platforms: %s, %s", p.Name, variantLabel(v))
-			if vis, err = platformVisibility(o, p, v.Run, cfg, plan); err != nil {
+			o.progress("platforms: %s, %s", c.preset.Name, c.label)
+			var err error
+			name := fmt.Sprintf("platforms-%s-%d", c.preset.Slug, len(m.audited))
+			if vis, err = platformVisibility(o, name, c.run, cfg, plan); err != nil {
 				return nil, nil, err
 			}
-			seen[key] = vis
-			m.audits++
+			m.audited[key] = vis
 		}
 		for _, r := range vis {
-			r.Platform, r.Variant = p.Name, variantLabel(v)
+			r.Platform, r.Variant = c.preset.Name, c.label
 			rows = append(rows, r)
 		}
 	}
-	traffic, timings, err := platformTraffic(o, p, vs[0].Run, cfg, n)
+	if !base {
+		return rows, nil, nil
+	}
+	traffic, timings, err := platformTraffic(o, c.preset, c.run, cfg, n)
 	return append(rows, traffic...), timings, err
 }
 
@@ -172,12 +189,12 @@ func auditTruth(o Options) platform.Truth {
 }
 
 // platformVisibility audits one run's mode over the relay.
-func platformVisibility(o Options, p *platform.Preset, r platform.Run, cfg modes.Config, plan audit.Plan) ([]schema.PlatformRow, error) {
+func platformVisibility(o Options, name string, r platform.Run, cfg modes.Config, plan audit.Plan) ([]schema.PlatformRow, error) {
 	m, err := r.NewMode(cfg, auditTruth(o))
 	if err != nil {
 		return nil, err
 	}
-	state, cleanup, err := stateDir(o, fmt.Sprintf("platforms-%s-%s-%g-%v", p.Slug, r.Mode, r.EncryptedShare, r.SealedSender))
+	state, cleanup, err := stateDir(o, name)
 	if err != nil {
 		return nil, err
 	}
@@ -278,11 +295,12 @@ func trafficContent(rng *rand.Rand, kind scanlab.Kind, i int) scanlab.Content {
 }
 
 // conversationMode is the run's mode with every conversation of one kind:
-// the run's own mode when all its conversations are of that kind, the
-// hybrid mode forced one way otherwise.
+// the run's own mode when all its conversations are of that kind, its
+// hybrid mode with the choice forced one way otherwise.
 func conversationMode(o Options, r platform.Run, cfg modes.Config, encrypted bool) (scanlab.Mode, error) {
-	if r.Mode != hybrid.Name {
-		return r.NewMode(cfg, auditTruth(o))
+	t := auditTruth(o)
+	if r.Mode == hybrid.Name {
+		t.Choose = func(scanlab.UserID, scanlab.UserID) bool { return encrypted }
 	}
-	return modes.Hybrid(cfg, func(scanlab.UserID, scanlab.UserID) bool { return encrypted }, r.SealedSender), nil
+	return r.NewMode(cfg, t)
 }

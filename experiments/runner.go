@@ -88,12 +88,13 @@ type Options struct {
 	// whether the tree was modified. It is recorded in every manifest.
 	Revision buildinfo.Info
 
-	Coverage  CoverageOptions
-	Evasion   EvasionOptions
-	Latency   LatencyOptions
-	Platforms PlatformsOptions
-	Load      LoadOptions
-	Faults    FaultsOptions
+	Coverage   CoverageOptions
+	Evasion    EvasionOptions
+	FalseMatch FalseMatchOptions
+	Latency    LatencyOptions
+	Platforms  PlatformsOptions
+	Load       LoadOptions
+	Faults     FaultsOptions
 }
 
 // Progress hears how a run advances: events worth a line in a log, and how

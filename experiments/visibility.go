@@ -17,7 +17,7 @@ import (
 func init() {
 	register(Experiment{
 		Name:    "visibility",
-		Summary: "who recovers what: plant canaries, then search every party's real view with only its keys",
+		Summary: "who recovers what: plant canaries, then search every party's real view with only its keys; then a provider acting in bad faith under each defence",
 		Run:     runVisibility,
 	})
 }
@@ -53,10 +53,19 @@ func runVisibility(o Options, dir string) (map[string]any, error) {
 		}
 		results[name+"_delivered"] = res.Delivered
 	}
-	if err := schema.Visibility.WriteFile(o.Out, rows); err != nil {
+	act, err := runActiveAudits(o, cfg, plan)
+	if err != nil {
 		return nil, err
 	}
-	return results, schema.Canaries.WriteFile(o.Out, tokens)
+	results["active_runs"] = act.runs
+	results["safety_number_pairs"] = safetyPairs(o.Scale)
+	if err := schema.Visibility.WriteFile(o.Out, append(rows, act.vis...)); err != nil {
+		return nil, err
+	}
+	if err := schema.Active.WriteFile(o.Out, act.active); err != nil {
+		return nil, err
+	}
+	return results, schema.Canaries.WriteFile(o.Out, append(tokens, act.tokens...))
 }
 
 // visibilityList makes the curator's list: a planted entry nobody else

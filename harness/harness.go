@@ -80,6 +80,10 @@ type Options struct {
 	Observe func(route string, data []byte, fields map[string]string)
 	// Keys is the provider's key manager; a fresh one when nil.
 	Keys *kms.Manager
+	// Directory, if set, is the provider's directory service around its
+	// stored keys, over either transport (see relay.KeyService): key
+	// transparency, or a provider acting in bad faith (package active).
+	Directory relay.KeyService
 
 	// The relay transport only:
 
@@ -115,7 +119,6 @@ type World struct {
 
 	mu      sync.Mutex
 	devices map[scanlab.UserID]*endpoint
-	sealed  int64 // envelope bytes sealed so far
 }
 
 // endpoint is one user's device and its link to the provider.
@@ -401,6 +404,7 @@ func startRelay(o Options) (*relayProvider, error) {
 	rl, err := relay.Start(relay.Config{
 		DBPath: filepath.Join(o.StateDir, "relay.db"), KMS: o.Keys, Logic: o.Mode.NewServer,
 		Tap: o.Tap, Observe: o.Observe, NoSync: o.NoSync, Now: o.Now, AllowSealedSender: o.AllowSealedSender,
+		Keys: o.Directory,
 	})
 	if err != nil {
 		return nil, err

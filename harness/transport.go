@@ -80,6 +80,7 @@ func (w *World) LocalAddr(user scanlab.UserID) string {
 type memProvider struct {
 	logic       scanlab.ServerLogic
 	dir         *e2ee.MemoryDirectory
+	keys        relay.KeyService // nil: serve what dir holds
 	allowSealed bool
 
 	mu    sync.Mutex
@@ -110,7 +111,7 @@ func newMemProvider(o Options) (*memProvider, error) {
 	if issuer, ok := logic.(scanlab.CertificateIssuer); ok {
 		dir.Issuer = issuer
 	}
-	return &memProvider{logic: logic, dir: dir, allowSealed: o.AllowSealedSender,
+	return &memProvider{logic: logic, dir: dir, keys: o.Directory, allowSealed: o.AllowSealedSender,
 		boxes: map[scanlab.UserID][]stored{}}, nil
 }
 
@@ -145,8 +146,38 @@ type memLink struct {
 	sent, received int64
 }
 
-func (l *memLink) directory() scanlab.Directory { return l.p.dir }
-func (l *memLink) close() error                 { return nil }
+func (l *memLink) directory() scanlab.Directory {
+	if l.p.keys == nil {
+		return l.p.dir
+	}
+	return servedDirectory{l.p.dir, l.p.keys, l.user}
+}
+
+// servedDirectory is the in-process directory as a device reaches it
+// through the provider's directory service, as relay.Config.Keys does on
+// the relay.
+type servedDirectory struct {
+	*e2ee.MemoryDirectory
+	svc       relay.KeyService
+	requester scanlab.UserID
+}
+
+func (d servedDirectory) Publish(user scanlab.UserID, b scanlab.KeyBundle) error {
+	if err := d.MemoryDirectory.Publish(user, b); err != nil {
+		return err
+	}
+	d.svc.Published(user, b)
+	return nil
+}
+
+func (d servedDirectory) Fetch(user scanlab.UserID) (scanlab.KeyBundle, error) {
+	b, err := d.MemoryDirectory.Fetch(user)
+	if err != nil && !errors.Is(err, scanlab.ErrNoKeys) {
+		return b, err
+	}
+	return d.svc.Serve(d.requester, user, b, err == nil)
+}
+func (l *memLink) close() error { return nil }
 
 func (l *memLink) bytes() (int64, int64) {
 	l.mu.Lock()

@@ -118,6 +118,11 @@ func (m *Mode) Encrypted(a, b scanlab.UserID) bool {
 	return m.encrypt(a, b)
 }
 
+// Clear returns the serverscan mode of the clear conversations. The
+// provider's server logic for a clear envelope is this mode's, so its
+// verdict on a message is a function of the message's content alone.
+func (m *Mode) Clear() *serverscan.Mode { return m.clear }
+
 // NewDevice makes a client holding an e2ee device (which publishes its keys
 // through dir) and a serverscan device.
 func (m *Mode) NewDevice(user scanlab.UserID, dir scanlab.Directory) (scanlab.Device, error) {

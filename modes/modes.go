@@ -41,6 +41,10 @@ type Config struct {
 	Second []perceptual.Hash
 	// Clientscan holds clientscan's knobs.
 	Clientscan Clientscan
+	// E2EE configures the end-to-end encryption of e2ee and clientscan
+	// (identity policy, key checks, sealed sender, PQ); the zero value is
+	// each mode's default.
+	E2EE e2ee.Options
 }
 
 // Clientscan configures the clientscan mode beyond the list.
@@ -76,7 +80,7 @@ func New(name string, cfg Config) (scanlab.Mode, error) {
 	case serverscan.Name:
 		return serverscan.New(serverscan.Options{Image: serverscan.NewPDQScanner(cfg.List, cfg.Labels)}), nil
 	case e2ee.Name:
-		return e2ee.New(e2ee.Options{}), nil
+		return e2ee.New(cfg.E2EE), nil
 	case clientscan.Name:
 		o, err := clientscanOptions(cfg)
 		if err != nil {
@@ -101,7 +105,7 @@ func Hybrid(cfg Config, encrypt hybrid.Choose, sealed bool) *hybrid.Mode {
 func clientscanOptions(cfg Config) (clientscan.Options, error) {
 	c := cfg.Clientscan
 	o := clientscan.Options{List: cfg.List, Labels: cfg.Labels, Threshold: c.Threshold, Coins: coinsFor(c.Seed), TableFactor: c.TableFactor,
-		Review: clientscan.Review{Hashes: cfg.Second, Seed: c.Seed}}
+		Review: clientscan.Review{Hashes: cfg.Second, Seed: c.Seed}, E2EE: cfg.E2EE}
 	if c.Match != "" {
 		m, err := clientscan.ParseMatch(c.Match)
 		if err != nil {

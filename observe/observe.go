@@ -40,10 +40,108 @@ const (
 	DBThief        Party = "db-thief"
 	DBThiefKMS     Party = "db-thief+kms"
 	HashCurator    Party = "hash-curator"
+	// ProviderActive is the provider acting in bad faith: everything the
+	// provider holds, plus what devices it controls decrypted after it
+	// substituted a key or added a ghost device (package active). Its
+	// rows carry the attack and the defence.
+	ProviderActive Party = "provider-active"
 )
 
 // Parties lists every party in the order results use.
-var Parties = []Party{Sender, Recipient, Provider, Employee, LawEnforcement, Eavesdropper, DBThief, DBThiefKMS, HashCurator}
+var Parties = []Party{Sender, Recipient, Provider, Employee, LawEnforcement, Eavesdropper, DBThief, DBThiefKMS, HashCurator, ProviderActive}
+
+// Attack is what a provider acting in bad faith does to read messages.
+type Attack string
+
+// The attacks (docs/DESIGN.md §2).
+const (
+	// NoAttackNeeded: the provider already reads every message (serverscan).
+	NoAttackNeeded Attack = "none-needed"
+	// KeySubstitution: the directory hands each side a key the provider
+	// holds, and the provider decrypts and re-encrypts every message in
+	// the middle.
+	KeySubstitution Attack = "key-substitution"
+	// GhostDevice: the directory lists a device the provider holds under
+	// the recipient's account, so senders encrypt a copy to it.
+	GhostDevice Attack = "ghost-device"
+)
+
+// Attacks lists the attacks in the order results use.
+var Attacks = []Attack{NoAttackNeeded, KeySubstitution, GhostDevice}
+
+// Defence is what users, apps and auditors do against an active provider.
+type Defence string
+
+// The defences.
+const (
+	NoDefence Defence = "none"
+	// Pinning: apps pin each correspondent's device keys and show "safety
+	// number changed" / "new device" when they change.
+	Pinning Defence = "identity-pinning"
+	// SafetyNumbers: a share of users compare safety numbers out of band.
+	SafetyNumbers Defence = "safety-numbers"
+	// KeyTransparency: apps check every key against the provider's
+	// append-only key log, and owners monitor their own entries.
+	KeyTransparency Defence = "key-transparency"
+	// KeyTransparencyGossip: as KeyTransparency, and apps gossip the log
+	// heads they saw to independent auditors, who compare them.
+	KeyTransparencyGossip Defence = "key-transparency+gossip"
+)
+
+// Defences lists the defences in the order results use.
+var Defences = []Defence{NoDefence, Pinning, SafetyNumbers, KeyTransparency, KeyTransparencyGossip}
+
+// LogHandling is how an attacking provider treats its key log.
+type LogHandling string
+
+// The ways to treat the log.
+const (
+	// NoLog: there is no key log (defences other than key transparency).
+	NoLog LogHandling = ""
+	// Unlogged: the attack keys are served but never logged.
+	Unlogged LogHandling = "unlogged"
+	// Logged: the attack keys are logged like any other.
+	Logged LogHandling = "logged"
+	// SplitView: the attack keys are logged in a copy of the log shown
+	// only to the attacked senders; everyone else sees the honest log.
+	SplitView LogHandling = "split-view"
+)
+
+// LogHandlings lists the ways in the order results use.
+var LogHandlings = []LogHandling{NoLog, Unlogged, Logged, SplitView}
+
+// Detector is who noticed an attack.
+type Detector string
+
+// The detectors.
+const (
+	BySender    Detector = "sender"
+	ByRecipient Detector = "recipient"
+	ByAuditor   Detector = "auditor"
+)
+
+// Detectors lists the detectors in the order results use.
+var Detectors = []Detector{BySender, ByRecipient, ByAuditor}
+
+// Stage is when an attack was noticed, earliest first.
+type Stage string
+
+// The stages.
+const (
+	// BeforeSend: the sender's app, on fetching the changed keys.
+	BeforeSend Stage = "before-send"
+	// OnReceipt: the recipient's app, on the first message from a changed key.
+	OnReceipt Stage = "on-receipt"
+	// AtComparison: when the two users compared safety numbers.
+	AtComparison Stage = "comparison"
+	// AtMonitoring: when an owner's app checked its own entries in the log.
+	AtMonitoring Stage = "monitoring"
+	// AtAudit: when auditors compared log heads.
+	AtAudit Stage = "audit"
+)
+
+// Stages lists the stages, earliest first.
+var Stages = []Stage{BeforeSend, OnReceipt, AtComparison, AtMonitoring, AtAudit}
 
 // Item is one column of the visibility matrix: a kind of thing a party may
 // learn about a message.

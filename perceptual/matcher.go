@@ -70,11 +70,14 @@ func (m *Matcher) List() *List { return &m.list }
 func (m *Matcher) Nearest(threshold int, queries ...Hash) (hit Hit, ok bool) {
 	var buf [8]Match
 	for t, q := range queries {
-		for _, mt := range m.index.AppendMatches(buf[:0], q, threshold) {
-			if !ok || mt.Distance < hit.Distance || mt.Distance == hit.Distance && mt.Entry < hit.Entry {
-				hit, ok = m.hit(mt, Transform(t)), true
-			}
-			break // matches come ordered by distance, then entry
+		ms := m.index.AppendMatches(buf[:0], q, threshold)
+		if len(ms) == 0 {
+			continue
+		}
+		// Matches come ordered by distance, then entry: the first is this
+		// query's nearest.
+		if mt := ms[0]; !ok || mt.Distance < hit.Distance || mt.Distance == hit.Distance && mt.Entry < hit.Entry {
+			hit, ok = m.hit(mt, Transform(t)), true
 		}
 	}
 	return hit, ok

@@ -11,7 +11,6 @@ import (
 	"scanlab/corpus"
 	"scanlab/e2ee"
 	"scanlab/hybrid"
-	"scanlab/modes"
 	"scanlab/serverscan"
 )
 
@@ -261,6 +260,9 @@ type Truth struct {
 	OffenderFactor float64
 	// Seed keys the opt-in draws.
 	Seed uint64
+	// Choose, if set, replaces a hybrid run's opt-in draw: to measure
+	// one kind of its conversations at a time.
+	Choose hybrid.Choose
 }
 
 // payingSalt separates the paying-user draw from the conversation draw.
@@ -270,7 +272,7 @@ const payingSalt = 0x70617969_6e672121
 // run: all for e2ee and clientscan, none for serverscan, and for hybrid
 // the [hybrid.OptIn] draw at EncryptedShare among eligible conversations —
 // both users adults, or both paying (each user pays with probability
-// PayingShare, drawn from t.Seed), as OptIn says.
+// PayingShare, drawn from t.Seed), as OptIn says — unless t.Choose is set.
 func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 	switch r.Mode {
 	case e2ee.Name, clientscan.Name:
@@ -278,6 +280,9 @@ func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 	case serverscan.Name:
 		return func(scanlab.UserID, scanlab.UserID) bool { return false }, nil
 	case hybrid.Name:
+		if t.Choose != nil {
+			return t.Choose, nil
+		}
 	default:
 		return nil, fmt.Errorf("platform: %s: unknown mode %q", r.Platform, r.Mode)
 	}
@@ -297,27 +302,4 @@ func (r Run) Chooser(t Truth) (hybrid.Choose, error) {
 		return nil, fmt.Errorf("platform: %s: %w", r.Platform, err)
 	}
 	return c, nil
-}
-
-// NewMode builds the run's mode from cfg (the hash list and clientscan's
-// knobs): the registry's serverscan or clientscan, e2ee with sealed sender
-// as the run says, or the hybrid mode with [Run.Chooser]'s choice.
-// Safety numbers and key transparency are not part of the mode: they
-// decide which active attacks the run's users detect.
-func (r Run) NewMode(cfg modes.Config, t Truth) (scanlab.Mode, error) {
-	switch r.Mode {
-	case e2ee.Name:
-		return e2ee.New(e2ee.Options{SealedSender: r.SealedSender}), nil
-	case hybrid.Name:
-		c, err := r.Chooser(t)
-		if err != nil {
-			return nil, err
-		}
-		return modes.Hybrid(cfg, c, r.SealedSender), nil
-	}
-	m, err := modes.New(r.Mode, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("platform: %s: %w", r.Platform, err)
-	}
-	return m, nil
 }

@@ -315,6 +315,9 @@ func (r *Relay) publish(s *session, payload []byte) (wire.Type, []byte, error) {
 		r.log.Error("keys not stored", "user", s.tag, "err", err)
 		return 0, nil, ErrStorage
 	}
+	if r.cfg.Keys != nil {
+		r.cfg.Keys.Published(s.user, b)
+	}
 	return wire.Published, nil, nil
 }
 
@@ -331,16 +334,23 @@ func (r *Relay) keysFor(s *session, payload []byte) (wire.Type, []byte, error) {
 	target := scanlab.UserID(user)
 	oneTime := r.limits.allow("onetime\x00"+string(r.store.Index(target)), r.cfg.OneTimeRate)
 	id, ot, err := r.store.TakeKeys(target, oneTime)
-	if errors.Is(err, store.ErrNotFound) {
+	found := !errors.Is(err, store.ErrNotFound)
+	if !found && r.cfg.Keys == nil {
 		return 0, nil, fmt.Errorf("relay: %w", scanlab.ErrNoKeys)
 	}
-	if err != nil {
+	if found && err != nil {
 		r.log.Error("keys not readable", "user", s.tag, "err", err)
 		return 0, nil, ErrStorage
 	}
 	b := scanlab.KeyBundle{Identity: id}
 	if ot != nil {
 		b.OneTime = [][]byte{ot}
+	}
+	if r.cfg.Keys != nil {
+		// The provider's directory service decides what is served.
+		if b, err = r.cfg.Keys.Serve(s.user, target, b, found); err != nil {
+			return 0, nil, fmt.Errorf("relay: %w", err)
+		}
 	}
 	return wire.Keys, wire.EncodeBundle(b), nil
 }

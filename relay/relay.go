@@ -160,6 +160,22 @@ type Config struct {
 	// covers the last 100 s, beyond a client's default retry horizon (30 s).
 	DedupWindow time.Duration
 	MaxDedup    int
+	// Keys, if set, is the provider's directory service around the store
+	// (see [KeyService]); nil serves what the store holds.
+	Keys KeyService
+}
+
+// KeyService is the provider's hand in its key directory. Published is
+// told of every bundle a device publishes, once the store holds it. Serve
+// decides what a key fetch returns: requester asked for user's keys, and
+// stored is what the store handed out (found false if it holds none; its
+// one-time key, if any, is already spent). A key-transparency directory
+// attaches proofs here; a provider acting in bad faith substitutes keys or
+// lists a device of its own here (package active). An error wrapping
+// [scanlab.ErrNoKeys] reads as "no keys" on the device.
+type KeyService interface {
+	Published(user scanlab.UserID, b scanlab.KeyBundle)
+	Serve(requester, user scanlab.UserID, stored scanlab.KeyBundle, found bool) (scanlab.KeyBundle, error)
 }
 
 // Default limits (see [Config]).

@@ -143,7 +143,7 @@ func numericColumn(t tableData, i int) bool {
 		return false
 	}
 	for _, r := range t.rows {
-		if i < len(r) && r[i] != "" && !strings.ContainsAny(r[i][:1], "0123456789-–≤<>") {
+		if i < len(r) && r[i] != "" && !strings.ContainsRune("0123456789-–−≤<>", []rune(r[i])[0]) {
 			return false
 		}
 	}

@@ -47,7 +47,31 @@ func coverageRows(modes []string, counts map[corpus.ContentClass][2]int) []schem
 				if pw == schema.AnyPathway || pw == scanlab.ServerMetadata {
 					det = c[0]
 				}
-				rows = append(rows, schema.CoverageRow{Mode: m, Class: cl, Pathway: pw, Items: c[1], Detected: det})
+				iv := exactRate(det, c[1])
+				row := schema.CoverageRow{Mode: m, Class: cl, Pathway: pw, Items: c[1], Detected: det, RecallLo: iv.lo, RecallHi: iv.hi, Distinct: c[1], Senders: c[1]}
+				if c[1] > 0 {
+					row.Recall = float64(det) / float64(c[1])
+				}
+				rows = append(rows, row)
+			}
+		}
+	}
+	return rows
+}
+
+// sensitivityRows gives every mode, stealth and threshold the same
+// figures: k of n harmful items caught (exact interval), 2 of 4 offenders
+// flagged, ff of 1,000 benign adults.
+func sensitivityRows(modes []string, stealth, thresholds []float64, k, n, ff int) []schema.SensitivityRow {
+	var rows []schema.SensitivityRow
+	items, offenders, benign := exactRate(k, n), exactRate(2, 4), exactRate(ff, 1000)
+	for _, m := range modes {
+		for _, s := range stealth {
+			for _, th := range thresholds {
+				rows = append(rows, schema.SensitivityRow{Mode: m, OffenderModel: "all", Stealth: s, DetectorThreshold: th,
+					OffenderRecall: 0.5, OffenderRecallLo: offenders.lo, OffenderRecallHi: offenders.hi,
+					ItemRecall: items.p(), ItemRecallLo: items.lo, ItemRecallHi: items.hi,
+					FalseFlagRate: benign.p(), FalseFlagHi: benign.hi, Offenders: 4, Items: n, Innocent: 1000})
 			}
 		}
 	}
@@ -83,8 +107,8 @@ var edgeCases = []edgeCase{
 			}
 			must(t, schema.Coverage.WriteFile(dir, coverageRows([]string{"serverscan", "e2ee"}, counts)))
 		},
-		want: []string{"The hardest harmful class was adversarially altered known image: the best design (server-side scanning) detected 20%", "Pooled over the 4 harmful classes with items",
-			"No design flagged any harmless item: 0 of 260"},
+		want: []string{"The hardest harmful class was adversarially altered known image: the best design (server-side scanning) caught 20%",
+			"No design flagged any harmless item; each harmless class's upper bound is in the table."},
 		not: []string{"hardest harmful class was harmful text", "no architecture"},
 	},
 	{
@@ -96,28 +120,25 @@ var edgeCases = []edgeCase{
 			}
 			modes := []string{"serverscan", "e2ee", "clientscan"}
 			must(t, schema.Coverage.WriteFile(dir, coverageRows(modes, counts)))
+			must(t, schema.Sensitivity.WriteFile(dir, sensitivityRows(modes, []float64{0, 1}, []float64{5, 6}, 15, 30, 0)))
 			must(t, schema.Latency.WriteFile(dir, latencyRows(modes, 1000)))
-			var ff []schema.FalseFlagRow
-			for _, th := range []int{1, 30} {
-				ff = append(ff, schema.FalseFlagRow{T: th, Library: 100, Images: 100000, PImage: 0.003, PAccount: 1, Basis: schema.BasisUpperBound, MeasuredOn: 1000})
-			}
-			must(t, schema.FalseFlag.WriteFile(dir, ff))
 			var sc []schema.ScalingRow
 			for _, u := range []float64{10, 100} {
 				sc = append(sc, schema.ScalingRow{What: "relay-messages", Key: "users", X: u, Value: 2000, Unit: "messages"})
 			}
 			must(t, schema.Scaling.WriteFile(dir, sc))
 		},
-		want: []string{"the same share in every design: 50%", "stays at at most 1 for every threshold from t=1 to t=30",
+		want: []string{"every design caught the same share of the 30 harmful items delivered: 50%", "caught the same share of harmful items whether offenders were at stealth 0 or 1",
 			"Messages sent stayed at 2,000 messages from 10 users to 100 users", "took a median of 1 ms from sealing to opening in every design",
 			"The slowest 1% of messages (99th percentile) took 1 ms."},
-		not: []string{"hardest", "falls from", "went from 2,000", "from 1 ms (", "to 1 at t=30"},
+		not: []string{"hardest", "falls from", "went from 2,000", "from 1 ms (", "took end-to-end encryption from", "fewer harmful items"},
 	},
 	{
 		name: "one-mode-only",
 		build: func(t *testing.T, dir string) {
 			counts := map[corpus.ContentClass][2]int{corpus.ClassKnownImage: {9, 10}, corpus.ClassBenignImage: {1, 100}}
 			must(t, schema.Coverage.WriteFile(dir, coverageRows([]string{"e2ee"}, counts)))
+			must(t, schema.Sensitivity.WriteFile(dir, sensitivityRows([]string{"e2ee"}, []float64{0}, []float64{6}, 9, 10, 0)))
 			must(t, schema.Bytes.WriteFile(dir, []schema.BytesRow{{Mode: "e2ee", Kind: "text", Messages: 30, Body: 300, WireSend: 600, WireFetch: 700}}))
 			var vis []schema.VisibilityRow
 			for _, p := range observe.Parties {
@@ -131,9 +152,44 @@ var edgeCases = []edgeCase{
 			}
 			must(t, schema.Visibility.WriteFile(dir, vis))
 		},
-		want: []string{"of harmful items in end-to-end encryption.", "The highest false-alarm rate on harmless content was 1% (95% CI 0.18–5%; 1 of 100), for ordinary photo in end-to-end encryption.",
+		want: []string{"end-to-end encryption caught 90% (95% CI 55–99.7%) of the 10 harmful items delivered.", "The highest false-alarm rate on harmless content was 1% (95% CI 0.025–5%; 1 of 100), for ordinary photo in end-to-end encryption.",
 			"sending it took 600 bytes on the wire."},
-		not: []string{"respectively", "sent more than", "hardest", "server-side scanning"},
+		not: []string{"respectively", "sent more than", "hardest", "server-side scanning", "Compared with what was observed"},
+	},
+	{
+		name: "coverage-nothing-caught",
+		build: func(t *testing.T, dir string) {
+			modes := []string{"serverscan", "e2ee", "clientscan"}
+			counts := map[corpus.ContentClass][2]int{corpus.ClassKnownImage: {0, 40}, corpus.ClassHarmfulText: {0, 20}, corpus.ClassBenignText: {0, 500}}
+			must(t, schema.Coverage.WriteFile(dir, coverageRows(modes, counts)))
+			var sweeps []schema.CoverageSweepRow
+			for _, v := range []schema.Variant{schema.BaseVariant, {Sweep: "threshold", Value: "1"}, {Sweep: "threshold", Value: "10"}} {
+				for _, c := range coverageRows([]string{"clientscan"}, counts) {
+					sweeps = append(sweeps, schema.CoverageSweepRow{CoverageRow: c, Variant: v})
+				}
+			}
+			must(t, schema.CoverageSweeps.WriteFile(dir, sweeps))
+			must(t, schema.Sensitivity.WriteFile(dir, sensitivityRows(modes, []float64{0, 0.5}, []float64{5, 6, 7}, 0, 60, 0)))
+			var acc []schema.AccountsRow
+			for _, m := range modes {
+				acc = append(acc, acct(m, "offender", 0, 10), acct(m, "offender/groomer", 0, 10), acct(m, "benign-adult", 0, 900))
+				if m == "serverscan" {
+					acc = append(acc, acct(m, "lookalike", 1, 50))
+				} else {
+					acc = append(acc, acct(m, "lookalike", 0, 50))
+				}
+			}
+			must(t, schema.Accounts.WriteFile(dir, acc))
+			must(t, schema.Prevention.WriteFile(dir, []schema.PreventionRow{{Mode: "e2ee", Variant: schema.BaseVariant, HarmfulAttempts: 60, HarmfulDelivered: 60, BenignAttempts: 500}}))
+			must(t, schema.Texts.WriteFile(dir, []schema.TextsRow{
+				{Set: "held-out", Category: "harmful", Items: 100, Templates: 10, Flagged: 50, Rate: 0.5, Lo: 0.3, Hi: 0.7},
+				{Set: "workload", Category: "harmful", Items: 100, Templates: 20, Flagged: 50, Rate: 0.5, Lo: 0.4, Hi: 0.6},
+			}))
+		},
+		want: []string{"every design caught the same share of the 60 harmful items delivered: 0%",
+			"caught no known image at any threshold swept (t = 1 to 30)", "No design flagged any of the 900 benign adults (95% upper bound 0.41%).",
+			"Look-alikes flagged: 2% (95% CI 0.051–11%; 1 of 50) in server-side scanning", "flagged the same share of harmful texts in the workload's phrasing and in held-out phrasings"},
+		not: []string{"Compared with what was observed", "fewer harmful items", "moving the threshold", "hardest", "but 50%"},
 	},
 	{
 		name: "privacy-two-calibrations",
@@ -381,10 +437,12 @@ func TestMissingExperiment(t *testing.T) {
 	}{
 		{"visibility", []string{"visibility-e2ee"}, []string{"latency-cdf", "coverage-any"}},
 		{"latency/latency-samples.csv", []string{"latency-cdf"}, []string{"latency-stages", "bytes"}},
-		{"coverage", []string{"coverage-any", "falseflag"}, []string{"evasion-thorn"}},
+		{"coverage", []string{"coverage-any"}, []string{"evasion-thorn"}},
 		{"evasion/thorn-metric.csv", nil, []string{"evasion-thorn"}},
-		{"scaling", []string{"scaling-list_size-us_query"}, []string{"falseflag"}},
-		{"privacy", []string{"privacy-below-threshold"}, []string{"falseflag", "visibility-e2ee"}},
+		{"scaling", []string{"scaling-list_size-us_query"}, []string{"coverage-any"}},
+		{"privacy", []string{"privacy-below-threshold"}, []string{"coverage-any", "visibility-e2ee"}},
+		{"falsematch", []string{"falsematch-distances", "falsematch-account", "falsematch-threshold"}, []string{"privacy-below-threshold"}},
+		{"falsematch/curve.csv", []string{"falsematch-account", "falsematch-threshold"}, []string{"falsematch-distances"}},
 	} {
 		t.Run("remove="+tt.remove, func(t *testing.T) {
 			svgOnly(t)

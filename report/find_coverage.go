@@ -1,38 +1,48 @@
 package report
 
 import (
+	"math"
+	"slices"
+
 	"scanlab"
 	"scanlab/corpus"
 	"scanlab/schema"
 )
 
 // Findings over the coverage files: pure functions of the typed rows.
+// Every interval is the file's own (a bootstrap over sender accounts for
+// item rates, Clopper–Pearson for account rates); see interval.go for the
+// few the report computes itself.
+
+// rowRate is one coverage row's detections with the file's interval;
+// older files without one get an exact interval over items.
+func rowRate(c schema.CoverageRow) rate {
+	if math.IsNaN(c.RecallLo) || math.IsNaN(c.RecallHi) {
+		return exactRate(c.Detected, c.Items)
+	}
+	return fileRate(c.Detected, c.Items, c.RecallLo, c.RecallHi)
+}
+
+// coverageRow returns the row of one mode, class and pathway.
+func coverageRow(rows []schema.CoverageRow, mode string, class corpus.ContentClass, pw scanlab.Pathway) (schema.CoverageRow, bool) {
+	i := slices.IndexFunc(rows, func(c schema.CoverageRow) bool { return c.Mode == mode && c.Class == class && c.Pathway == pw })
+	if i < 0 {
+		return schema.CoverageRow{}, false
+	}
+	return rows[i], true
+}
 
 // coverageRate returns detection of one class by one pathway in one mode,
 // and whether the file has that row.
 func coverageRate(rows []schema.CoverageRow, mode string, class corpus.ContentClass, pw scanlab.Pathway) (rate, bool) {
-	for _, c := range rows {
-		if c.Mode == mode && c.Class == class && c.Pathway == pw {
-			return newRate(c.Detected, c.Items), true
-		}
+	c, ok := coverageRow(rows, mode, class, pw)
+	if !ok {
+		return rate{}, false
 	}
-	return rate{}, false
-}
-
-// pooled sums detected and items over the classes keep accepts, for one
-// mode and pathway. Classes without items add nothing.
-func pooled(rows []schema.CoverageRow, mode string, pw scanlab.Pathway, keep func(corpus.ContentClass) bool) rate {
-	var k, n int
-	for _, c := range rows {
-		if c.Mode == mode && c.Pathway == pw && keep(c.Class) {
-			k, n = k+c.Detected, n+c.Items
-		}
-	}
-	return newRate(k, n)
+	return rowRate(c), true
 }
 
 func harmful(c corpus.ContentClass) bool { return c.Harmful() }
-func benign(c corpus.ContentClass) bool  { return !c.Harmful() }
 
 // covModes lists the modes of the coverage rows in file order.
 func covModes(rows []schema.CoverageRow) []string {
@@ -112,108 +122,162 @@ type worstFalseAlarm struct {
 	r     rate
 }
 
-// falseAlarms returns the worst benign class and mode, and the benign
-// items pooled over every class and mode. ok is false when no benign
-// class has items.
-func falseAlarms(rows []schema.CoverageRow) (worst worstFalseAlarm, all rate, ok bool) {
-	var k, n int
+// falseAlarms returns the benign class and mode with the highest share
+// flagged, and whether any benign item was flagged at all; ok is false
+// when no benign class has items.
+func falseAlarms(rows []schema.CoverageRow) (worst worstFalseAlarm, flagged, ok bool) {
 	worst.r = rate{k: -1, n: 1}
 	for _, c := range rows {
 		if c.Pathway != schema.AnyPathway || c.Class.Harmful() || c.Items == 0 {
 			continue
 		}
-		k, n = k+c.Detected, n+c.Items
-		if r := newRate(c.Detected, c.Items); r.p() > worst.r.p() {
+		ok = true
+		flagged = flagged || c.Detected > 0
+		if r := rowRate(c); r.p() > worst.r.p() {
 			worst = worstFalseAlarm{c.Class, c.Mode, r}
 		}
 	}
-	return worst, newRate(k, n), n > 0
+	return worst, flagged, ok
 }
 
-// accountRates are one mode's account-level detections in one
-// configuration.
-type accountRates struct {
-	mode                                   string
-	offenders, innocent, framed, lookalike rate
+// modeRate is one mode's rate.
+type modeRate struct {
+	mode string
+	r    rate
 }
 
-func accountsOf(rows []schema.AccountsRow, v schema.Variant) []accountRates {
-	var out []accountRates
-	index := map[string]int{}
-	for _, a := range rows {
-		if a.Variant != v {
-			continue
+// flagOutcome is what the metadata detector's flags led to in one mode,
+// summed over the harmful classes: of the harmful items delivered, how
+// many came at or after their sender's first flag, and of those how many a
+// reviewer confirmed, the restriction prevented, or went unseen.
+type flagOutcome struct {
+	mode                                string
+	items, confirmed, prevented, unseen int
+	afterFlag                           int // confirmed + prevented + unseen
+}
+
+// flagOutcomes sums the metadata rows of the harmful classes per mode.
+func flagOutcomes(rows []schema.CoverageRow) []flagOutcome {
+	var out []flagOutcome
+	for _, m := range covModes(rows) {
+		o := flagOutcome{mode: m}
+		for _, c := range rows {
+			if c.Mode == m && c.Pathway == scanlab.ServerMetadata && c.Class.Harmful() {
+				o.items += c.Items
+				o.confirmed += c.Confirmed
+				o.prevented += c.PreventedAfterFlag
+				o.unseen += c.FlaggedUnseen
+			}
 		}
-		i, ok := index[a.Mode]
-		if !ok {
-			i = len(out)
-			index[a.Mode] = i
-			out = append(out, accountRates{mode: a.Mode})
-		}
-		ar := &out[i]
-		switch a.Group {
-		case schema.GroupOffender:
-			ar.offenders = newRate(a.Flagged, a.Accounts)
-		case schema.GroupBenignAdult, schema.GroupMinor:
-			ar.innocent = newRate(ar.innocent.k+a.Flagged, ar.innocent.n+a.Accounts)
-		case schema.GroupFramed:
-			ar.framed = newRate(a.Flagged, a.Accounts)
-		case schema.GroupLookalike:
-			ar.lookalike = newRate(a.Flagged, a.Accounts)
+		o.afterFlag = o.confirmed + o.prevented + o.unseen
+		out = append(out, o)
+	}
+	return out
+}
+
+// sensKey selects rows of coverage/sensitivity.csv.
+type sensKey struct {
+	model     string
+	stealth   float64
+	threshold float64
+}
+
+// sensRows returns the rows of one offender model, stealth and threshold,
+// at most one per mode, in file order.
+func sensRows(rows []schema.SensitivityRow, k sensKey) []schema.SensitivityRow {
+	var out []schema.SensitivityRow
+	for _, s := range rows {
+		if s.OffenderModel == k.model && s.Stealth == k.stealth && s.DetectorThreshold == k.threshold &&
+			!slices.ContainsFunc(out, func(o schema.SensitivityRow) bool { return o.Mode == s.Mode }) {
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// prevented is what one mode's DM policies stopped in one configuration.
-type prevented struct {
-	mode                               string
-	harmful, benign, detectedDelivered rate
+// Offender models of coverage/sensitivity.csv: every offender, or one
+// archetype's.
+const allOffenders = "all"
+
+// sensItems is a sensitivity row's harmful item recall with its interval.
+func sensItems(s schema.SensitivityRow) rate {
+	return fileRate(countOf(s.ItemRecall, s.Items), s.Items, s.ItemRecallLo, s.ItemRecallHi)
 }
 
-func preventionOf(rows []schema.PreventionRow, v schema.Variant) []prevented {
-	var out []prevented
-	for _, p := range rows {
-		if p.Variant != v {
+// sensOffenders is a sensitivity row's offender recall with its interval
+// (exact over accounts when an older file lacks one).
+func sensOffenders(s schema.SensitivityRow) rate {
+	k := countOf(s.OffenderRecall, s.Offenders)
+	if math.IsNaN(s.OffenderRecallLo) || math.IsNaN(s.OffenderRecallHi) {
+		return exactRate(k, s.Offenders)
+	}
+	return fileRate(k, s.Offenders, s.OffenderRecallLo, s.OffenderRecallHi)
+}
+
+// sensFalseFlags is a sensitivity row's false flags among benign adults:
+// the count and the file's 95% upper bound (the file gives no lower end).
+func sensFalseFlags(s schema.SensitivityRow) rate {
+	return rate{k: countOf(s.FalseFlagRate, s.Innocent), n: s.Innocent, lo: math.NaN(), hi: s.FalseFlagHi}
+}
+
+// headline is the study's main finding: at the detector's operating point,
+// with offenders as the archetypes describe them, the harmful items and
+// offenders each mode caught, and the benign adults flagged.
+type headline struct {
+	threshold  float64
+	items      []modeRate
+	offenders  []modeRate
+	falseFlags []modeRate
+}
+
+// headlineOf reads the headline from the sensitivity rows of the base
+// configuration (stealth 0) at the operating threshold.
+func headlineOf(rows []schema.SensitivityRow, threshold float64) (headline, bool) {
+	at := sensRows(rows, sensKey{allOffenders, 0, threshold})
+	if len(at) == 0 {
+		return headline{}, false
+	}
+	h := headline{threshold: threshold}
+	for _, s := range at {
+		h.items = append(h.items, modeRate{s.Mode, sensItems(s)})
+		h.offenders = append(h.offenders, modeRate{s.Mode, sensOffenders(s)})
+		h.falseFlags = append(h.falseFlags, modeRate{s.Mode, sensFalseFlags(s)})
+	}
+	return h, true
+}
+
+// loss is the share of the harmful items a reference mode caught that
+// another mode did not: 1 − r/ref. Lo and hi combine the ends of the two
+// intervals (the most and least the other mode could have lost), so the
+// range is wider than a 95% interval of the ratio would be; the files hold
+// no paired interval.
+type loss struct {
+	mode, ref   string
+	est, lo, hi float64
+	// paired is true for a 95% interval from a bootstrap that resampled
+	// the same offenders for both designs; false for a range built from
+	// the ends of the two designs' own intervals.
+	paired bool
+}
+
+// lossesVersus returns, for every mode other than ref whose rate differs
+// from ref's, its loss relative to ref; nothing when ref caught nothing.
+func lossesVersus(items []modeRate, ref string) []loss {
+	i := slices.IndexFunc(items, func(m modeRate) bool { return m.mode == ref })
+	if i < 0 || items[i].r.k == 0 {
+		return nil
+	}
+	b := items[i].r
+	var out []loss
+	for _, m := range items {
+		if m.mode == ref || sameShown(m.r, b) {
 			continue
 		}
-		out = append(out, prevented{p.Mode, newRate(p.HarmfulPrevented, p.HarmfulAttempts), newRate(p.BenignPrevented, p.BenignAttempts),
-			newRate(p.HarmfulDetected, p.HarmfulDelivered)})
-	}
-	return out
-}
-
-// sweepPoint is the pooled harmful detection of one mode in one
-// configuration of the sweep.
-type sweepPoint struct {
-	variant schema.Variant
-	mode    string
-	r       rate
-}
-
-// sweepPoints pools harmful detection by any pathway for every
-// configuration other than the base, in file order.
-func sweepPoints(rows []schema.CoverageSweepRow) []sweepPoint {
-	var out []sweepPoint
-	type key struct {
-		v schema.Variant
-		m string
-	}
-	var keys []key
-	sums := map[key][2]int{}
-	for _, c := range rows {
-		if c.Variant == schema.BaseVariant || c.Pathway != schema.AnyPathway || !c.Class.Harmful() {
-			continue
+		l := loss{mode: m.mode, ref: ref, est: 1 - m.r.p()/b.p(), hi: 1 - m.r.lo/b.hi, lo: math.Inf(-1)}
+		if b.lo > 0 {
+			l.lo = 1 - m.r.hi/b.lo
 		}
-		k := key{c.Variant, c.Mode}
-		if _, ok := sums[k]; !ok {
-			keys = append(keys, k)
-		}
-		s := sums[k]
-		sums[k] = [2]int{s[0] + c.Detected, s[1] + c.Items}
-	}
-	for _, k := range keys {
-		out = append(out, sweepPoint{k.v, k.m, newRate(sums[k][0], sums[k][1])})
+		out = append(out, l)
 	}
 	return out
 }
@@ -227,3 +291,6 @@ func sameRates(rs []rate) bool {
 	}
 	return true
 }
+
+// rates returns the rates of a list of mode rates.
+func rates(ms []modeRate) []rate { return mapSlice(ms, func(m modeRate) rate { return m.r }) }

@@ -23,9 +23,7 @@ type thornCompare struct {
 	algo, transform string
 	thornThreshold  int     // Thorn's threshold for this transform, bits
 	thornRecall     float64 // Thorn's published recall, fraction
-	atThorn         rate    // ours at thornThreshold (or at atThornBits)
-	atThornBits     int     // the threshold atThorn was measured at
-	atThornExact    bool    // atThornBits == thornThreshold
+	atThorn         rate    // ours at thornThreshold; no data when the file has no row there
 	at31            rate    // ours at 31 bits
 	metric          float64 // ours under Thorn's metric, fraction; NaN if not measured
 	metricThreshold int     // the threshold our data chose under that metric, bits; −1 if none
@@ -54,13 +52,12 @@ func evasionAt(rows []schema.EvasionRow, algo, transform string, threshold int) 
 }
 
 // thornComparisons pairs every transform Thorn published with our rows
-// for each hash both measured. Where our file has no row at Thorn's
-// per-transform threshold, it falls back to Thorn's pooled threshold for
-// that hash (the "ALL" row) and says so in atThornExact.
+// for each hash both measured: ours at 31 bits, at Thorn's own threshold
+// for that transform and hash (no data when the file has no row there),
+// and under Thorn's metric.
 func thornComparisons(eva []schema.EvasionRow, metric []schema.ThornMetricRow, thorn []thornRow) []thornCompare {
 	var out []thornCompare
 	for _, algo := range distinct(mapSlice(eva, func(e schema.EvasionRow) string { return e.Algo })) {
-		pooled, _ := thornPublishedFor(thorn, algo, "ALL")
 		for _, t := range thorn {
 			if t.Hasher != algo || t.Transform == "ALL" || t.Transform == "noop" {
 				continue
@@ -70,15 +67,9 @@ func thornComparisons(eva []schema.EvasionRow, metric []schema.ThornMetricRow, t
 				continue
 			}
 			c := thornCompare{algo: algo, transform: t.Transform, thornThreshold: bits(t.Threshold), thornRecall: t.Recall / 100,
-				at31: newRate(e31.Matched, e31.Items), metric: math.NaN(), metricThreshold: -1}
-			c.atThornBits, c.atThornExact = c.thornThreshold, true
-			e, ok := evasionAt(eva, algo, t.Transform, c.thornThreshold)
-			if !ok {
-				c.atThornBits, c.atThornExact = bits(pooled.Threshold), false
-				e, ok = evasionAt(eva, algo, t.Transform, c.atThornBits)
-			}
-			if ok {
-				c.atThorn = newRate(e.Matched, e.Items)
+				at31: exactRate(e31.Matched, e31.Items), metric: math.NaN(), metricThreshold: -1}
+			if e, ok := evasionAt(eva, algo, t.Transform, c.thornThreshold); ok {
+				c.atThorn = exactRate(e.Matched, e.Items)
 			}
 			if i := slices.IndexFunc(metric, func(m schema.ThornMetricRow) bool { return m.Algo == algo && m.Transform == t.Transform }); i >= 0 {
 				c.metric = metric[i].Recall / 100
@@ -130,3 +121,34 @@ var (
 	oursAtThorn = func(c thornCompare) (float64, bool) { return c.atThorn.p(), c.atThorn.n > 0 }
 	oursMetric  = func(c thornCompare) (float64, bool) { return c.metric, !math.IsNaN(c.metric) }
 )
+
+// thresholdGain is what moving from 31 bits to Thorn's thresholds buys on
+// our images for one hash: the mean rise in recall (percentage points)
+// over the transforms measured at both, and the transform where it rises
+// most.
+type thresholdGain struct {
+	n              int
+	mean           float64
+	most           string
+	from, to       rate
+	mostRisePoints float64
+}
+
+func gainToThorn(cs []thornCompare, algo string) thresholdGain {
+	var g thresholdGain
+	for _, c := range cs {
+		if c.algo != algo || c.at31.n == 0 || c.atThorn.n == 0 {
+			continue
+		}
+		d := (c.atThorn.p() - c.at31.p()) * 100
+		g.n++
+		g.mean += d
+		if g.most == "" || d > g.mostRisePoints {
+			g.most, g.from, g.to, g.mostRisePoints = c.transform, c.at31, c.atThorn, d
+		}
+	}
+	if g.n > 0 {
+		g.mean /= float64(g.n)
+	}
+	return g
+}

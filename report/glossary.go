@@ -31,6 +31,37 @@ var (
 		observe.DBThief:        {"database thief", "someone who steals a copy of the provider's database file, without the keys that protect it"},
 		observe.DBThiefKMS:     {"database thief with the provider's keys", "someone who steals the database and the provider's key-management keys too: a full server breach"},
 		observe.HashCurator:    {"hash-list curator", "the organisation that supplies the list of known abuse images (for example a child-protection charity)"},
+		observe.ProviderActive: {"provider acting in bad faith", "the provider, turned against its users: everything the provider holds, plus what devices it controls decrypt after it hands out its own keys or adds a hidden device to an account"},
+	}
+	attackTerms = map[observe.Attack]term{
+		observe.NoAttackNeeded:  {"no attack needed", "the provider already reads every message, since it decrypts them on its servers to scan them"},
+		observe.KeySubstitution: {"swapped keys", "the provider's key directory hands each side a key the provider holds, and the provider decrypts and re-encrypts every message in the middle, so both still get their messages"},
+		observe.GhostDevice:     {"ghost device", "the provider lists a device it holds under the recipient's account, so every sender encrypts a copy to it (the 2018 \"ghost\" proposal)"},
+	}
+	defenceTerms = map[observe.Defence]term{
+		observe.NoDefence:             {"no defence", "apps accept any key and any new device silently"},
+		observe.Pinning:               {"key-change notices", "apps remember each contact's keys and show \"safety number changed\" or \"new device\" when they change (Signal's and WhatsApp's default)"},
+		observe.SafetyNumbers:         {"comparing safety numbers", "two users compare a number computed from both accounts' keys, in person or by scanning a code; only the share of users who do so can notice"},
+		observe.KeyTransparency:       {"key transparency", "the provider publishes every account's keys in an append-only log; apps check each key they get against it, and each account's app checks the log for keys it never published (WhatsApp, 2023)"},
+		observe.KeyTransparencyGossip: {"key transparency with auditors", "as key transparency, and apps pass the log versions they were shown to independent auditors, who check that everyone saw the same log"},
+	}
+	logTerms = map[observe.LogHandling]term{
+		observe.NoLog:     {"–", "no key log"},
+		observe.Unlogged:  {"keys left out of the log", "the provider hands out its keys without logging them"},
+		observe.Logged:    {"keys logged", "the provider logs its keys like any other"},
+		observe.SplitView: {"split view", "the provider logs its keys only in a copy of the log that it shows to the people it attacks"},
+	}
+	detectorTerms = map[observe.Detector]term{
+		observe.BySender:    {"the sender", ""},
+		observe.ByRecipient: {"the recipient", ""},
+		observe.ByAuditor:   {"an auditor", ""},
+	}
+	stageTerms = map[observe.Stage]term{
+		observe.BeforeSend:   {"before sending", ""},
+		observe.OnReceipt:    {"on receipt", ""},
+		observe.AtComparison: {"on comparing numbers", ""},
+		observe.AtMonitoring: {"when checking the log", ""},
+		observe.AtAudit:      {"when auditors compared", ""},
 	}
 	itemTerms = map[observe.Item]term{
 		observe.Text:         {"message text", "what a text message says"},
@@ -102,6 +133,9 @@ func (r *results) writeGlossary(d *doc) error {
 	section("Designs compared", glossaryRows(r.modes(), modeTerms))
 	section("Parties: who might read a message", glossaryRows(observe.Parties, partyTerms))
 	section("Items: what a party might learn", glossaryRows(observe.Items, itemTerms))
+	section("Attacks by a provider acting in bad faith", glossaryRows(observe.Attacks, attackTerms))
+	section("Defences against it", glossaryRows(observe.Defences, defenceTerms))
+	section("How the provider treats its key log", glossaryRows(observe.LogHandlings[1:], logTerms))
 	section("Pathways: how abuse comes to the provider's attention", glossaryRows(schema.Pathways, pathwayTerms))
 	section("Content classes", glossaryRows(corpus.ContentClasses, classTerms))
 	return nil

@@ -9,14 +9,14 @@ import (
 
 // htmlStyle lays the report out for a screen and for print on A4 or Letter:
 // no fixed page size, figures and table rows kept whole across pages,
-// small type for the wide tables.
+// small type for the wide tables, whose cells wrap at spaces.
 const htmlStyle = `
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 11pt; line-height: 1.45; max-width: 52em; margin: 2em auto; padding: 0 1em; color: #111; }
 h1 { font-size: 1.7em; } h2 { font-size: 1.35em; margin-top: 1.8em; border-bottom: 1px solid #ccc; } h3 { font-size: 1.15em; } h4 { font-size: 1em; }
 code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
 table { border-collapse: collapse; font-size: 8.5pt; margin: 0.8em 0; }
 th, td { border: 1px solid #bbb; padding: 0.15em 0.4em; vertical-align: top; }
-th { background: #eee; } td.num { text-align: right; white-space: nowrap; }
+th { background: #eee; } td.num { text-align: right; }
 figure { margin: 1em 0; } figure img { width: 100%; height: auto; } figcaption { font-size: 0.95em; }
 a { color: #0057a3; }
 @page { margin: 14mm 12mm; }

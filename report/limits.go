@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
+	"scanlab/corpus"
 	"scanlab/schema"
 )
 
@@ -13,9 +15,9 @@ func (r *results) writeLimitations(d *doc) error {
 		"**Synthetic content.** Texts come from the `corpus` package's templates and images are generated from the seed or taken from a few bundled public-domain photographs; " +
 			"no real conversation or real abuse material is used. Classifiers and perceptual hashes behave differently on real content, " +
 			"so detection rates here show how the designs compare, not what a deployed system would catch.",
-		"**Modelled people.** Offenders, their victims and everyone else follow the study's population model: who messages whom, how often offenders make first contact, how often recipients report. " +
-			"Detection by behaviour signals and reports depends on that model more than on anything measured; the sweep table shows how results move when some of its settings change.",
-		"**Intervals.** Rates carry 95% Wilson score intervals that treat each message as independent. Messages of one account are not independent, so the true uncertainty is larger; an account-level (cluster) bootstrap would give wider, more honest intervals.",
+	}
+	if r.cov != nil {
+		items = append(items, r.coverageLimitations()...)
 	}
 	if s := r.corpusSize(); s != "" {
 		items = append(items, "**Sample sizes.** "+s+" With few items, one item more or less moves a rate visibly; each rate gives its count.")
@@ -33,6 +35,65 @@ func (r *results) writeLimitations(d *doc) error {
 			"and the cost of running any of this at the scale of a real service.")
 	d.list(items)
 	return nil
+}
+
+// coverageLimitations are the limitations of the coverage findings.
+func (r *results) coverageLimitations() []string {
+	return []string{
+		r.populationLimitation(),
+		"**Offenders are over-sampled.** " + r.oversampling(),
+		"**What a flag leads to is first-order.** A behaviour-signal flag is credited only with items delivered at or after it, and what it led to (content confirmed, prevented, unseen) is read off the same run: " +
+			"the offender's reaction to a restriction (a new account, another app, other victims) is not simulated, and neither are the errors and delays of human review.",
+		"**Reports are honest and always verified.** Every report names a harmful message truthfully and the provider verifies it in every design (sealed sender, which would cost report attribution, is off); " +
+			"false, malicious or unverifiable reports are not modelled.",
+		"**The detector and the text classifier were written with the study in view.** The behaviour rules were written for the stranger and sextortion archetypes at low stealth, so recall on them is an upper bound; " +
+			"the text classifier was written with the workload's templates in view, which the held-out texts show. The detector's threshold was calibrated on its own seeds and settings, apart from the study's.",
+		"**Intervals.** Item rates carry the result files' 95% intervals from a bootstrap over sender accounts (Clopper–Pearson over items where a rate is 0 or 1); with few sender accounts (under about 20) a percentile bootstrap is too narrow. " +
+			"Account rates carry Clopper–Pearson intervals over accounts. Where a file has no interval (messages stopped by direct-message settings, edited images), the report computes Clopper–Pearson and says what it treats as independent; " +
+			"the loss of one design relative to another carries a range from the two intervals' ends, not a paired interval.",
+	}
+}
+
+// populationLimitation says what the population and offender models
+// assume, counting the archetype parameters that cite a source and those
+// that are assumptions (package corpus, DefaultArchetypes).
+func (r *results) populationLimitation() string {
+	sourced, assumed := archetypeSources(corpus.DefaultArchetypes())
+	return fmt.Sprintf("**The population and offender models.** Offenders, their targets and everyone else follow the study's population model: who messages whom, the direct-message settings, how often recipients report. "+
+		"Offenders follow four archetypes (opportunistic strangers, slow groomers, adult rings trading known images, sextortion bursts); of the %d parameter values their table in package `corpus` uses, "+
+		"%d cite a published source (Meta's descriptions of offender behaviour, Thorn and NCMEC on sextortion, Wolak et al. on victims' ages, Meta on re-shared images) and %d are this study's assumptions, to be swept. "+
+		"The archetype mix itself is an assumption. Detection by behaviour signals and reports depends on these models more than on anything measured; the sensitivity curves show how far.",
+		sourced+assumed, sourced, assumed)
+}
+
+// archetypeSources counts the archetype parameters that cite a source and
+// those that are assumptions, leaving out the ones an archetype does not
+// use.
+func archetypeSources(table []corpus.ArchetypeParams) (sourced, assumed int) {
+	for _, a := range table {
+		for _, src := range a.Sources {
+			switch {
+			case src == "unused" || strings.HasPrefix(src, "none"):
+			case strings.HasPrefix(src, "assumption"):
+				assumed++
+			default:
+				sourced++
+			}
+		}
+	}
+	return sourced, assumed
+}
+
+// oversampling says how far offenders are over-sampled and what that means
+// for the rates.
+func (r *results) oversampling() string {
+	share := "a few percent"
+	if v, ok := r.manifestResult("coverage", "offender_share"); ok {
+		share = pct(v)
+	}
+	return fmt.Sprintf("Offenders are %s of adults in the coverage runs, far more than in any real population, so that per-offender rates rest on enough accounts. "+
+		"Rates per account and per item do not depend on that share, but pooled figures depend on the archetype mix, and counts of false flags come from a population of benign accounts that is still small: "+
+		"a false-flag rate below the upper bounds shown cannot be ruled out.", share)
 }
 
 func (r *results) quickExperiments() []string {

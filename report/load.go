@@ -14,11 +14,14 @@ import (
 type results struct {
 	manifests   []schema.Manifest // sorted by experiment directory
 	vis         []schema.VisibilityRow
+	active      []schema.ActiveRow
 	cov         []schema.CoverageRow
 	sweeps      []schema.CoverageSweepRow
 	accounts    []schema.AccountsRow
 	prevention  []schema.PreventionRow
-	falseFlag   []schema.FalseFlagRow
+	sens        []schema.SensitivityRow
+	pooled      []schema.PooledRow
+	texts       []schema.TextsRow
 	eva         []schema.EvasionRow
 	thornMetric []schema.ThornMetricRow
 	lat         []schema.LatencyRow
@@ -26,6 +29,9 @@ type results struct {
 	bytes       []schema.BytesRow
 	scaling     []schema.ScalingRow
 	privacy     []schema.BelowThresholdRow
+	platforms   []schema.PlatformRow
+	platTiming  []schema.PlatformTimingRow
+	fm          falseMatch // the falsematch files (find_falsematch.go)
 	load        []schema.LoadRow
 	loadTimes   []schema.LoadTimingRow
 	faults      []schema.FaultRow
@@ -59,11 +65,14 @@ func load(dir string) (*results, error) {
 	}
 	for _, read := range []func() error{
 		func() error { return input(r, dir, schema.Visibility, &r.vis) },
+		func() error { return input(r, dir, schema.Active, &r.active) },
 		func() error { return input(r, dir, schema.Coverage, &r.cov) },
 		func() error { return input(r, dir, schema.CoverageSweeps, &r.sweeps) },
 		func() error { return input(r, dir, schema.Accounts, &r.accounts) },
 		func() error { return input(r, dir, schema.Prevention, &r.prevention) },
-		func() error { return input(r, dir, schema.FalseFlag, &r.falseFlag) },
+		func() error { return input(r, dir, schema.Sensitivity, &r.sens) },
+		func() error { return input(r, dir, schema.Pooled, &r.pooled) },
+		func() error { return input(r, dir, schema.Texts, &r.texts) },
 		func() error { return input(r, dir, schema.Evasion, &r.eva) },
 		func() error { return input(r, dir, schema.ThornMetric, &r.thornMetric) },
 		func() error { return input(r, dir, schema.Latency, &r.lat) },
@@ -71,6 +80,9 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Bytes, &r.bytes) },
 		func() error { return input(r, dir, schema.Scaling, &r.scaling) },
 		func() error { return input(r, dir, schema.BelowThreshold, &r.privacy) },
+		func() error { return input(r, dir, schema.Platforms, &r.platforms) },
+		func() error { return input(r, dir, schema.PlatformTimings, &r.platTiming) },
+		func() error { return r.loadFalseMatch(dir) },
 		func() error { return input(r, dir, schema.Load, &r.load) },
 		func() error { return input(r, dir, schema.LoadTimings, &r.loadTimes) },
 		func() error { return input(r, dir, schema.Faults, &r.faults) },

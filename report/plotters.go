@@ -75,6 +75,26 @@ func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
 // Thumbnail implements plot.Thumbnailer.
 func (b *bars) Thumbnail(c *draw.Canvas) { box{b.colour}.Thumbnail(c) }
 
+// whiskers draws vertical 95% intervals at data positions, for points
+// too few to draw as a band.
+type whiskers struct {
+	xs, lo, hi []float64
+	colour     color.Color
+}
+
+// Plot implements plot.Plotter.
+func (w *whiskers) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	sty := draw.LineStyle{Color: w.colour, Width: vg.Points(1.2)}
+	for i, x := range w.xs {
+		px := tx(x)
+		c.StrokeLines(sty, c.ClipLinesXY([]vg.Point{{X: px, Y: ty(w.lo[i])}, {X: px, Y: ty(w.hi[i])}})...)
+		for _, y := range []float64{w.lo[i], w.hi[i]} {
+			c.StrokeLines(sty, c.ClipLinesXY([]vg.Point{{X: px - vg.Points(3), Y: ty(y)}, {X: px + vg.Points(3), Y: ty(y)}})...)
+		}
+	}
+}
+
 // heatCells draws a grid of coloured cells, each annotated with its value.
 // Row 0 is drawn at the top.
 type heatCells struct {

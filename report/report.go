@@ -8,9 +8,17 @@
 // functions (find_*.go) compute numbers, intervals and comparisons from
 // those rows and nothing else; the prose and plot functions turn findings
 // into sentences, tables and figures. Every number in the report is
-// computed from the files; nothing is typed in by hand. The one outside
-// input is Thorn's published perceptual-hash benchmark, embedded in the
-// package (thorn_benchmark_v0_recall.csv).
+// computed from the files; nothing is typed in by hand. The outside
+// inputs are Thorn's published perceptual-hash benchmark, embedded in the
+// package (thorn_benchmark_v0_recall.csv), and the published figures the
+// coverage study is compared with (observedFigures, each with its
+// source), which the report prints as published and never computes with.
+//
+// Intervals are the result files' own wherever a file carries one (the
+// coverage files: a bootstrap over sender accounts for item rates,
+// Clopper–Pearson for account rates). Where a file carries none, the
+// report computes an exact Clopper–Pearson interval and says what it
+// treats as independent.
 //
 // The report opens with Findings: each a number, its 95% interval where it
 // is a rate, and the assumption it rests on. Sentences never compare equal
@@ -171,8 +179,8 @@ func inOrder[T comparable](xs []T, vocab []T) []T {
 func (r *results) build() ([]block, []figure, error) {
 	body := &doc{}
 	steps := []func(*doc) error{
-		r.writeVisibility, r.writePrivacy, r.writeCoverage, r.writeFalseFlag, r.writeEvasion, r.writeCost, r.writeScaling, r.writeRelay,
-		r.writeLimitations, r.writeGlossary, r.writeRuns,
+		r.writeVisibility, r.writePrivacy, r.writeCoverage, r.writeFalseMatch, r.writeEvasion, r.writeCost, r.writeScaling,
+		r.writePlatforms, r.writeRelay, r.writeLimitations, r.writeGlossary, r.writeRuns,
 	}
 	for _, step := range steps {
 		if err := step(body); err != nil {

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +16,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
-var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "evasion-thorn.svg", "falseflag.svg", "privacy-below-threshold.svg", "load-throughput.svg"}
+var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "coverage-sensitivity-e2ee.svg", "coverage-psi-threshold.svg",
+	"evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg", "platforms.svg", "load-throughput.svg"}
 
 // svgOnly skips PNG files for the rest of the test, to keep the suite fast
 // under the race detector; only TestPlotsAndEmbeds rasterises.
@@ -36,6 +38,24 @@ func fixture(t testing.TB) string {
 	return dst
 }
 
+// fixtureCSVs lists, sorted, every CSV file under dir as a slash path
+// relative to it: the inputs a report over the full fixture must include.
+func fixtureCSVs(t testing.TB, dir string) []string {
+	t.Helper()
+	var out []string
+	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path.Ext(p) == ".csv" {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func TestGenerateGolden(t *testing.T) {
 	svgOnly(t)
 	dir := fixture(t)
@@ -46,8 +66,8 @@ func TestGenerateGolden(t *testing.T) {
 	if len(s.Skipped) != 0 {
 		t.Errorf("skipped %v, want nothing skipped", s.Skipped)
 	}
-	if len(s.Included) != 17 {
-		t.Errorf("included %v, want all 17 inputs", s.Included)
+	if want := fixtureCSVs(t, dir); !slices.Equal(slices.Sorted(slices.Values(s.Included)), want) {
+		t.Errorf("included %v, want every CSV in the fixture %v", s.Included, want)
 	}
 	compare := func(name string, got []byte) { compareGolden(t, name, got) }
 	md, err := os.ReadFile(s.Report)
@@ -159,7 +179,9 @@ func TestPlotsAndEmbeds(t *testing.T) {
 		t.Errorf("%d PNG and %d SVG files, want the same number and at least 10", pngs, svgs)
 	}
 	for _, want := range []string{"visibility-serverscan", "visibility-e2ee", "coverage-any", "coverage-e2ee", "latency-cdf",
-		"latency-stages", "bytes", "evasion-thorn", "evasion-strength", "falseflag", "scaling-list_size-us_query", "privacy-below-threshold"} {
+		"latency-stages", "bytes", "evasion-thorn", "evasion-strength", "scaling-list_size-us_query", "privacy-below-threshold",
+		"falsematch-distances", "falsematch-account", "falsematch-threshold",
+		"coverage-accounts", "coverage-sensitivity-e2ee", "coverage-psi-threshold", "coverage-dm-policy", "coverage-texts"} {
 		if !slices.Contains(s.Plots, filepath.Join(dir, "plots", want+".png")) {
 			t.Errorf("no plot %s.png", want)
 		}

@@ -80,7 +80,7 @@ func (r *results) writeVisibility(d *doc) error {
 		"Each cell is the share of that item's canaries the party recovered (`"+schema.Visibility.Path+"`; its `route` column says how). "+
 		"A share below 100% means some but not all canaries were found — for example scan results exist only for the messages that were scanned or reported. "+
 		"A 0 means the search found nothing in that party's view, not that no other attack exists.")
-	for _, m := range visMatrices(r.vis) {
+	for _, m := range visMatrices(passiveRows(r.vis)) {
 		d.h(3, modeName(m.mode))
 		caption, more := m.sentences()
 		if len(caption) > 0 {
@@ -92,7 +92,20 @@ func (r *results) writeVisibility(d *doc) error {
 		}
 		d.table(m.tableHeader(), m.tableRows())
 	}
+	r.writeActive(d)
 	return nil
+}
+
+// passiveRows are the visibility rows of parties that mount no attack
+// (the provider acting in bad faith has a section of its own).
+func passiveRows(rows []schema.VisibilityRow) []schema.VisibilityRow {
+	var out []schema.VisibilityRow
+	for _, v := range rows {
+		if v.Attack == "" && v.Party != observe.ProviderActive {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (m visMatrix) tableHeader() []string {

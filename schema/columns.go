@@ -58,6 +58,20 @@ func Enum[R any, T ~string](name string, field func(*R) *T, values []T) Column[R
 	}
 }
 
+// OptEnum is [Enum] that may also be empty.
+func OptEnum[R any, T ~string](name string, field func(*R) *T, values []T) Column[R] {
+	c := Enum(name, field, values)
+	set := c.set
+	c.set = func(r *R, s string) error {
+		if s == "" {
+			*field(r) = ""
+			return nil
+		}
+		return set(r, s)
+	}
+	return c
+}
+
 func joinValues[T ~string](values []T) string {
 	s := make([]string, len(values))
 	for i, v := range values {

@@ -48,12 +48,12 @@ func coverageColumns[R any](row func(*R) *CoverageRow) []Column[R] {
 		Enum("pathway", func(r *R) *scanlab.Pathway { return &row(r).Pathway }, Pathways),
 		Count("items", func(r *R) *int { return &row(r).Items }),
 		Count("detected", func(r *R) *int { return &row(r).Detected }),
-		Fraction("recall", Fixed(4), func(r *R) *float64 { return &row(r).Recall }),
+		Fraction("recall", Fixed(6), func(r *R) *float64 { return &row(r).Recall }),
 		OptCount("median_messages_to_detection", func(r *R) *Opt[int] { return &row(r).MedianToDetection }),
 		Optional(Count("distinct", func(r *R) *int { return &row(r).Distinct })),
 		Optional(Count("senders", func(r *R) *int { return &row(r).Senders })),
-		Optional(OptFraction("recall_lo", Fixed(4), func(r *R) *float64 { return &row(r).RecallLo })),
-		Optional(OptFraction("recall_hi", Fixed(4), func(r *R) *float64 { return &row(r).RecallHi })),
+		Optional(OptFraction("recall_lo", Fixed(6), func(r *R) *float64 { return &row(r).RecallLo })),
+		Optional(OptFraction("recall_hi", Fixed(6), func(r *R) *float64 { return &row(r).RecallHi })),
 		Optional(Count("confirmed", func(r *R) *int { return &row(r).Confirmed })),
 		Optional(Count("prevented_after_flag", func(r *R) *int { return &row(r).PreventedAfterFlag })),
 		Optional(Count("flagged_unseen", func(r *R) *int { return &row(r).FlaggedUnseen })),
@@ -125,52 +125,6 @@ var CoverageSweeps = &File[CoverageSweepRow]{
 	Columns: append(coverageColumns(func(r *CoverageSweepRow) *CoverageRow { return &r.CoverageRow }),
 		variantColumns(func(r *CoverageSweepRow) *Variant { return &r.Variant })...),
 	Check: func(r *CoverageSweepRow) error { return r.check() },
-}
-
-// FalseFlagRow is one row of coverage/falseflag.csv: the chance that an
-// innocent account is flagged by threshold matching, P[Binomial(Images,
-// PImage) > T] as the PSI code computes it (the account is revealed at its
-// (T+1)-th false match).
-type FalseFlagRow struct {
-	T int // the threshold
-	// Library is the size of the hash list the per-image rate was
-	// measured against.
-	Library int
-	// Images is the number of images the account sends.
-	Images int
-	// PImage is the per-image false-match probability: measured, or a 95%
-	// upper bound when no benign image matched (see Basis).
-	PImage float64
-	// PAccount is the per-account probability.
-	PAccount float64
-	// Basis is "measured" or "upper-95%-bound".
-	Basis string
-	// MeasuredOn is how many benign images PImage was measured on.
-	MeasuredOn int
-}
-
-// Bases of a false-flag row's per-image probability.
-const (
-	BasisMeasured   = "measured"
-	BasisUpperBound = "upper-95%-bound"
-)
-
-// Bound reports whether PImage, and so PAccount, is an upper bound.
-func (f FalseFlagRow) Bound() bool { return f.Basis == BasisUpperBound }
-
-// FalseFlag is coverage/falseflag.csv.
-var FalseFlag = &File[FalseFlagRow]{
-	Path: "coverage/falseflag.csv",
-	Doc:  "per-account false-flag probability at one threshold, list size and photo count",
-	Columns: []Column[FalseFlagRow]{
-		Count("t", func(r *FalseFlagRow) *int { return &r.T }),
-		Count("library", func(r *FalseFlagRow) *int { return &r.Library }),
-		Count("images", func(r *FalseFlagRow) *int { return &r.Images }),
-		Fraction("p_image", General6, func(r *FalseFlagRow) *float64 { return &r.PImage }),
-		Fraction("p_account", General6, func(r *FalseFlagRow) *float64 { return &r.PAccount }),
-		Enum("p_image_basis", func(r *FalseFlagRow) *string { return &r.Basis }, []string{BasisMeasured, BasisUpperBound}),
-		Count("p_image_measured_on", func(r *FalseFlagRow) *int { return &r.MeasuredOn }),
-	},
 }
 
 // AccountsRow is one row of coverage/accounts.csv: in one mode and
@@ -265,6 +219,10 @@ type PreventionRow struct {
 	// restriction of a flagged account would have stopped (older files
 	// lack it).
 	HarmfulPreventedAfterFlag int
+	// PreventedLo and PreventedHi are the 95% interval of the share of
+	// harmful attempts the DM policies prevented, from a bootstrap over
+	// senders (NaN in older files).
+	PreventedLo, PreventedHi float64
 }
 
 // Prevention is coverage/prevention.csv.
@@ -280,6 +238,8 @@ var Prevention = &File[PreventionRow]{
 			Count("benign_attempts", func(r *PreventionRow) *int { return &r.BenignAttempts }),
 			Count("benign_prevented", func(r *PreventionRow) *int { return &r.BenignPrevented }),
 			Optional(Count("harmful_prevented_after_flag", func(r *PreventionRow) *int { return &r.HarmfulPreventedAfterFlag })),
+			Optional(OptFraction("harmful_prevented_lo", Fixed(6), func(r *PreventionRow) *float64 { return &r.PreventedLo })),
+			Optional(OptFraction("harmful_prevented_hi", Fixed(6), func(r *PreventionRow) *float64 { return &r.PreventedHi })),
 		)...),
 	Check: func(r *PreventionRow) error {
 		if r.HarmfulPrevented+r.HarmfulDelivered != r.HarmfulAttempts {
@@ -328,17 +288,17 @@ var Sensitivity = &File[SensitivityRow]{
 		Text("offender_model", func(r *SensitivityRow) *string { return &r.OffenderModel }),
 		Fraction("stealth", Shortest, func(r *SensitivityRow) *float64 { return &r.Stealth }),
 		Number("detector_threshold", Shortest, func(r *SensitivityRow) *float64 { return &r.DetectorThreshold }),
-		Fraction("offender_recall", Fixed(4), func(r *SensitivityRow) *float64 { return &r.OffenderRecall }),
-		Fraction("item_recall", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecall }),
-		Fraction("item_recall_lo", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecallLo }),
-		Fraction("item_recall_hi", Fixed(4), func(r *SensitivityRow) *float64 { return &r.ItemRecallHi }),
+		Fraction("offender_recall", Fixed(6), func(r *SensitivityRow) *float64 { return &r.OffenderRecall }),
+		Fraction("item_recall", Fixed(6), func(r *SensitivityRow) *float64 { return &r.ItemRecall }),
+		Fraction("item_recall_lo", Fixed(6), func(r *SensitivityRow) *float64 { return &r.ItemRecallLo }),
+		Fraction("item_recall_hi", Fixed(6), func(r *SensitivityRow) *float64 { return &r.ItemRecallHi }),
 		Fraction("false_flag_rate", Fixed(6), func(r *SensitivityRow) *float64 { return &r.FalseFlagRate }),
 		Fraction("false_flag_hi", Fixed(6), func(r *SensitivityRow) *float64 { return &r.FalseFlagHi }),
 		Optional(Count("offenders", func(r *SensitivityRow) *int { return &r.Offenders })),
 		Optional(Count("items", func(r *SensitivityRow) *int { return &r.Items })),
 		Optional(Count("innocent", func(r *SensitivityRow) *int { return &r.Innocent })),
-		Optional(OptFraction("offender_recall_lo", Fixed(4), func(r *SensitivityRow) *float64 { return &r.OffenderRecallLo })),
-		Optional(OptFraction("offender_recall_hi", Fixed(4), func(r *SensitivityRow) *float64 { return &r.OffenderRecallHi })),
+		Optional(OptFraction("offender_recall_lo", Fixed(6), func(r *SensitivityRow) *float64 { return &r.OffenderRecallLo })),
+		Optional(OptFraction("offender_recall_hi", Fixed(6), func(r *SensitivityRow) *float64 { return &r.OffenderRecallHi })),
 	},
 	Check: func(r *SensitivityRow) error {
 		if !(r.ItemRecallLo <= r.ItemRecall && r.ItemRecall <= r.ItemRecallHi) {
@@ -377,11 +337,49 @@ var Texts = &File[TextsRow]{
 		Count("items", func(r *TextsRow) *int { return &r.Items }),
 		Count("templates", func(r *TextsRow) *int { return &r.Templates }),
 		Count("flagged", func(r *TextsRow) *int { return &r.Flagged }),
-		Fraction("rate", Fixed(4), func(r *TextsRow) *float64 { return &r.Rate }),
-		Fraction("lo", Fixed(4), func(r *TextsRow) *float64 { return &r.Lo }),
-		Fraction("hi", Fixed(4), func(r *TextsRow) *float64 { return &r.Hi }),
+		Fraction("rate", Fixed(6), func(r *TextsRow) *float64 { return &r.Rate }),
+		Fraction("lo", Fixed(6), func(r *TextsRow) *float64 { return &r.Lo }),
+		Fraction("hi", Fixed(6), func(r *TextsRow) *float64 { return &r.Hi }),
 	},
 	Check: func(r *TextsRow) error {
 		return firstError(atMost("flagged", r.Flagged, "items", r.Items), inInterval("rate", r.Rate, r.Lo, r.Hi))
+	},
+}
+
+// PooledRow is one row of coverage/pooled.csv: in one mode and
+// configuration, every harmful item offenders delivered, pooled over
+// classes: how many any pathway caught, with an interval from a bootstrap
+// over offenders, and the share of what serverscan caught that this mode
+// lost, with a paired interval (the same offenders resampled for both).
+type PooledRow struct {
+	Mode string
+	Variant
+	Items, Senders, Caught int
+	Rate, Lo, Hi           float64
+	// Loss is 1 − caught here ÷ caught by serverscan on the same workload,
+	// with its 95% interval; NaN for serverscan itself and for a cell
+	// serverscan did not run in.
+	Loss, LossLo, LossHi float64
+}
+
+// Pooled is coverage/pooled.csv.
+var Pooled = &File[PooledRow]{
+	Path: "coverage/pooled.csv",
+	Doc:  "one mode and configuration: harmful items caught by any pathway, and the share of serverscan's catch lost",
+	Columns: append([]Column[PooledRow]{Text("mode", func(r *PooledRow) *string { return &r.Mode })},
+		append(variantColumns(func(r *PooledRow) *Variant { return &r.Variant }),
+			Count("items", func(r *PooledRow) *int { return &r.Items }),
+			Count("senders", func(r *PooledRow) *int { return &r.Senders }),
+			Count("items_caught", func(r *PooledRow) *int { return &r.Caught }),
+			Fraction("rate", Fixed(6), func(r *PooledRow) *float64 { return &r.Rate }),
+			Fraction("lo", Fixed(6), func(r *PooledRow) *float64 { return &r.Lo }),
+			Fraction("hi", Fixed(6), func(r *PooledRow) *float64 { return &r.Hi }),
+			OptNumber("loss_vs_serverscan", Fixed(6), func(r *PooledRow) *float64 { return &r.Loss }),
+			OptNumber("loss_lo", Fixed(6), func(r *PooledRow) *float64 { return &r.LossLo }),
+			OptNumber("loss_hi", Fixed(6), func(r *PooledRow) *float64 { return &r.LossHi }),
+		)...),
+	Check: func(r *PooledRow) error {
+		return firstError(atMost("items_caught", r.Caught, "items", r.Items), inInterval("rate", r.Rate, r.Lo, r.Hi),
+			inInterval("loss_vs_serverscan", r.Loss, r.LossLo, r.LossHi))
 	},
 }

@@ -69,14 +69,15 @@ func (f *File[R]) Description() string { return f.Doc }
 // then the order each experiment writes them.
 func Files() []Spec {
 	return []Spec{
-		Coverage, CoverageSweeps, FalseFlag, Accounts, Prevention, Sensitivity, Texts,
+		Coverage, CoverageSweeps, Accounts, Prevention, Sensitivity, Texts, Pooled,
 		Evasion, ThornMetric,
+		ImageRate, Distances, DistanceSummary, TailFits, TailChecks, Curve, SafeRates,
 		Faults, FaultTimings,
 		Latency, LatencySamples, Bytes,
 		Load, LoadTimings,
 		BelowThreshold,
 		Scaling,
-		Visibility, Canaries,
+		Visibility, Active, Canaries,
 		Platforms, PlatformTimings,
 		manifestSpec{},
 	}

@@ -75,14 +75,40 @@ func (f *File[R]) Record(r R) []string {
 	return rec
 }
 
-// Write writes the header and rows as CSV.
+// present returns the columns Write writes: every column, except an
+// optional one that is empty in every row (so a file whose rows use none
+// of a column added later is written as it was before the column).
+func (f *File[R]) present(rows []R) []int {
+	var cols []int
+	for i, c := range f.Columns {
+		used := !c.Optional
+		for j := 0; !used && j < len(rows); j++ {
+			used = c.get(&rows[j]) != ""
+		}
+		if used {
+			cols = append(cols, i)
+		}
+	}
+	return cols
+}
+
+// Write writes the header and rows as CSV. An optional column that is
+// empty in every row is left out.
 func (f *File[R]) Write(w io.Writer, rows []R) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(f.Header()); err != nil {
+	cols := f.present(rows)
+	pick := func(all []string) []string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = all[c]
+		}
+		return out
+	}
+	if err := cw.Write(pick(f.Header())); err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
 	}
 	for _, r := range rows {
-		if err := cw.Write(f.Record(r)); err != nil {
+		if err := cw.Write(pick(f.Record(r))); err != nil {
 			return fmt.Errorf("%s: %w", f.Path, err)
 		}
 	}

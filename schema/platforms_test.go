@@ -14,6 +14,8 @@ func TestPlatformsRefused(t *testing.T) {
 		{"party=unknown", "X,baseline,recovered-text,neighbour,1,,,8\n", "party"},
 		{"value=outside-interval", "X,baseline,recovered-text,provider,0.9,0.1,0.5,8\n", "outside its interval"},
 		{"value=negative", "X,baseline,wire-bytes-text-clear,,-3,,,8\n", "outside"},
+		{"coverage=with-party", "X,baseline,harmful-caught,provider,0.4,0.3,0.5,80\n", "without a party"},
+		{"coverage=above-one", "X,baseline,innocent-flagged,,1.5,0.2,1.6,80\n", "share"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Platforms.Read(strings.NewReader(head+c.row), "platforms.csv")

@@ -14,13 +14,18 @@ import (
 
 // VisibilityRow is one row of visibility/visibility.csv: in one mode, the
 // share of one item's planted canaries one party recovered, and the routes
-// (the sources in its view) that yielded them.
+// (the sources in its view) that yielded them. Rows of the provider acting
+// in bad faith (observe.ProviderActive) also name the attack, the defence
+// and how the provider treated its key log; other rows leave them empty.
 type VisibilityRow struct {
 	Mode      string
 	Party     observe.Party
 	Item      observe.Item
 	Recovered float64 // share of canaries, between 0 and 1
 	Route     string  // "; "-separated routes, empty when nothing was recovered
+	Attack    observe.Attack
+	Defence   observe.Defence
+	Log       observe.LogHandling
 }
 
 // Visibility is visibility/visibility.csv.
@@ -33,6 +38,11 @@ var Visibility = &File[VisibilityRow]{
 		Enum("item", func(r *VisibilityRow) *observe.Item { return &r.Item }, Items),
 		Fraction("recovered", Shortest, func(r *VisibilityRow) *float64 { return &r.Recovered }),
 		OptText("route", func(r *VisibilityRow) *string { return &r.Route }),
+		// Added with the active provider; absent (and read as empty) in
+		// files written before, and left out when no row uses them.
+		Optional(OptEnum("attack", func(r *VisibilityRow) *observe.Attack { return &r.Attack }, observe.Attacks)),
+		Optional(OptEnum("defence", func(r *VisibilityRow) *observe.Defence { return &r.Defence }, observe.Defences)),
+		Optional(OptEnum("log", func(r *VisibilityRow) *observe.LogHandling { return &r.Log }, observe.LogHandlings)),
 	},
 }
 

@@ -41,13 +41,13 @@ func exactReplicateDist(clusters []Cluster) map[Cluster]float64 {
 // TestResamplersExact checks both resampling methods against the exact
 // distribution of a replicate's sums, enumerated over all 5⁵ resamples.
 func TestResamplersExact(t *testing.T) {
-	clusters := []Cluster{{0, 0}, {1, 3}, {0, 2}, {1, 3}, {2, 2}}
+	clusters := []Cluster{{Num: 0, Den: 0}, {Num: 1, Den: 3}, {Num: 0, Den: 2}, {Num: 1, Den: 3}, {Num: 2, Den: 2}}
 	want := exactReplicateDist(clusters)
 	groups, err := groupClusters(clusters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if groups[0] != (group{Cluster{1, 3}, 2}) {
+	if groups[0] != (group{Cluster{Num: 1, Den: 3}, 2}) {
 		t.Fatalf("largest group %+v, want {1 3}×2", groups[0])
 	}
 	const draws = 200_000
@@ -55,7 +55,7 @@ func TestResamplersExact(t *testing.T) {
 		"binomials": func(r *rand.Rand) *resampler { return &resampler{big: groups, n: len(clusters), r: r} },
 		"accounts":  func(r *rand.Rand) *resampler { return &resampler{rest: clusters, n: len(clusters), r: r} },
 		"mixed": func(r *rand.Rand) *resampler {
-			return &resampler{big: groups[:1], rest: []Cluster{{0, 0}, {0, 2}, {2, 2}}, n: len(clusters), r: r}
+			return &resampler{big: groups[:1], rest: []Cluster{{Num: 0, Den: 0}, {Num: 0, Den: 2}, {Num: 2, Den: 2}}, n: len(clusters), r: r}
 		},
 	}
 	for name, mk := range methods {
@@ -64,7 +64,7 @@ func TestResamplersExact(t *testing.T) {
 			got := map[Cluster]float64{}
 			for range draws {
 				num, den := draw()
-				got[Cluster{num, den}]++
+				got[Cluster{Num: num, Den: den}]++
 			}
 			for s, p := range want {
 				sd := math.Sqrt(p * (1 - p) / draws)
@@ -154,7 +154,7 @@ func TestRatioDeterministic(t *testing.T) {
 }
 
 func TestRatioNoData(t *testing.T) {
-	for name, cl := range map[string][]Cluster{"empty": nil, "den=0": {{0, 0}, {0, 0}}} {
+	for name, cl := range map[string][]Cluster{"empty": nil, "den=0": {{Num: 0, Den: 0}, {Num: 0, Den: 0}}} {
 		t.Run("case="+name, func(t *testing.T) {
 			got, err := Bootstrap{B: 10}.Ratio("k", cl, Level95)
 			if err != nil || !got.NoData || got.String() != "no data" || math.IsNaN(got.Estimate) {
@@ -172,9 +172,9 @@ func TestRatioNoData(t *testing.T) {
 }
 
 func TestRatioBadInput(t *testing.T) {
-	for name, c := range map[string]Cluster{"neg": {-1, 1}, "nan": {math.NaN(), 1}, "inf": {1, math.Inf(1)}} {
+	for name, c := range map[string]Cluster{"neg": {Num: -1, Den: 1}, "nan": {Num: math.NaN(), Den: 1}, "inf": {Num: 1, Den: math.Inf(1)}, "neg-ref": {Num: 1, Den: 1, Ref: -1}} {
 		t.Run("case="+name, func(t *testing.T) {
-			if _, err := (Bootstrap{}).Ratio("k", []Cluster{{1, 1}, c}, Level95); !errors.Is(err, ErrCluster) {
+			if _, err := (Bootstrap{}).Ratio("k", []Cluster{{Num: 1, Den: 1}, c}, Level95); !errors.Is(err, ErrCluster) {
 				t.Fatalf("got %v", err)
 			}
 		})
@@ -226,5 +226,50 @@ func BenchmarkRatio(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestPaired checks the paired bootstrap: the estimate is the statistic of
+// the totals, the interval holds it, the same key gives the same interval,
+// and pairing narrows the interval of a difference between two numerators
+// that move together across accounts.
+func TestPaired(t *testing.T) {
+	var clusters []Cluster
+	for i := range 200 {
+		den := float64(1 + i%7)
+		ref := den * float64(i%3) / 2 // what the reference caught
+		num := min(ref, den*0.3)      // the other caught less, with it
+		clusters = append(clusters, Cluster{Num: num, Ref: ref, Den: den})
+	}
+	loss := func(num, ref, den float64) (float64, bool) { return 1 - num/ref, ref > 0 }
+	bs := Bootstrap{Seed: 7, B: 1000}
+	iv, err := bs.Paired("loss", clusters, Level95, loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var num, ref float64
+	for _, c := range clusters {
+		num, ref = num+c.Num, ref+c.Ref
+	}
+	if want := 1 - num/ref; math.Abs(iv.Estimate-want) > 1e-12 || iv.Lo > want || iv.Hi < want || iv.Lo == iv.Hi {
+		t.Fatalf("Paired = %+v, want estimate %v inside a proper interval", iv.Interval, want)
+	}
+	again, _ := bs.Paired("loss", clusters, Level95, loss)
+	if again.Interval != iv.Interval {
+		t.Fatal("same key, different interval")
+	}
+	// Unpaired: resample the two numerators independently by giving each
+	// its own accounts; the interval must be wider.
+	var apart []Cluster
+	for _, c := range clusters {
+		apart = append(apart, Cluster{Num: c.Num, Den: c.Den}, Cluster{Ref: c.Ref, Den: c.Den})
+	}
+	wide, _ := bs.Paired("loss", apart, Level95, loss)
+	if wide.Hi-wide.Lo <= iv.Hi-iv.Lo {
+		t.Fatalf("pairing did not narrow the interval: paired %v, apart %v", iv.Interval, wide.Interval)
+	}
+	none, _ := bs.Paired("none", []Cluster{{Num: 1, Den: 1}}, Level95, loss)
+	if !none.NoData {
+		t.Fatal("no reference catches gave a result")
 	}
 }

@@ -52,6 +52,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"run", "--seeed", "3"}, 2, "", `scanlab: hint: run "scanlab help run"`},
 		{[]string{"run", "nosuchexperiment"}, 2, "", "unknown experiment"},
 		{[]string{"relay", "--mode", "nosuchmode"}, 2, "", "unknown mode"},
+		{[]string{"run", "coverage", "--preset", "mine.toml"}, 2, "", "--preset applies to the platforms experiment only"},
+		{[]string{"run", "--preset", "mine.toml"}, 2, "", "--preset applies to the platforms experiment only"},
 	}
 	for _, c := range cases {
 		t.Run("args="+strings.Join(c.args, "_"), func(t *testing.T) {
@@ -89,7 +91,7 @@ func TestVisibilityStudy(t *testing.T) {
 	if _, e, code := runCLI("run", "visibility", "--quick", "--seed", "1", "--out", out2); code != 0 {
 		t.Fatalf("second run failed: %s", e)
 	}
-	for _, f := range []string{"visibility.csv", "canaries.txt"} {
+	for _, f := range []string{"visibility.csv", "active.csv", "canaries.txt"} {
 		a, _ := os.ReadFile(filepath.Join(out1, "visibility", f))
 		b, _ := os.ReadFile(filepath.Join(out2, "visibility", f))
 		if !bytes.Equal(a, b) {
@@ -97,12 +99,18 @@ func TestVisibilityStudy(t *testing.T) {
 		}
 	}
 	rows := readCSV(t, filepath.Join(out1, "visibility", "visibility.csv"))
-	if strings.Join(rows[0], ",") != "mode,party,item,recovered,route" {
+	if strings.Join(rows[0], ",") != "mode,party,item,recovered,route,attack,defence,log" {
 		t.Fatalf("header %v", rows[0])
 	}
 	got := map[string]string{}
+	passive := 0
 	for _, r := range rows[1:] {
-		got[r[0]+"/"+r[1]+"/"+r[2]] = r[3]
+		if r[5] == "" {
+			got[r[0]+"/"+r[1]+"/"+r[2]] = r[3]
+			passive++
+		} else {
+			got[r[0]+"/"+r[1]+"/"+r[5]+"/"+r[6]+"/"+r[7]+"/"+r[2]] = r[3]
+		}
 	}
 	want := map[string]string{
 		"serverscan/provider/text": "1", "serverscan/employee/text": "1", "serverscan/law-enforcement/text": "1",
@@ -129,15 +137,24 @@ func TestVisibilityStudy(t *testing.T) {
 		"clientscan/recipient/text": "1", "clientscan/recipient/image": "1",
 		"clientscan/provider/listed-image": "1", "clientscan/provider/match-verdict": "1",
 		"clientscan/sender/hash-list": "0", "serverscan/eavesdropper/size": "1",
+		// The provider acting in bad faith reads texts unless apps refuse
+		// keys missing from the key log; serverscan needs no attack.
+		"serverscan/provider-active/none-needed/none//text":                               "1",
+		"e2ee/provider-active/ghost-device/none//text":                                    "1",
+		"e2ee/provider-active/key-substitution/identity-pinning//text":                    "1",
+		"e2ee/provider-active/ghost-device/key-transparency/unlogged/text":                "0",
+		"clientscan/provider-active/key-substitution/none//text":                          "1",
+		"clientscan/provider-active/ghost-device/key-transparency+gossip/split-view/text": "1",
 	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	// A row for every mode × party × item.
-	if n := len(rows) - 1; n != 3*len(observe.Parties)*len(observe.Items) {
-		t.Errorf("%d rows, want 3 modes × parties × items", n)
+	// A row for every mode × party × item, the provider acting in bad
+	// faith's once per attack and defence.
+	if passive != 3*(len(observe.Parties)-1)*len(observe.Items) || len(rows)-1-passive != (1+2*14)*len(observe.Items) {
+		t.Errorf("%d passive and %d active rows, want 3 modes × parties × items and 29 runs × items", passive, len(rows)-1-passive)
 	}
 	tokens := strings.Fields(readFile(t, filepath.Join(out1, "visibility", "canaries.txt")))
 	if len(tokens) == 0 {

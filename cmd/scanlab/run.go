@@ -17,6 +17,7 @@ import (
 const runUsage = `Usage:
     scanlab run [EXPERIMENT...] [--seed N] [--out DIR] [--quick | --full]
                 [--keep-state DIR] [--shard i/n | --shards n] [--config FILE]
+                [--preset FILE]
 
 Runs the named experiments, or every experiment when none is named, writes
 each one's results (CSV, manifest.json) to DIR/EXPERIMENT/, then plots
@@ -49,6 +50,8 @@ Options:
                            elsewhere with "scanlab relay"
         --relay-ca FILE    that relay's CA certificate (its --ca-out file)
         --relay-mode MODE  the mode that relay runs (default serverscan)
+        --preset FILE      platforms only: also run a platform preset of your
+                           own (format: presets/README.md); repeatable
         --devices N        load only: devices per mode (default 300; 50
                            with --quick, 1000 with --full)
         --messages N       load only: messages each device sends in each
@@ -92,6 +95,7 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&lat.Relay, "relay", "", "run latency against the relay at `host:port`")
 	fs.StringVar(&lat.RelayCA, "relay-ca", "", "CA certificate `file` of the --relay relay")
 	fs.StringVar(&lat.RelayMode, "relay-mode", "serverscan", "the --relay relay's `mode`")
+	presets := fs.StringArray("preset", nil, "platform preset `file` of your own")
 	var load experiments.LoadOptions
 	fs.IntVar(&load.Devices, "devices", 0, "load: `N` devices per mode")
 	fs.IntVar(&load.Messages, "messages", 0, "load: `N` messages per device and run")
@@ -122,6 +126,12 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 		o.Latency = lat
 	} else if fs.Changed("relay-ca") || fs.Changed("relay-mode") {
 		return &usageError{msg: "--relay-ca and --relay-mode need --relay"}
+	}
+	if len(*presets) > 0 {
+		if len(names) != 1 || names[0] != "platforms" {
+			return &usageError{msg: "--preset applies to the platforms experiment only", hint: "scanlab run platforms --preset FILE"}
+		}
+		o.Platforms.Presets = *presets
 	}
 	if fs.Changed("devices") || fs.Changed("messages") {
 		if len(names) != 1 || names[0] != "load" {
