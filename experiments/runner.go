@@ -93,6 +93,8 @@ type Options struct {
 	FalseMatch FalseMatchOptions
 	Latency    LatencyOptions
 	Platforms  PlatformsOptions
+	Load       LoadOptions
+	Faults     FaultsOptions
 }
 
 // Progress hears how a run advances: events worth a line in a log, and how

@@ -37,6 +37,11 @@ type ClientOptions struct {
 	// Recent is how many (sender, message ID) pairs [Client.Receive]
 	// remembers to drop copies the relay stored twice; default 4096.
 	Recent int
+	// Window is how many requests may be outstanding on the connection at
+	// once: requests from concurrent callers, and the sends of
+	// [Client.SendAsync], are pipelined up to it; default 1 (one at a
+	// time).
+	Window int
 }
 
 // MaxClientFrame bounds the frame limit a relay can make a client accept.
@@ -58,11 +63,15 @@ func (o ClientOptions) withDefaults() ClientOptions {
 	if o.Recent <= 0 {
 		o.Recent = 4096
 	}
+	o.Window = max(o.Window, 1)
 	return o
 }
 
 // Client is one device's connection to the relay. Requests are answered in
-// order; a Client is safe for concurrent use (requests are serialised).
+// the order they were written; a Client is safe for concurrent use, and
+// requests from concurrent callers are pipelined, up to
+// ClientOptions.Window outstanding (one at a time by default). A fetch
+// that waits for mail holds back the answers to requests written after it.
 //
 // A Client reconnects by itself: when the connection fails it dials again
 // with exponential backoff and repeats the request, for up to
@@ -78,14 +87,14 @@ type Client struct {
 	cert  tls.Certificate
 	opts  ClientOptions
 
-	mu    sync.Mutex // serialises requests and guards the fields below
-	conn  *tls.Conn
+	mu    sync.Mutex // guards connecting and the fields below
+	pipe  *pipe      // the current connection; nil while disconnected
 	max   int
 	state tls.ConnectionState
 
 	closeMu sync.Mutex // guards closed and live, so Close need not wait for mu
 	closed  bool
-	live    *tls.Conn
+	live    *pipe
 
 	sent, received atomic.Int64
 	reconnects     atomic.Int64
@@ -159,7 +168,7 @@ func (c *Client) LocalAddr() string {
 	if c.live == nil {
 		return ""
 	}
-	return c.live.LocalAddr().String()
+	return c.live.conn.LocalAddr().String()
 }
 
 // Bytes returns how many bytes crossed the client's TCP connections so far
@@ -178,13 +187,14 @@ func (c *Client) MaxFrame() int {
 	return c.max
 }
 
-// Close closes the connection; requests in progress fail with [ErrClosed].
+// Close closes the connection; requests in progress and later fail with
+// [ErrClosed].
 func (c *Client) Close() error {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
 	c.closed = true
 	if c.live != nil {
-		return c.live.Close()
+		c.live.fail(ErrClosed)
 	}
 	return nil
 }
@@ -196,7 +206,7 @@ func (c *Client) Drop() {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
 	if c.live != nil {
-		c.live.Close()
+		c.live.conn.Close()
 	}
 }
 
@@ -230,21 +240,22 @@ func (c *Client) connect() error {
 		tcp.Close()
 		return classify(fmt.Errorf("relay: TLS handshake: %w", err))
 	}
+	p := newPipe(conn, c.opts.Window, c.opts.Timeout)
 	c.closeMu.Lock()
 	if c.closed {
 		c.closeMu.Unlock()
-		conn.Close()
+		p.fail(ErrClosed)
 		return ErrClosed
 	}
-	c.live = conn
+	c.live = p
 	c.closeMu.Unlock()
-	c.conn, c.state, c.max = conn, conn.ConnectionState(), wire.DefaultMaxFrame
-	p, _, err := c.roundTrip(wire.Register, wire.EncodeString(string(c.user)), wire.Registered, 0)
+	c.pipe, c.state, c.max = p, conn.ConnectionState(), wire.DefaultMaxFrame
+	hello, _, err := c.exchange(p, outgoing{t: wire.Register, payload: wire.EncodeString(string(c.user)), want: wire.Registered})
 	if err == nil {
-		err = c.hello(p)
+		err = c.hello(p, hello)
 	}
 	if err != nil {
-		c.drop()
+		c.drop(p)
 		return classify(err)
 	}
 	return nil
@@ -263,9 +274,9 @@ func classify(err error) error {
 	return err
 }
 
-// hello applies the relay's announced limits.
-func (c *Client) hello(p []byte) error {
-	h, err := wire.DecodeHello(p)
+// hello applies the relay's announced limits; c.mu is held.
+func (c *Client) hello(p *pipe, payload []byte) error {
+	h, err := wire.DecodeHello(payload)
 	if err != nil {
 		return fmt.Errorf("relay: %w", err)
 	}
@@ -277,6 +288,7 @@ func (c *Client) hello(p []byte) error {
 		return &RemoteError{Code: wire.Refused, Msg: fmt.Sprintf("relay: the relay's frame limit %d exceeds this client's %d", h.MaxFrame, limit)}
 	}
 	c.max = h.MaxFrame
+	p.max.Store(int64(h.MaxFrame))
 	return nil
 }
 
@@ -287,53 +299,65 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-// drop forgets the current connection; c.mu is held.
-func (c *Client) drop() {
-	if c.conn != nil {
-		c.conn.Close()
+// drop forgets p if it is the current connection and closes it; c.mu is
+// held.
+func (c *Client) drop(p *pipe) {
+	p.fail(errDropped)
+	if c.pipe != p {
+		return
 	}
-	c.conn = nil
+	c.pipe = nil
 	c.closeMu.Lock()
 	c.live = nil
 	c.closeMu.Unlock()
 }
 
-// roundTrip writes one request and reads its answer on the current
-// connection, allowing wait beyond the timeout for the answer. written says
-// whether any of the request reached the connection.
-func (c *Client) roundTrip(t wire.Type, payload []byte, want wire.Type, wait time.Duration) (p []byte, written bool, err error) {
-	c.conn.SetDeadline(time.Now().Add(c.opts.Timeout + wait))
-	if err := wire.WriteFrame(c.conn, t, payload); err != nil {
-		return nil, true, fmt.Errorf("relay: write: %w", err)
+// current returns the connection to use, connecting if there is none (or
+// the last one failed).
+func (c *Client) current() (*pipe, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pipe != nil && !c.pipe.isDead() {
+		return c.pipe, nil
 	}
-	f, err := wire.ReadFrame(c.conn, c.max)
+	if c.pipe != nil {
+		c.drop(c.pipe)
+	}
+	if err := c.connect(); err != nil {
+		return nil, err
+	}
+	c.reconnects.Add(1)
+	return c.pipe, nil
+}
+
+// exchange writes one request on p and waits for its answer. written says
+// whether the request reached the connection's buffer.
+func (c *Client) exchange(p *pipe, o outgoing) (payload []byte, written bool, err error) {
+	rqs, err := p.write(o)
 	if err != nil {
-		return nil, true, fmt.Errorf("relay: read: %w", err)
+		return nil, len(rqs) > 0, err
 	}
-	if f.Type == wire.Error {
-		rep, err := wire.DecodeError(f.Payload)
-		if err != nil {
-			return nil, true, &RemoteError{Code: wire.Refused, Msg: "relay: unreadable error reply"}
-		}
-		return nil, true, &RemoteError{Code: rep.Code, Closing: rep.Closing, Msg: rep.Msg}
-	}
-	if f.Type != want {
-		return nil, true, fmt.Errorf("relay: got frame type %d, want %d", f.Type, want)
-	}
-	return f.Payload, true, nil
+	payload, err = p.await(rqs[0])
+	return payload, true, err
 }
 
 // call sends one request and returns its answer's payload, reconnecting
 // and retrying as [Client] describes. once marks requests that must not be
 // repeated after their frame was written.
 func (c *Client) call(t wire.Type, payload []byte, want wire.Type, wait time.Duration, once bool) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	giveUp := time.Now().Add(c.opts.RetryFor)
+	return c.retry(time.Now().Add(c.opts.RetryFor), outgoing{t: t, payload: payload, want: want, wait: wait}, once)
+}
+
+// retry makes attempts at a request until one succeeds, its error is not
+// one to retry, or giveUp passes.
+func (c *Client) retry(giveUp time.Time, o outgoing, once bool) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		p, err := c.attempt(t, payload, want, wait, once)
+		p, err := c.attempt(o, once)
 		if err == nil {
 			return p, nil
+		}
+		if c.isClosed() {
+			return nil, ErrClosed
 		}
 		if !c.retryable(err) || !time.Now().Before(giveUp) {
 			return nil, err
@@ -343,30 +367,42 @@ func (c *Client) call(t wire.Type, payload []byte, want wire.Type, wait time.Dur
 }
 
 // attempt makes one try at a request, connecting first if needed.
-func (c *Client) attempt(t wire.Type, payload []byte, want wire.Type, wait time.Duration, once bool) ([]byte, error) {
-	if c.conn == nil {
-		if err := c.connect(); err != nil {
-			return nil, err
-		}
-		c.reconnects.Add(1)
+func (c *Client) attempt(o outgoing, once bool) ([]byte, error) {
+	p, err := c.current()
+	if err != nil {
+		return nil, err
 	}
-	p, written, err := c.roundTrip(t, payload, want, wait)
+	payload, written, err := c.exchange(p, o)
+	return c.settle(p, payload, written, err, once)
+}
+
+// settle decides what a try's outcome means for the connection: a network
+// failure or a relay error marked closing drops it, and a request that must
+// not be repeated reports a network failure after writing as final.
+func (c *Client) settle(p *pipe, payload []byte, written bool, err error, once bool) ([]byte, error) {
 	var re *RemoteError
 	switch {
 	case err == nil:
-		return p, nil
+		return payload, nil
 	case errors.As(err, &re):
 		if re.Closing {
-			c.drop()
+			c.dropCurrent(p)
 		}
 		return nil, err
 	default:
-		c.drop()
+		c.dropCurrent(p)
 		if once && written {
 			return nil, &onceError{err}
 		}
 		return nil, err
 	}
+}
+
+// dropCurrent is [Client.drop] taking c.mu.
+func (c *Client) dropCurrent(p *pipe) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drop(p)
 }
 
 // onceError wraps the network failure of a request that must not be
@@ -409,11 +445,78 @@ func (c *Client) backoff(attempt int) {
 // sent; one that returns an error may or may not have been, and sending
 // the same envelope again is safe.
 func (c *Client) Send(e scanlab.Envelope) (wire.Receipt, error) {
-	p, err := c.call(wire.Send, wire.EncodeEnvelope(e), wire.Sent, 0, false)
-	if err != nil {
-		return wire.Receipt{}, err
+	return c.SendAsync(e)[0].Wait()
+}
+
+// PendingSend is a send written to the relay whose receipt may not have
+// been read yet; [PendingSend.Wait] returns it.
+type PendingSend struct {
+	c      *Client
+	req    outgoing
+	giveUp time.Time
+	p      *pipe    // the connection it was written on, if any
+	rq     *request // its place on that connection; nil if not written
+	err    error    // why it was not written
+}
+
+// SendAsync writes envelopes to the relay in order, in one write as far
+// as the window allows, and returns without waiting for their receipts
+// (it blocks only while ClientOptions.Window requests are outstanding).
+// The relay stores them in the order written. Each [PendingSend.Wait]
+// returns one's receipt, resending it as [Client.Send] would if the
+// connection failed; resent envelopes are stored in the order the Waits
+// run.
+func (c *Client) SendAsync(es ...scanlab.Envelope) []*PendingSend {
+	giveUp := time.Now().Add(c.opts.RetryFor)
+	out := make([]*PendingSend, len(es))
+	reqs := make([]outgoing, len(es))
+	for i, e := range es {
+		reqs[i] = outgoing{t: wire.Send, payload: wire.EncodeEnvelope(e), want: wire.Sent}
+		out[i] = &PendingSend{c: c, req: reqs[i], giveUp: giveUp}
 	}
-	return wire.DecodeReceipt(p)
+	p, err := c.current()
+	var rqs []*request
+	if err == nil {
+		rqs, err = p.write(reqs...)
+	}
+	for i, ps := range out {
+		ps.p, ps.err = p, err
+		if i < len(rqs) {
+			ps.rq = rqs[i]
+		}
+	}
+	return out
+}
+
+// Wait returns the send's receipt, as [Client.Send] does. Call it once.
+func (ps *PendingSend) Wait() (wire.Receipt, error) {
+	c := ps.c
+	payload, err := ps.first()
+	if err != nil {
+		if c.isClosed() {
+			return wire.Receipt{}, ErrClosed
+		}
+		if !c.retryable(err) || !time.Now().Before(ps.giveUp) {
+			return wire.Receipt{}, err
+		}
+		c.backoff(0)
+		if payload, err = c.retry(ps.giveUp, ps.req, false); err != nil {
+			return wire.Receipt{}, err
+		}
+	}
+	return wire.DecodeReceipt(payload)
+}
+
+// first returns the outcome of the send as first written.
+func (ps *PendingSend) first() ([]byte, error) {
+	if ps.rq == nil {
+		if ps.p != nil {
+			return ps.c.settle(ps.p, nil, false, ps.err, false)
+		}
+		return nil, ps.err
+	}
+	payload, err := ps.p.await(ps.rq)
+	return ps.c.settle(ps.p, payload, true, err, false)
 }
 
 // Fetch returns up to max envelopes waiting in this device's mailbox, as

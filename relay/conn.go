@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 // session is one authenticated device connection.
 type session struct {
 	conn   *tls.Conn
+	br     *bufio.Reader  // requests, read a TLS record at a time
+	bw     *bufio.Writer  // answers, flushed once no request waits in br
 	device string         // the credential fingerprint, as a map key
 	user   scanlab.UserID // empty until Register
 	tag    string         // the user's log tag
@@ -47,7 +50,7 @@ var retryable = []error{ErrTooManyConns, ErrRateLimited, ErrBusy, ErrStorage}
 // leaves, a deadline passes or a request fails in a way that desynchronises
 // the stream.
 func (r *Relay) handle(c *tls.Conn) {
-	s := &session{conn: c, remote: c.RemoteAddr().String()}
+	s := &session{conn: c, remote: c.RemoteAddr().String(), br: bufio.NewReaderSize(c, connBuffer), bw: bufio.NewWriterSize(c, connBuffer)}
 	defer func() {
 		c.Close()
 		r.mu.Lock()
@@ -101,7 +104,20 @@ func (r *Relay) handshake(s *session) bool {
 	return true
 }
 
-// serveOne reads one request, answers it, and says whether to go on.
+// Pipelining. A device may write several requests before reading their
+// answers. The relay reads them through a buffer of connBuffer bytes (one
+// TLS record's plaintext, so a buffered reader never holds more than what
+// one record brought), answers them in order into a write buffer, and
+// flushes it once no complete request waits in the read buffer: a burst of
+// requests costs one write. A run of Send frames already in the buffer
+// (at most maxGroup) is committed in one transaction ([Relay.sends]).
+const (
+	connBuffer = 16 << 10
+	maxGroup   = 64
+)
+
+// serveOne reads one request (with any pipelined sends behind it), answers
+// it, and says whether to go on.
 func (r *Relay) serveOne(s *session) bool {
 	defer r.release(s)
 	f, err := r.readFrame(s)
@@ -109,14 +125,76 @@ func (r *Relay) serveOne(s *session) bool {
 		r.readFailed(s, err)
 		return false
 	}
+	if f.Type == wire.Send && s.user != "" {
+		return r.serveSends(s, f)
+	}
 	typ, payload, err, fatal := r.safeDispatch(s, f)
-	f.Payload = nil
-	if err != nil {
-		r.log.Info("request refused", "remote", s.remote, "user", s.tag, "frame", f.Type, "err", loggable(err))
-		r.writeError(s, err, fatal)
+	if !r.answer(s, f.Type, answer{typ, payload, err}, fatal) {
+		return false
+	}
+	return r.flushIdle(s) == nil
+}
+
+// serveSends answers first and every complete Send frame buffered behind
+// it, up to maxGroup, stored in one transaction.
+func (r *Relay) serveSends(s *session, first wire.Frame) bool {
+	payloads := [][]byte{first.Payload}
+	var readErr error
+	for len(payloads) < maxGroup && s.buffered(wire.Send) {
+		f, err := r.readFrame(s)
+		if err != nil {
+			readErr = err
+			break
+		}
+		payloads = append(payloads, f.Payload)
+	}
+	answers, fatal := r.safeSends(s, payloads)
+	for _, a := range answers {
+		if !r.answer(s, wire.Send, a, fatal) {
+			return false
+		}
+	}
+	if readErr != nil {
+		r.readFailed(s, readErr)
+		return false
+	}
+	return r.flushIdle(s) == nil
+}
+
+// buffered says whether a complete frame of type t waits in the read
+// buffer.
+func (s *session) buffered(t wire.Type) bool {
+	b, _ := s.br.Peek(s.br.Buffered())
+	typ, ok := wire.Complete(b)
+	return ok && typ == t
+}
+
+// answer is one request's answer: a frame, or an error.
+type answer struct {
+	typ     wire.Type
+	payload []byte
+	err     error
+}
+
+// answer writes one answer to a request of type req into the write buffer
+// (an error closing the connection if fatal) and says whether to go on.
+func (r *Relay) answer(s *session, req wire.Type, a answer, fatal bool) bool {
+	if a.err != nil {
+		r.log.Info("request refused", "remote", s.remote, "user", s.tag, "frame", req, "err", loggable(a.err))
+		r.writeError(s, a.err, fatal)
 		return !fatal
 	}
-	return r.writeFrame(s, typ, payload) == nil
+	return r.writeFrame(s, a.typ, a.payload) == nil
+}
+
+// flushIdle sends the buffered answers unless a complete request waits to
+// be answered first (its answer will join them).
+func (r *Relay) flushIdle(s *session) error {
+	b, _ := s.br.Peek(s.br.Buffered())
+	if _, ok := wire.Complete(b); ok {
+		return nil
+	}
+	return r.flush(s)
 }
 
 // readFailed logs a failed read and, if the stream may still be read by the
@@ -140,7 +218,8 @@ func (r *Relay) readFailed(s *session, err error) {
 // (FrameTimeout before registering); then the payload must keep up with
 // MinRate on average from the header on, after FrameTimeout of grace,
 // checked at every read, and every byte is charged to the in-flight budget
-// before it is read.
+// before it is taken from the connection's read buffer (whose connBuffer
+// bytes are a fixed cost of each connection).
 func (r *Relay) readFrame(s *session) (wire.Frame, error) {
 	idle := r.cfg.IdleTimeout
 	if s.user == "" {
@@ -149,7 +228,7 @@ func (r *Relay) readFrame(s *session) (wire.Frame, error) {
 	s.conn.SetReadDeadline(time.Now().Add(idle))
 	var start time.Time
 	charged := 0
-	return wire.ReadFrameWith(s.conn, r.cfg.MaxFrame, func(have, next int) error {
+	return wire.ReadFrameWith(s.br, r.cfg.MaxFrame, func(have, next int) error {
 		if start.IsZero() {
 			start = time.Now()
 		}
@@ -187,11 +266,28 @@ func (r *Relay) hold(s *session, n int) error {
 	return nil
 }
 
-// writeFrame writes one response within FrameTimeout plus its size at
+// writeFrame buffers one answer; buffered answers are written when the
+// buffer fills or at [Relay.flush], within FrameTimeout plus their size at
 // MinRate: a device that stops reading is cut off, not waited for.
 func (r *Relay) writeFrame(s *session, t wire.Type, payload []byte) error {
-	s.conn.SetWriteDeadline(time.Now().Add(r.cfg.FrameTimeout + r.transferTime(len(payload)+wire.HeaderSize)))
-	err := wire.WriteFrame(s.conn, t, payload)
+	r.writeDeadline(s, len(payload)+wire.HeaderSize)
+	return r.wrote(s, wire.WriteFrame(s.bw, t, payload))
+}
+
+// flush writes the buffered answers.
+func (r *Relay) flush(s *session) error {
+	r.writeDeadline(s, 0)
+	return r.wrote(s, s.bw.Flush())
+}
+
+// writeDeadline allows the buffered answers and n more bytes FrameTimeout
+// plus their time at MinRate.
+func (r *Relay) writeDeadline(s *session, n int) {
+	s.conn.SetWriteDeadline(time.Now().Add(r.cfg.FrameTimeout + r.transferTime(s.bw.Buffered()+n)))
+}
+
+// wrote counts and logs a write that timed out, and returns err.
+func (r *Relay) wrote(s *session, err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		r.stats.timedOut.Add(1)
 		r.log.Info("write timed out; closing connection", "remote", s.remote, "user", s.tag)
@@ -201,7 +297,8 @@ func (r *Relay) writeFrame(s *session, t wire.Type, payload []byte) error {
 
 // writeError sends err as an Error frame, coded Retry if the device may try
 // again, Fatal for an internal error, and marked closing if the relay closes
-// the connection after it.
+// the connection after it (then at once, with any answers buffered before
+// it).
 func (r *Relay) writeError(s *session, err error, closing bool) {
 	code := wire.Refused
 	for _, e := range retryable {
@@ -212,20 +309,36 @@ func (r *Relay) writeError(s *session, err error, closing bool) {
 	if errors.Is(err, ErrInternal) {
 		code = wire.Fatal
 	}
-	r.writeFrame(s, wire.Error, wire.EncodeError(wire.ErrorReply{Code: code, Closing: closing, Msg: err.Error()}))
+	if r.writeFrame(s, wire.Error, wire.EncodeError(wire.ErrorReply{Code: code, Closing: closing, Msg: err.Error()})) == nil && closing {
+		r.flush(s)
+	}
 }
 
 // safeDispatch runs dispatch, turning a panic into [ErrInternal] for this
 // request and closing this connection only (fatal). The panic value is not
 // logged (it may quote content); the stack is.
 func (r *Relay) safeDispatch(s *session, f wire.Frame) (typ wire.Type, payload []byte, err error, fatal bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.stats.panics.Add(1)
-			r.log.Error("request handler panicked; closing its connection", "remote", s.remote, "user", s.tag, "frame", f.Type, "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
-			typ, payload, err, fatal = 0, nil, ErrInternal, true
-		}
-	}()
+	defer r.recoverRequest(s, f.Type, func() { typ, payload, err, fatal = 0, nil, ErrInternal, true })
 	typ, payload, err = r.dispatch(s, f)
 	return typ, payload, err, false
+}
+
+// safeSends is [Relay.sends] with a panic turned into [ErrInternal] for
+// every send of the group, closing the connection (fatal).
+func (r *Relay) safeSends(s *session, payloads [][]byte) (answers []answer, fatal bool) {
+	defer r.recoverRequest(s, wire.Send, func() {
+		answers, fatal = []answer{{err: ErrInternal}}, true
+	})
+	return r.sends(s, payloads), false
+}
+
+// recoverRequest, deferred, recovers a panic in a request's handler: it
+// counts and logs it (the stack, not the value, which may quote content)
+// and calls failed.
+func (r *Relay) recoverRequest(s *session, t wire.Type, failed func()) {
+	if p := recover(); p != nil {
+		r.stats.panics.Add(1)
+		r.log.Error("request handler panicked; closing its connection", "remote", s.remote, "user", s.tag, "frame", t, "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
+		failed()
+	}
 }

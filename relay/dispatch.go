@@ -88,56 +88,95 @@ func (r *Relay) allow(s *session, kind string, rate Rate) error {
 	return ErrRateLimited
 }
 
-// send stores an envelope once: a resend of a (sender, message ID) already
+// send stores one envelope ([Relay.sends]).
+func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
+	a := r.sends(s, [][]byte{payload})[0]
+	return a.typ, a.payload, a.err
+}
+
+// sends stores a device's pipelined envelopes once each, in order, in one
+// transaction, and answers each: a resend of a (sender, message ID) already
 // stored gets the first copy's receipt. An envelope whose delivery frame
 // would exceed the frame limit is refused: stored, it could never be
 // fetched.
-func (r *Relay) send(s *session, payload []byte) (wire.Type, []byte, error) {
+func (r *Relay) sends(s *session, payloads [][]byte) []answer {
+	out := make([]answer, len(payloads))
+	var recs []store.Outgoing
+	var rcs []wire.Receipt
+	var at []int // out index of each record
+	for i, p := range payloads {
+		rec, rc, done := r.accept(s, p)
+		if done != nil {
+			out[i] = *done
+			continue
+		}
+		recs, rcs, at = append(recs, rec), append(rcs, rc), append(at, i)
+	}
+	if len(recs) == 0 {
+		return out
+	}
+	t0 := time.Now()
+	stored, err := r.store.EnqueueAll(recs)
+	took := time.Since(t0)
+	for j, i := range at {
+		if err != nil {
+			out[i] = answer{err: ErrStorage}
+			continue
+		}
+		rc := rcs[j]
+		rc.Store, rc.Seq, rc.Dup = took, stored[j].Seq, stored[j].Dup
+		if rc.Dup {
+			r.stats.duplicates.Add(1)
+		} else {
+			r.hub.notify(string(recs[j].To))
+		}
+		out[i] = answer{typ: wire.Sent, payload: wire.EncodeReceipt(rc)}
+	}
+	if err != nil {
+		r.log.Error("envelope not stored", "user", s.tag, "n", len(recs), "err", err)
+	}
+	return out
+}
+
+// accept runs a send up to storing: decoding, the sender and rate checks,
+// the server logic and the size check. It returns the record to store and
+// its receipt so far, or the answer when nothing is to be stored.
+func (r *Relay) accept(s *session, payload []byte) (store.Outgoing, wire.Receipt, *answer) {
+	var rc wire.Receipt
+	refuse := func(err error) (store.Outgoing, wire.Receipt, *answer) {
+		return store.Outgoing{}, rc, &answer{err: err}
+	}
 	e, err := wire.DecodeEnvelope(payload, r.cfg.MaxFrame)
 	if err != nil {
-		return 0, nil, err
+		return refuse(err)
 	}
 	if e.From != s.user && !(e.From == "" && r.cfg.AllowSealedSender) {
-		return 0, nil, ErrSpoofedSender
+		return refuse(ErrSpoofedSender)
 	}
 	if err := r.allow(s, "send", r.cfg.SendRate); err != nil {
-		return 0, nil, err
+		return refuse(err)
 	}
 	if r.cfg.Observe != nil {
 		r.observe("TLS-terminated envelope in relay memory", payload, envelopeFields(e, s))
 	}
 	if seq, ok, err := r.store.Seen(s.user, e.ID); err == nil && ok {
 		r.stats.duplicates.Add(1)
-		return wire.Sent, wire.EncodeReceipt(wire.Receipt{Seq: seq, Dup: true}), nil
+		return store.Outgoing{}, rc, &answer{typ: wire.Sent, payload: wire.EncodeReceipt(wire.Receipt{Seq: seq, Dup: true})}
 	}
-	var rc wire.Receipt
 	if r.logic != nil {
 		t0 := time.Now()
 		dets, err := r.logic.Accept(&e)
 		rc.Logic = time.Since(t0)
 		r.record(dets)
 		if err != nil {
-			return 0, nil, &logicError{"relay: refused by server logic", err}
+			return refuse(&logicError{"relay: refused by server logic", err})
 		}
 	}
 	enc := wire.EncodeEnvelope(e)
 	if n := wire.DeliverySize(len(enc)); n > r.cfg.MaxFrame {
-		return 0, nil, fmt.Errorf("%w: its delivery frame would be %d bytes, limit %d", ErrUndeliverable, n, r.cfg.MaxFrame)
+		return refuse(fmt.Errorf("%w: its delivery frame would be %d bytes, limit %d", ErrUndeliverable, n, r.cfg.MaxFrame))
 	}
-	t0 := time.Now()
-	seq, dup, err := r.store.EnqueueOnce(s.user, e.ID, e.To, enc)
-	rc.Store = time.Since(t0)
-	if err != nil {
-		r.log.Error("envelope not stored", "user", s.tag, "err", err)
-		return 0, nil, ErrStorage
-	}
-	rc.Seq, rc.Dup = seq, dup
-	if dup {
-		r.stats.duplicates.Add(1)
-	} else {
-		r.hub.notify(string(e.To))
-	}
-	return wire.Sent, wire.EncodeReceipt(rc), nil
+	return store.Outgoing{Sender: s.user, ID: e.ID, To: e.To, Data: enc}, rc, nil
 }
 
 // fetch deletes the records the request acknowledges, then answers with the
@@ -168,6 +207,10 @@ func (r *Relay) fetch(s *session, payload []byte) (wire.Type, []byte, error) {
 			return wire.Batch, batch, err
 		}
 		r.release(s)
+		if err := r.flush(s); err != nil { // answers to earlier requests go out before the wait
+			done()
+			return 0, nil, err
+		}
 		r.await(woken, deadline)
 		done()
 		if r.isClosed() {

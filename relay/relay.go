@@ -29,6 +29,16 @@
 // that connection only. At start the database is checked (meta pages, page
 // structure, every record), and keys that do not open it are refused.
 //
+// # Throughput
+//
+// Every commit is fsynced (unless Config.NoSync) and shared: concurrent
+// devices' writes join one transaction (group commit, package store). A
+// device may pipeline its requests ([ClientOptions.Window],
+// [Client.SendAsync]); the relay answers them in order, stores a run of
+// pipelined sends in one transaction in the order sent, and writes the
+// answers to a burst of requests at once, so a busy connection costs few
+// system calls per message.
+//
 // # Who sees what
 //
 // The provider sees every frame after TLS terminates: routing metadata

@@ -128,10 +128,13 @@ func TestBadFramesAreRefusedWithoutLoss(t *testing.T) {
 	for _, c := range cases {
 		t.Run("frame="+c.name, func(t *testing.T) {
 			m := dial(t, r, scanlab.UserID("mallory-"+c.name))
-			m.mu.Lock()
-			m.conn.Write(c.raw)
-			f, err := wire.ReadFrame(m.conn, 1<<16)
-			m.mu.Unlock()
+			// Write on the connection behind the client's back (its reader
+			// waits for requests of its own, so the answer is ours to read).
+			p := m.pipe
+			p.wmu.Lock()
+			p.conn.Write(c.raw)
+			f, err := wire.ReadFrame(p.conn, 1<<16)
+			p.wmu.Unlock()
 			if err != nil || f.Type != wire.Error {
 				t.Fatalf("relay answered %v %v, want an Error frame", f.Type, err)
 			}

@@ -32,6 +32,10 @@ type results struct {
 	platforms   []schema.PlatformRow
 	platTiming  []schema.PlatformTimingRow
 	fm          falseMatch // the falsematch files (find_falsematch.go)
+	load        []schema.LoadRow
+	loadTimes   []schema.LoadTimingRow
+	faults      []schema.FaultRow
+	faultTimes  []schema.FaultTimingRow
 	thorn       []thornRow // Thorn's published benchmark, embedded
 
 	included, skipped []string
@@ -79,6 +83,10 @@ func load(dir string) (*results, error) {
 		func() error { return input(r, dir, schema.Platforms, &r.platforms) },
 		func() error { return input(r, dir, schema.PlatformTimings, &r.platTiming) },
 		func() error { return r.loadFalseMatch(dir) },
+		func() error { return input(r, dir, schema.Load, &r.load) },
+		func() error { return input(r, dir, schema.LoadTimings, &r.loadTimes) },
+		func() error { return input(r, dir, schema.Faults, &r.faults) },
+		func() error { return input(r, dir, schema.FaultTimings, &r.faultTimes) },
 	} {
 		if err := read(); err != nil {
 			return nil, err

@@ -180,7 +180,7 @@ func (r *results) build() ([]block, []figure, error) {
 	body := &doc{}
 	steps := []func(*doc) error{
 		r.writeVisibility, r.writePrivacy, r.writeCoverage, r.writeFalseMatch, r.writeEvasion, r.writeCost, r.writeScaling,
-		r.writePlatforms, r.writeLimitations, r.writeGlossary, r.writeRuns,
+		r.writePlatforms, r.writeRelay, r.writeLimitations, r.writeGlossary, r.writeRuns,
 	}
 	for _, step := range steps {
 		if err := step(body); err != nil {

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
 var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "coverage-sensitivity-e2ee.svg", "coverage-psi-threshold.svg",
-	"evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg", "platforms.svg"}
+	"evasion-thorn.svg", "privacy-below-threshold.svg", "falsematch-distances.svg", "falsematch-account.svg", "falsematch-threshold.svg", "platforms.svg", "load-throughput.svg"}
 
 // svgOnly skips PNG files for the rest of the test, to keep the suite fast
 // under the race detector; only TestPlotsAndEmbeds rasterises.

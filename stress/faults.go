@@ -80,6 +80,9 @@ type FaultRow struct {
 	// storage fault (each retried by its device). It depends on timing, so
 	// [FaultRow.Record] leaves it out.
 	Refused int
+	// Elapsed is the scenario's wall time, from the first start of the
+	// relay to the last message drained (a timing).
+	Elapsed time.Duration
 }
 
 // FaultHeader names the columns of [FaultRow.Record].
@@ -169,8 +172,10 @@ type harness struct {
 func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario) (FaultRow, error) {
 	h := fnv.New64a()
 	h.Write([]byte(m.Name() + "/" + name))
+	t0 := time.Now()
 	hs := &harness{cfg: cfg, mode: m, dir: dir, rng: rand.New(rand.NewPCG(cfg.Seed, h.Sum64())), quarantID: map[string]bool{}, recovered: true}
-	hs.plan = makePlan(cfg.Seed, m.Name()+"-"+name, cfg.Devices, cfg.Messages, 100)
+	stream := m.Name() + "-" + name
+	hs.plan = makePlan(cfg.Seed, users(stream, cfg.Devices), contacts(cfg.Seed, stream, cfg.Devices), stream, cfg.Messages, 100)
 	hs.ledger = newLedger(cfg.Devices)
 	if err := hs.start(); err != nil {
 		return FaultRow{}, err
@@ -189,7 +194,7 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 		return FaultRow{}, err
 	}
 	opts := relay.ClientOptions{RetryFor: 2 * time.Minute, MinBackoff: 10 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
-	if hs.fleet, err = dialFleet(hs.addr, pool, m, hs.plan, opts); err != nil {
+	if hs.fleet, err = dialFleet(hs.addr, pool, m, hs.plan.users, opts); err != nil {
 		return FaultRow{}, err
 	}
 	defer hs.fleet.close()
@@ -197,7 +202,9 @@ func runScenario(cfg FaultConfig, m scanlab.Mode, name, dir string, run scenario
 	if err != nil {
 		return FaultRow{}, err
 	}
-	return hs.row(name, outcome), nil
+	row := hs.row(name, outcome)
+	row.Elapsed = time.Since(t0)
+	return row, nil
 }
 
 func (h *harness) path(name string) string { return filepath.Join(h.dir, name) }
@@ -231,7 +238,7 @@ func (h *harness) traffic(during func()) {
 	} else {
 		close(done)
 	}
-	traffic(h.fleet, h.plan, h.ledger, h.cfg.Interval, time.Minute, nil)
+	traffic(h.fleet, h.plan, h.ledger, pace{interval: h.cfg.Interval, window: 1}, time.Minute)
 	<-done
 	// Anything acknowledged late (after a fault ended) is drained here.
 	h.drain()
@@ -266,10 +273,9 @@ func (h *harness) drain() {
 // sendOnly sends the whole plan with no receiver running, so every
 // acknowledged message is still stored afterwards.
 func (h *harness) sendOnly() {
-	start := time.Now()
 	var wg waitGroup
 	for i := range h.fleet.devices {
-		wg.Go(func() { sender(h.fleet, h.plan, i, h.ledger, start, 0, nil) })
+		wg.Go(func() { sender(h.fleet, h.plan, i, h.ledger, pace{window: 1}) })
 	}
 	wg.Wait()
 }

@@ -56,7 +56,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	t.Log(strings.Join(FaultHeader, ","))
 	for _, r := range rows {
-		t.Log(strings.Join(r.Record(), ","))
+		t.Log(strings.Join(r.Record(), ","), r.Elapsed.Round(time.Millisecond))
 	}
 	for _, r := range rows {
 		t.Run("scenario="+r.Scenario, func(t *testing.T) {

@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -220,7 +222,21 @@ func (h *harness) storageFault(apply func() error, lift func() error) (int, erro
 		time.Sleep(1500 * time.Millisecond)
 		err = lift()
 	})
-	return strings.Count(h.proc.stderr.String(), "envelope not stored"), err
+	return refusedSends(h.proc.stderr.String()), err
+}
+
+// refusedLine is the relay's log line for a group of sends it could not
+// store, with their number.
+var refusedLine = regexp.MustCompile(`msg="envelope not stored".* n=(\d+)`)
+
+// refusedSends counts the sends a relay's log says it could not store.
+func refusedSends(log string) int {
+	n := 0
+	for _, m := range refusedLine.FindAllStringSubmatch(log, -1) {
+		k, _ := strconv.Atoi(m[1])
+		n += k
+	}
+	return n
 }
 
 // fullDisk limits the relay's file size below its database's size (its
@@ -366,6 +382,7 @@ func corruptRecord(h *harness) (string, error) {
 		return "", err
 	}
 	h.quarantID[id] = true
+	h.ledger.excuse(h.plan.byID[id])
 	at := h.rng.IntN(16) + 40
 	for _, off := range offs {
 		if err := h.flip(off+at, 0x01); err != nil {

@@ -52,33 +52,84 @@ type plan struct {
 // filler is the alphabet of synthetic message text.
 const filler = "abcdefghijklmnopqrstuvwxyz      "
 
-// makePlan draws the workload of devices devices sending messages messages
-// each, of bodySize bytes, from seed and the mode's name. Recipients are
-// drawn uniformly among the other devices.
-func makePlan(seed uint64, mode string, devices, messages, bodySize int) plan {
-	h := fnv.New64a()
-	h.Write([]byte(mode))
-	r := rand.New(rand.NewPCG(seed, h.Sum64()))
-	p := plan{users: make([]scanlab.UserID, devices), msgs: make([][]planned, devices), byID: map[string]planned{}}
-	for i := range devices {
-		p.users[i] = scanlab.UserID(fmt.Sprintf("%s-user-%05d", mode, i))
+// users names n devices of a workload: "NAME-user-00042".
+func users(name string, n int) []scanlab.UserID {
+	us := make([]scanlab.UserID, n)
+	for i := range us {
+		us[i] = scanlab.UserID(fmt.Sprintf("%s-user-%05d", name, i))
 	}
-	for i := range devices {
+	return us
+}
+
+// Contacts is how many people each device writes to: conversations, not
+// strangers, so that end-to-end sessions are set up once per pair (at
+// warm-up, see [Load]) and the runs measure messages in sessions already
+// running, as most of a service's traffic is.
+const Contacts = 5
+
+// contacts draws each of len(us) devices' Contacts contacts (all the
+// others if there are fewer) from seed and name.
+func contacts(seed uint64, name string, n int) [][]int {
+	r := rand.New(rand.NewPCG(seed, streamKey(name+"/contacts")))
+	out := make([][]int, n)
+	for i := range out {
+		others := make([]int, 0, n-1)
+		for j := range n {
+			if j != i {
+				others = append(others, j)
+			}
+		}
+		r.Shuffle(len(others), func(a, b int) { others[a], others[b] = others[b], others[a] })
+		out[i] = others[:min(Contacts, len(others))]
+	}
+	return out
+}
+
+func streamKey(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// makePlan draws the workload of users sending messages messages each to
+// their contacts (chosen uniformly), of bodySize bytes, from seed and the
+// stream's name, which also prefixes the message IDs (so that two streams
+// for the same users never share an ID).
+func makePlan(seed uint64, us []scanlab.UserID, cs [][]int, stream string, messages, bodySize int) plan {
+	r := rand.New(rand.NewPCG(seed, streamKey(stream)))
+	p := plan{users: us, msgs: make([][]planned, len(us)), byID: map[string]planned{}}
+	for i := range us {
 		for j := range messages {
-			to := r.IntN(devices - 1)
-			if to >= i {
-				to++
-			}
-			text := make([]byte, bodySize)
-			for k := range text {
-				text[k] = filler[r.IntN(len(filler))]
-			}
-			m := planned{id: fmt.Sprintf("%s-m-%05d-%06d", mode, i, j), from: i, to: to, text: string(text)}
-			p.msgs[i] = append(p.msgs[i], m)
-			p.byID[m.id] = m
+			p.add(i, cs[i][r.IntN(len(cs[i]))], stream, j, randomText(r, bodySize))
 		}
 	}
 	return p
+}
+
+// warmPlan has every device send one message to each of its contacts.
+func warmPlan(us []scanlab.UserID, cs [][]int, stream string) plan {
+	p := plan{users: us, msgs: make([][]planned, len(us)), byID: map[string]planned{}}
+	for i := range us {
+		for j, to := range cs[i] {
+			p.add(i, to, stream, j, "hello")
+		}
+	}
+	return p
+}
+
+// add plans the j-th message of device from to device to.
+func (p *plan) add(from, to int, stream string, j int, text string) {
+	m := planned{id: fmt.Sprintf("%s-m-%05d-%06d", stream, from, j), from: from, to: to, text: text}
+	p.msgs[from] = append(p.msgs[from], m)
+	p.byID[m.id] = m
+}
+
+func randomText(r *rand.Rand, n int) string {
+	text := make([]byte, n)
+	for k := range text {
+		text[k] = filler[r.IntN(len(filler))]
+	}
+	return string(text)
 }
 
 // ledger is the run's account of every message.
@@ -93,10 +144,19 @@ type ledger struct {
 	last       time.Time
 	ackedTo    []int // acknowledged messages per recipient
 	receivedBy []int // distinct messages delivered per recipient
+	excused    []int // messages per recipient damaged on purpose, not awaited
 }
 
 func newLedger(devices int) *ledger {
-	return &ledger{sentAt: map[string]time.Time{}, acked: map[string]bool{}, delivered: map[string]int{}, ackedTo: make([]int, devices), receivedBy: make([]int, devices)}
+	return &ledger{sentAt: map[string]time.Time{}, acked: map[string]bool{}, delivered: map[string]int{}, ackedTo: make([]int, devices), receivedBy: make([]int, devices), excused: make([]int, devices)}
+}
+
+// excuse stops waiting for m: a scenario damaged it on purpose, and the
+// relay is expected to set it aside rather than deliver it.
+func (l *ledger) excuse(m planned) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.excused[m.to]++
 }
 
 func (l *ledger) sending(id string, at time.Time) {
@@ -141,11 +201,16 @@ func (l *ledger) mismatch() {
 }
 
 // complete says whether every device received every message acknowledged
-// to it so far.
+// to it so far, but for those excused.
 func (l *ledger) complete() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Equal(l.ackedTo, l.receivedBy)
+	for i, n := range l.ackedTo {
+		if l.receivedBy[i]+l.excused[i] < n {
+			return false
+		}
+	}
+	return true
 }
 
 // Counts is what a run's ledger says about its messages. Lost counts
@@ -215,14 +280,23 @@ func (f *fleet) close() {
 	}
 }
 
-// dialFleet connects every planned user to the relay at addr and makes its
-// mode device, 32 at a time.
-func dialFleet(addr string, roots *x509.CertPool, mode scanlab.Mode, p plan, opts relay.ClientOptions) (*fleet, error) {
-	f := &fleet{devices: make([]*device, len(p.users))}
-	errs := make([]error, len(p.users))
+// reconnects counts the reconnections of every device's connections.
+func (f *fleet) reconnects() int {
+	n := 0
+	for _, d := range f.devices {
+		n += d.send.Reconnects() + d.recv.Reconnects()
+	}
+	return n
+}
+
+// dialFleet connects every user to the relay at addr and makes its mode
+// device, 32 at a time.
+func dialFleet(addr string, roots *x509.CertPool, mode scanlab.Mode, us []scanlab.UserID, opts relay.ClientOptions) (*fleet, error) {
+	f := &fleet{devices: make([]*device, len(us))}
+	errs := make([]error, len(us))
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
-	for i, u := range p.users {
+	for i, u := range us {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -261,28 +335,113 @@ func dialDevice(addr string, roots *x509.CertPool, mode scanlab.Mode, u scanlab.
 	return d, nil
 }
 
-// sender sends device i's planned messages in order, the j-th not before
-// start + j·interval (as fast as acknowledged if interval is 0), until done
-// closes. A message whose send fails is not repeated: the row counts it
-// sent and not acknowledged.
-func sender(f *fleet, p plan, i int, l *ledger, start time.Time, interval time.Duration, done <-chan struct{}) {
-	d := f.devices[i]
-	for j, m := range p.msgs[i] {
-		if interval > 0 {
-			wait := time.Until(start.Add(time.Duration(j) * interval))
-			if wait > 0 {
-				select {
-				case <-time.After(wait):
-				case <-done:
-					return
-				}
+// pace is how a device sends: the j-th message not before start + offset
+// + j·interval (as soon as the window allows if interval is 0), with up to
+// window sends outstanding, until done closes. Devices' offsets spread
+// them over one interval, so that together they send at an even rate
+// rather than in bursts.
+type pace struct {
+	start    time.Time
+	offset   time.Duration
+	interval time.Duration
+	window   int
+	done     <-chan struct{}
+}
+
+// at is when message j is due.
+func (pc pace) at(j int) time.Time {
+	return pc.start.Add(pc.offset + time.Duration(j)*pc.interval)
+}
+
+// due waits until message j may go; false if done closed first.
+func (pc pace) due(j int) bool {
+	if pc.interval > 0 {
+		if wait := time.Until(pc.at(j)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-pc.done:
+				return false
 			}
 		}
-		select {
-		case <-done:
-			return
-		default:
+	}
+	select {
+	case <-pc.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// isDue says whether message j may go now.
+func (pc pace) isDue(j int) bool {
+	return pc.interval == 0 || !time.Now().Before(pc.at(j))
+}
+
+// inflight is a message sent and not yet acknowledged.
+type inflight struct {
+	m  planned
+	ps *relay.PendingSend
+}
+
+// sender sends device i's planned messages in order at pace pc: each time
+// the window has room it seals every message that is due (as many as the
+// room allows) and writes them at once (relay.Client.SendAsync); another
+// goroutine waits for the receipts in order. A message whose send fails is
+// not repeated beyond the client's own retries: the row counts it sent
+// and not acknowledged.
+func sender(f *fleet, p plan, i int, l *ledger, pc pace) {
+	d := f.devices[i]
+	window := max(pc.window, 1)
+	slots := make(chan struct{}, window)
+	sent := make(chan inflight, window)
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		for in := range sent {
+			if _, err := in.ps.Wait(); err == nil {
+				l.ack(in.m)
+			}
+			<-slots
 		}
+	}()
+	defer func() { close(sent); <-acked }()
+	msgs := p.msgs[i]
+	for j := 0; j < len(msgs); {
+		if !pc.due(j) {
+			return
+		}
+		slots <- struct{}{}
+		batch := []planned{msgs[j]}
+		for j+len(batch) < len(msgs) && pc.isDue(j+len(batch)) && tryTake(slots) {
+			batch = append(batch, msgs[j+len(batch)])
+		}
+		j += len(batch)
+		ins := d.post(p, l, batch)
+		for range len(batch) - len(ins) {
+			<-slots // messages that did not seal
+		}
+		for _, in := range ins {
+			sent <- in
+		}
+	}
+}
+
+// tryTake takes a slot if one is free.
+func tryTake(slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// post seals ms and writes them to the relay at once. A message that does
+// not seal is counted sent and never acknowledged, and left out.
+func (d *device) post(p plan, l *ledger, ms []planned) []inflight {
+	var es []scanlab.Envelope
+	var ok []planned
+	for _, m := range ms {
 		now := time.Now()
 		l.sending(m.id, now)
 		d.mu.Lock()
@@ -291,10 +450,17 @@ func sender(f *fleet, p plan, i int, l *ledger, start time.Time, interval time.D
 		if err != nil {
 			continue
 		}
-		if _, err := d.send.Send(e); err == nil {
-			l.ack(m)
-		}
+		es, ok = append(es, e), append(ok, m)
 	}
+	if len(es) == 0 {
+		return nil
+	}
+	pss := d.send.SendAsync(es...)
+	out := make([]inflight, len(pss))
+	for k, ps := range pss {
+		out[k] = inflight{ok[k], ps}
+	}
+	return out
 }
 
 // receiver hands device i's mail to its application until stop closes:
@@ -332,17 +498,19 @@ func receiver(f *fleet, p plan, i int, l *ledger, stop <-chan struct{}) {
 }
 
 // traffic runs every sender and receiver of a fleet: senders to the end
-// of the plan (or until abort closes), then receivers until every
-// acknowledged message arrived or drain passes.
-func traffic(f *fleet, p plan, l *ledger, interval, drain time.Duration, abort <-chan struct{}) {
+// of the plan at pace pc (its start is set here), then receivers until
+// every acknowledged message arrived or drain passes.
+func traffic(f *fleet, p plan, l *ledger, pc pace, drain time.Duration) {
 	stop := make(chan struct{})
 	var recv, send sync.WaitGroup
 	for i := range f.devices {
 		recv.Go(func() { receiver(f, p, i, l, stop) })
 	}
-	start := time.Now()
+	pc.start = time.Now()
 	for i := range f.devices {
-		send.Go(func() { sender(f, p, i, l, start, interval, abort) })
+		dpc := pc
+		dpc.offset = pc.interval * time.Duration(i) / time.Duration(len(f.devices))
+		send.Go(func() { sender(f, p, i, l, dpc) })
 	}
 	send.Wait()
 	deadline := time.Now().Add(drain)

@@ -52,6 +52,10 @@ Options:
         --relay-mode MODE  the mode that relay runs (default serverscan)
         --preset FILE      platforms only: also run a platform preset of your
                            own (format: presets/README.md); repeatable
+        --devices N        load only: devices per mode (default 300; 50
+                           with --quick, 1000 with --full)
+        --messages N       load only: messages each device sends in each
+                           of the three runs (default 20; 50 with --full)
 
 Example:
     $ scanlab run visibility --seed 1 --out out --keep-state state
@@ -92,6 +96,9 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&lat.RelayCA, "relay-ca", "", "CA certificate `file` of the --relay relay")
 	fs.StringVar(&lat.RelayMode, "relay-mode", "serverscan", "the --relay relay's `mode`")
 	presets := fs.StringArray("preset", nil, "platform preset `file` of your own")
+	var load experiments.LoadOptions
+	fs.IntVar(&load.Devices, "devices", 0, "load: `N` devices per mode")
+	fs.IntVar(&load.Messages, "messages", 0, "load: `N` messages per device and run")
 	if err := parse(fs, c, stdout, args); err != nil {
 		return err
 	}
@@ -125,6 +132,15 @@ func runRun(stdout, stderr io.Writer, args []string) error {
 			return &usageError{msg: "--preset applies to the platforms experiment only", hint: "scanlab run platforms --preset FILE"}
 		}
 		o.Platforms.Presets = *presets
+	}
+	if fs.Changed("devices") || fs.Changed("messages") {
+		if len(names) != 1 || names[0] != "load" {
+			return &usageError{msg: "--devices and --messages apply to the load experiment only", hint: "scanlab run load --devices N --messages N"}
+		}
+		if (fs.Changed("devices") && load.Devices < 2) || (fs.Changed("messages") && load.Messages < 1) {
+			return &usageError{msg: "--devices must be at least 2 and --messages at least 1"}
+		}
+		o.Load = load
 	}
 	shard, err := shardOption(*shardFlag, *shards)
 	if err != nil {

@@ -45,9 +45,11 @@ type fileChecker struct {
 
 // checkPages verifies the structure of the bbolt file at path: the newer
 // meta page's root and freelist, every page reachable from the root (type,
-// element bounds, key order, a single reference each, not free), and that
-// every page below the high-water mark is reachable or free. A missing or
-// empty file passes.
+// element bounds, key order, a single reference each, not free), and, if
+// the file records its freelist, that every page below the high-water mark
+// is reachable or free (a file written without one, as the store writes
+// them, has every unreachable page free by definition: bbolt rebuilds the
+// list from the tree at open). A missing or empty file passes.
 func checkPages(path string, repair bool) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -81,13 +83,17 @@ func (c *fileChecker) run(size int64) error {
 	if c.hwm < 2 || int64(c.hwm) > size/c.pageSize {
 		return fmt.Errorf("high-water mark %d pages beyond a file of %d bytes", c.hwm, size)
 	}
-	if fl := binary.LittleEndian.Uint64(meta[32:]); fl != noFreelist {
+	fl := binary.LittleEndian.Uint64(meta[32:])
+	if fl != noFreelist {
 		if err := c.freelist(fl); err != nil {
 			return err
 		}
 	}
 	c.root = true
 	c.tree(binary.LittleEndian.Uint64(meta[16:]), nil, nil)
+	if fl == noFreelist {
+		return nil // no freelist on disk: every page not reachable is free
+	}
 	for id := uint64(2); id < c.hwm && len(c.problems) < maxReported; id++ {
 		if !c.seen[id] && !c.free[id] {
 			c.fail("page %d: neither reachable nor free", id)

@@ -74,6 +74,55 @@ func TestEnqueueOnceDeduplicates(t *testing.T) {
 	}
 }
 
+// TestEnqueueAllKeepsOrderAndDeduplicates stores a device's pipelined
+// sends in one call: sequence numbers follow the list, a resend within the
+// list or of an earlier record is stored once, and the mailbox holds the
+// distinct records in list order.
+func TestEnqueueAllKeepsOrderAndDeduplicates(t *testing.T) {
+	s, _, _ := newStore(t)
+	first, _, err := s.EnqueueOnce("alice", "m0", "bob", []byte("m0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []Outgoing{
+		{Sender: "alice", ID: "m1", To: "bob", Data: []byte("m1")},
+		{Sender: "alice", ID: "m0", To: "bob", Data: []byte("m0 again")},
+		{Sender: "alice", ID: "m2", To: "bob", Data: []byte("m2")},
+		{Sender: "alice", ID: "m1", To: "bob", Data: []byte("m1 again")},
+		{Sender: "alice", ID: "m3", To: "carol", Data: []byte("m3")},
+	}
+	got, err := s.EnqueueAll(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		name string
+		dup  bool
+		same int // index of the record it must equal, -1 for the earlier m0
+	}{{"new", false, 0}, {"resend-of-earlier", true, -1}, {"new", false, 2}, {"resend-within-list", true, 0}, {"new", false, 4}} {
+		t.Run(fmt.Sprintf("record=%d/%s", i, c.name), func(t *testing.T) {
+			want := first
+			if c.same >= 0 {
+				want = got[c.same].Seq
+			}
+			if got[i].Dup != c.dup || got[i].Seq != want {
+				t.Fatalf("stored %+v, want dup=%v seq=%d", got[i], c.dup, want)
+			}
+		})
+	}
+	if !(first < got[0].Seq && got[0].Seq < got[2].Seq && got[2].Seq < got[4].Seq) {
+		t.Fatalf("sequence numbers out of list order: %d then %+v", first, got)
+	}
+	items, _, _ := s.Pending("bob", lim(100))
+	var order []string
+	for _, it := range items {
+		order = append(order, string(it.Data))
+	}
+	if strings.Join(order, ",") != "m0,m1,m2" {
+		t.Fatalf("bob's mailbox holds %v, want m0,m1,m2", order)
+	}
+}
+
 func TestSweepDedupBoundsEntries(t *testing.T) {
 	s, _, _ := newStore(t)
 	for i := range 50 {

@@ -44,7 +44,8 @@ const (
 type Type uint8
 
 // Frame types. Requests go from device to relay, each answered by exactly
-// one response frame (or [Error]).
+// one response frame (or [Error]), in the order of the requests: a device
+// may write several requests before reading their answers (pipelining).
 const (
 	Register   Type = 1  // → user ID: bind this connection's credential to a user
 	Registered Type = 2  // ← hello: the relay's limits
@@ -90,6 +91,17 @@ func WriteFrame(w io.Writer, t Type, payload []byte) error {
 	binary.BigEndian.PutUint32(buf[2:], uint32(len(payload)))
 	_, err := w.Write(append(buf, payload...))
 	return err
+}
+
+// Complete reports whether b begins with a whole frame of a known version
+// (header and payload), and its type: what a reader can take from a buffer
+// without waiting for the network.
+func Complete(b []byte) (Type, bool) {
+	if len(b) < HeaderSize || b[0] != Version {
+		return 0, false
+	}
+	n := binary.BigEndian.Uint32(b[2:HeaderSize])
+	return Type(b[1]), uint64(len(b)-HeaderSize) >= uint64(n)
 }
 
 // ReadFrame reads one frame whose payload is at most max bytes.

@@ -77,6 +77,36 @@ func TestReadFrameRejects(t *testing.T) {
 	}
 }
 
+func TestComplete(t *testing.T) {
+	var two bytes.Buffer
+	WriteFrame(&two, Send, []byte("payload"))
+	WriteFrame(&two, Fetch, nil)
+	one := two.Bytes()[:HeaderSize+7]
+	cases := []struct {
+		name string
+		in   []byte
+		typ  Type
+		ok   bool
+	}{
+		{"whole", one, Send, true},
+		{"whole-and-more", two.Bytes(), Send, true},
+		{"payload-short-by-one", one[:len(one)-1], Send, false},
+		{"header-only", one[:HeaderSize], Send, false},
+		{"partial-header", one[:HeaderSize-1], 0, false},
+		{"empty", nil, 0, false},
+		{"empty-payload", two.Bytes()[len(one):], Fetch, true},
+		{"other-version", append([]byte{2}, one[1:]...), 0, false},
+	}
+	for _, c := range cases {
+		t.Run("case="+c.name, func(t *testing.T) {
+			typ, ok := Complete(c.in)
+			if ok != c.ok || (ok && typ != c.typ) {
+				t.Fatalf("Complete = %v, %v; want %v, %v", typ, ok, c.typ, c.ok)
+			}
+		})
+	}
+}
+
 // TestReadFrameGrowsWithArrivals checks a frame that announces more than
 // it sends never holds a buffer sized to the announcement, and the hook
 // sees every chunk before it is read.
