@@ -232,33 +232,43 @@ func (c *fileChecker) tree(id uint64, lo, hi []byte) {
 	if !c.claim(id, p) {
 		return
 	}
-	c.node(id, p, lo, hi)
+	used, ok := c.node(id, p, lo, hi)
+	// bbolt allocates a node exactly the pages its contents need, so a
+	// longer run means a damaged overflow count. Without a freelist on disk
+	// the pages it swallows would otherwise pass as reachable, and be freed
+	// with this page later while in use elsewhere.
+	if want := (used + int(c.pageSize) - 1) / int(c.pageSize); ok && len(p)/int(c.pageSize) != want {
+		c.fail("page %d: %d overflow pages hold %d bytes that need %d pages", id, len(p)/int(c.pageSize)-1, used, want)
+	}
 }
 
 // node checks one branch or leaf page already read (p may be an inline
-// bucket's page inside a value).
-func (c *fileChecker) node(id uint64, p []byte, lo, hi []byte) {
+// bucket's page inside a value) and returns the bytes its header, elements,
+// keys and values take; ok is false when it found a problem.
+func (c *fileChecker) node(id uint64, p []byte, lo, hi []byte) (used int, ok bool) {
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	if flags != branchFlag && flags != leafFlag {
 		c.fail("page %d: type %#x is neither branch nor leaf", id, flags)
-		return
+		return 0, false
 	}
 	if pageHeaderSize+count*elementSize > len(p) {
 		c.fail("page %d: %d elements do not fit", id, count)
-		return
+		return 0, false
 	}
+	used = pageHeaderSize + count*elementSize
 	keys := make([][]byte, 0, count)
 	for i := range count {
-		k, ok := c.element(id, p, flags, i)
+		k, n, ok := c.element(id, p, flags, i)
 		if !ok {
-			return
+			return 0, false
 		}
 		if (i == 0 && lo != nil && bytes.Compare(k, lo) < 0) || (i > 0 && bytes.Compare(keys[i-1], k) >= 0) || (hi != nil && bytes.Compare(k, hi) >= 0) {
 			c.fail("page %d: key %d out of order", id, i)
-			return
+			return 0, false
 		}
 		keys = append(keys, k)
+		used += n
 	}
 	if flags == branchFlag {
 		for i := range count {
@@ -269,11 +279,13 @@ func (c *fileChecker) node(id uint64, p []byte, lo, hi []byte) {
 			c.tree(binary.LittleEndian.Uint64(p[pageHeaderSize+i*elementSize+8:]), keys[i], next)
 		}
 	}
+	return used, true
 }
 
-// element bounds-checks element i of page p and returns its key; a leaf
-// element that holds a bucket is followed into that bucket.
-func (c *fileChecker) element(id uint64, p []byte, flags uint16, i int) ([]byte, bool) {
+// element bounds-checks element i of page p and returns its key and the
+// bytes its key and value take; a leaf element that holds a bucket is
+// followed into that bucket.
+func (c *fileChecker) element(id uint64, p []byte, flags uint16, i int) ([]byte, int, bool) {
 	at := pageHeaderSize + i*elementSize
 	e := p[at : at+elementSize]
 	var pos, ksize, vsize uint64
@@ -285,14 +297,14 @@ func (c *fileChecker) element(id uint64, p []byte, flags uint16, i int) ([]byte,
 	end := uint64(at) + pos + ksize + vsize
 	if end > uint64(len(p)) {
 		c.fail("page %d: element %d runs past the page", id, i)
-		return nil, false
+		return nil, 0, false
 	}
 	start := uint64(at) + pos
 	k := p[start : start+ksize]
 	isBucket := flags == leafFlag && binary.LittleEndian.Uint32(e)&bucketLeafFlag != 0
 	if flags == leafFlag && c.root && !isBucket {
 		c.fail("page %d: element %d of the root is not a bucket", id, i)
-		return nil, false
+		return nil, 0, false
 	}
 	if isBucket {
 		root := c.root
@@ -300,7 +312,7 @@ func (c *fileChecker) element(id uint64, p []byte, flags uint16, i int) ([]byte,
 		c.bucket(id, p[start+ksize:end])
 		c.root = root
 	}
-	return k, true
+	return k, int(ksize + vsize), true
 }
 
 // bucket checks a bucket from its value: an inline page or a subtree.

@@ -413,6 +413,93 @@ func TestCheckPassesABusyFile(t *testing.T) {
 	s2.Close()
 }
 
+// livePageHolding returns the file offset of the reachable page that holds
+// b. Copy-on-write leaves stale copies of a page in free pages, and with no
+// freelist on disk nothing marks them: damaging one tests nothing.
+func livePageHolding(t *testing.T, path string, b []byte) int64 {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := &fileChecker{f: f, free: map[uint64]bool{}, seen: map[uint64]bool{0: true, 1: true}}
+	if err := c.run(int64(len(raw))); err != nil || len(c.problems) > 0 {
+		t.Fatalf("check before the damage: %v %v", err, c.problems)
+	}
+	size := int(c.pageSize)
+	for at := 0; ; {
+		i := bytes.Index(raw[at:], b)
+		if i < 0 {
+			t.Fatal("no reachable page holds the record")
+		}
+		at += i
+		if id := uint64(at / size); c.seen[id] {
+			return int64(at / size * size)
+		}
+		at++
+	}
+}
+
+// TestCheckCatchesSwollenOverflow lengthens a reachable page's overflow
+// run over pages nothing references. Without a freelist on disk those pages
+// look free, so only the node's own size can show the count is wrong.
+func TestCheckCatchesSwollenOverflow(t *testing.T) {
+	s, _, path := newStoreWith(t, Options{NoSync: true})
+	for i := range 300 {
+		q, err := s.Enqueue("bob", fmt.Appendf(nil, "message %03d %s", i, strings.Repeat("x", 100)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			s.Ack("bob", q)
+		}
+	}
+	s.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	c := &fileChecker{f: f, free: map[uint64]bool{}, seen: map[uint64]bool{0: true, 1: true}}
+	defer f.Close()
+	err = c.run(st.Size())
+	if err != nil || len(c.problems) > 0 {
+		t.Fatalf("check before the damage: %v %v", err, c.problems)
+	}
+	victim, free := uint64(0), 0
+	for id := uint64(2); id < c.hwm; id++ {
+		if !c.seen[id] {
+			free++
+		}
+	}
+	var run uint32
+	for id := uint64(2); id < c.hwm && victim == 0; id++ {
+		p, err := c.page(id) // fails unless a node starts at id
+		if n := uint64(len(p)) / uint64(c.pageSize); err == nil && c.seen[id] && id+n < c.hwm && !c.seen[id+n] {
+			victim, run = id, uint32(n) // a reachable node followed by an unreferenced page
+		}
+	}
+	if victim == 0 {
+		t.Fatalf("no reachable node is followed by an unreferenced page (%d of %d pages unreferenced)", free, c.hwm)
+	}
+	w, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.WriteAt(binary.LittleEndian.AppendUint32(nil, run), int64(victim)*c.pageSize+12) // overflow run−1 → run
+	if err := errors.Join(err, w.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPages(path, false); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("check after swelling page %d: %v, want ErrDamaged", victim, err)
+	}
+}
+
 // TestSalvageAfterPageDamage damages the header of a page holding mail:
 // the plain open refuses; the repairing open salvages every record the
 // damage left readable, brings back none that were deleted, and keeps the
@@ -447,9 +534,8 @@ func TestSalvageAfterPageDamage(t *testing.T) {
 			var target []byte
 			s.corrupt(Mail, s.MailKey("bob", seqs[150]), func(b []byte) []byte { target = bytes.Clone(b); return b })
 			s.Close()
-			raw, _ := os.ReadFile(path)
-			page := bytes.Index(raw, target) / os.Getpagesize() * os.Getpagesize()
-			xorByte(t, path, int64(page+c.offset), c.mask)
+			page := livePageHolding(t, path, target)
+			xorByte(t, path, page+int64(c.offset), c.mask)
 			if _, err := Open(path, k, Options{}); !errors.Is(err, ErrDamaged) {
 				t.Fatalf("plain open: %v, want ErrDamaged", err)
 			}
