@@ -35,6 +35,9 @@ func smallConfig(seed uint64) Config {
 // messages by mistake, so that reports of every kind, in clear and in
 // encrypted conversations, go through the real mode.
 func TestCheapPathAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	metas := map[bool]*Meta{}
 	for _, reports := range []bool{false, true} {
 		cfg := smallConfig(11)
@@ -187,6 +190,9 @@ func TestMetadataCreditsOnlyAfterTheFlag(t *testing.T) {
 // defaults, every message is refused; with none keeping them, the gate is
 // the population's own; with half, about half of the rest.
 func TestDMDefaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	refused := func(d *DMDefaults) (prevented, attempts int) {
 		cfg := smallConfig(13)
 		cfg.DMDefaults = d
@@ -229,6 +235,9 @@ func TestDMDefaults(t *testing.T) {
 // metadata detector flags no one; without sealing it flags some; sealing
 // nothing is the plain metadata pass.
 func TestMetadataSealed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	cfg := smallConfig(14)
 	cfg.Population.ReportProb, cfg.Conversation.MistakenReportProb = 0, 0
 	// Large and long enough for the detector to flag someone unreported.
@@ -256,6 +265,9 @@ func TestMetadataSealed(t *testing.T) {
 // agree with the prevention table's counts, stopped is never below
 // refused, and a setting that refuses everyone refuses every attempt.
 func TestAttemptRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	for _, policy := range []corpus.DMPolicy{"", corpus.DMEveryone, corpus.DMNoOne} {
 		t.Run("dm="+string(policy), func(t *testing.T) {
 			cfg := smallConfig(15)

@@ -53,6 +53,9 @@ func TestLoadConfig(t *testing.T) {
 // TestSweepSpecShapesAndMerges checks that a sweep file's lists become the
 // coverage cells, and that slices of such a sweep merge into the whole.
 func TestSweepSpecShapesAndMerges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	spec := tinyCoverage
 	spec.ReportRates, spec.DMPolicies, spec.ModifiedClientShares, spec.Thresholds, spec.PSIMatch = []float64{0.5}, []string{}, []float64{}, []int{2}, []string{}
 	spec.Stealth, spec.DurationDays = []float64{}, []int{}

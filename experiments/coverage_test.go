@@ -25,6 +25,9 @@ var tinyCoverage = CoverageOptions{Users: 150, Days: 3, Images: 4, Attacks: 1,
 // slices, merges the slices, and requires byte-identical files; a missing or
 // duplicated slice is refused.
 func TestCoverageShardsMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
 	if err := Run([]string{"coverage"}, Options{Seed: 3, Out: whole, Scale: Quick, Coverage: tinyCoverage}); err != nil {
@@ -95,6 +98,9 @@ func TestCoverageShardsMerge(t *testing.T) {
 // TestMergeRefusesMixedSlices checks that slices of different runs are
 // refused, naming what differs, and that a failed merge leaves nothing.
 func TestMergeRefusesMixedSlices(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	dir := t.TempDir()
 	var slices []string
 	for i, seed := range []uint64{3, 4} {

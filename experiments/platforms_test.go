@@ -41,6 +41,9 @@ func ownPreset(t *testing.T, name string, replace ...string) string {
 // platform has every coverage measure with its interval; and the same seed
 // gives the same file.
 func TestPlatformsOwnPreset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	allIn := ownPreset(t, "X, everyone opted in",
 		"[opt_in_share]\nvalue = \"undocumented\"\nrange = [0.05, 0.5]\nsource = \"cncb-instagram-e2ee\"", "[opt_in_share]\nvalue = 1\nsource = \"x-about-chat\"",
 		"[sources.cncb-instagram-e2ee]\ntitle = \"Meta pulling end-to-end encryption on Instagram DMs\"\nurl = \"https://cncbnews.com/article/2026/03/meta-pulling-end-to-end-encryption-on-instagram-dms\"\npublisher = \"CNCB News\"\nread = 2026-11-30\n", "")

@@ -69,7 +69,7 @@ func runActiveAudits(o Options, cfg modes.Config, plan audit.Plan) (activeRows, 
 			setups = []audit.Setup{{Attack: observe.NoAttackNeeded, Defence: observe.NoDefence}}
 		}
 		for _, s := range setups {
-			o.progress("visibility: mode %s, %s under %s %s", name, s.Attack, s.Defence, s.Log)
+			o.progress("visibility: mode %s, %s under %s", name, s.Attack, strings.TrimSpace(string(s.Defence)+" "+string(s.Log)))
 			p := plan
 			if s.Defence == observe.SafetyNumbers {
 				p.Pairs, p.PerPair, p.Listed, p.Texts = safetyPairs(o.Scale), 3, nil, nil

@@ -46,6 +46,9 @@ func testRoots(t *testing.T) Roots {
 // this machine has: every file found is hashed again and must give exactly
 // the committed record. With -update it rewrites the file instead.
 func TestRealPhotosFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	roots := testRoots(t)
 	if !*update {
 		roots.Debian = "" // the packages are not expected here; the committed records stand for them

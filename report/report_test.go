@@ -137,6 +137,9 @@ func itoa(i int) string { return count(float64(i)) }
 // TestPlotsAndEmbeds checks that every plot exists as PNG and SVG, that the
 // PNG decodes, and that REPORT.md embeds each PNG and links each SVG.
 func TestPlotsAndEmbeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	dir := fixture(t)
 	s, err := Generate(dir)
 	if err != nil {

@@ -83,6 +83,9 @@ func readCSV(t *testing.T, path string) [][]string {
 // CLI and checks the measured matrix, determinism, and that no planted token
 // is in a kept database file or wire capture.
 func TestVisibilityStudy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("study-sized: runs without -short")
+	}
 	dir := t.TempDir()
 	out1, out2, state := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "state")
 	if _, e, code := runCLI("run", "visibility", "--quick", "--seed", "1", "--out", out1, "--keep-state", state); code != 0 {
