@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"scanlab"
+	"scanlab/experiments"
 	"scanlab/internal/pki"
 	"scanlab/observe"
 	"scanlab/relay"
@@ -322,6 +324,22 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		for i, line := range strings.Split(text, "\n") {
 			if len([]rune(line)) > 80 && !hash.MatchString(line) {
 				t.Errorf("help %q line %d is %d columns: %q", name, i+1, len([]rune(line)), line)
+			}
+		}
+	}
+}
+
+// TestRunHelpNamesEverySweepKey checks that "scanlab help run" names every
+// key a sweep file takes, so a key added to the options cannot stay hidden.
+func TestRunHelpNamesEverySweepKey(t *testing.T) {
+	help := strings.Join(strings.Fields(commands["run"].usage), " ")
+	help = help[strings.LastIndex(help, "--config FILE")+len("--config FILE"):]
+	help, _, _ = strings.Cut(help, " --") // the option's own paragraph
+	for _, typ := range []reflect.Type{reflect.TypeFor[experiments.Config](), reflect.TypeFor[experiments.CoverageOptions]()} {
+		for f := range typ.Fields() {
+			key, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if key != "" && !regexp.MustCompile(`\b`+regexp.QuoteMeta(key)+`\b`).MatchString(help) {
+				t.Errorf("help for run does not name the sweep key %q (%s.%s)", key, typ.Name(), f.Name)
 			}
 		}
 	}

@@ -40,12 +40,13 @@ Options:
         --shards n         as --shard, taking i from $SLURM_ARRAY_TASK_ID
                            or $JOB_COMPLETION_INDEX (Kubernetes Indexed
                            Job); an error when neither is set
-        --config FILE      a TOML sweep file: seed, quick, out, experiments,
-                           and a [coverage] table (users, days,
-                           offender_share, report_rates, dm_policies,
-                           modified_client_shares, thresholds, psi_match);
-                           flags on the command line win, unknown keys are
-                           an error
+        --config FILE      a TOML sweep file: seed, scale (or quick), out,
+                           experiments, and a [coverage] table (users,
+                           days, offender_share, images, attacks, stealth,
+                           detector_thresholds, report_rates, dm_policies,
+                           modified_client_shares, thresholds, psi_match,
+                           duration_days, duration_thresholds); flags on
+                           the command line win, unknown keys are an error
         --relay HOST:PORT  latency only: measure against a relay started
                            elsewhere with "scanlab relay"
         --relay-ca FILE    that relay's CA certificate (its --ca-out file)
