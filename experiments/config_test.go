@@ -87,3 +87,28 @@ func TestSweepSpecShapesAndMerges(t *testing.T) {
 		t.Fatal("merged slices of a sweep-file sweep differ from the whole run")
 	}
 }
+
+// TestREADMESweepFileLoads loads the sweep file the README shows, so the
+// example stays one that runs.
+func TestREADMESweepFileLoads(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(b), "```toml\n")
+	block, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no ```toml block")
+	}
+	path := filepath.Join(t.TempDir(), "sweep.toml")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatalf("the README's sweep file: %v", err)
+	}
+	if len(c.Coverage.Stealth) == 0 || len(c.Coverage.DMPolicies) == 0 {
+		t.Errorf("the README's sweep file set no sweep: %+v", c.Coverage)
+	}
+}
