@@ -83,18 +83,11 @@ var ErrCluster = errors.New("stats: bad cluster")
 // example "coverage/e2ee/item_recall") and selects its random stream. No
 // clusters, or Σ Den = 0, give a NoData interval.
 func (bs Bootstrap) Ratio(key string, clusters []Cluster, level float64) (BootstrapInterval, error) {
-	if !(level > 0 && level < 1) {
-		return BootstrapInterval{}, fmt.Errorf("%w: got %v", ErrLevel, level)
-	}
-	b := bs.B
-	if b <= 0 {
-		b = DefaultReplicates
-	}
-	out := BootstrapInterval{Clusters: len(clusters), Replicates: b}
-	groups, err := groupClusters(clusters)
+	out, groups, err := bs.start(clusters, level)
 	if err != nil {
 		return BootstrapInterval{}, err
 	}
+	b := out.Replicates
 	for _, g := range groups {
 		out.Num += g.Num * float64(g.count)
 		out.Den += g.Den * float64(g.count)
@@ -129,6 +122,20 @@ func (bs Bootstrap) Ratio(key string, clusters []Cluster, level float64) (Bootst
 type group struct {
 	Cluster
 	count int
+}
+
+// start checks the level and the clusters, and returns the interval with
+// its counts filled in and the clusters grouped.
+func (bs Bootstrap) start(clusters []Cluster, level float64) (BootstrapInterval, []group, error) {
+	if !(level > 0 && level < 1) {
+		return BootstrapInterval{}, nil, fmt.Errorf("%w: got %v", ErrLevel, level)
+	}
+	b := bs.B
+	if b <= 0 {
+		b = DefaultReplicates
+	}
+	groups, err := groupClusters(clusters)
+	return BootstrapInterval{Clusters: len(clusters), Replicates: b}, groups, err
 }
 
 // groupClusters checks every cluster and returns the distinct (Num, Den)
@@ -246,18 +253,11 @@ func fnv64(s string) uint64 {
 // are counted in Undefined and left out. key selects the random stream as
 // in [Bootstrap.Ratio].
 func (bs Bootstrap) Paired(key string, clusters []Cluster, level float64, stat func(num, ref, den float64) (float64, bool)) (BootstrapInterval, error) {
-	if !(level > 0 && level < 1) {
-		return BootstrapInterval{}, fmt.Errorf("%w: got %v", ErrLevel, level)
-	}
-	b := bs.B
-	if b <= 0 {
-		b = DefaultReplicates
-	}
-	out := BootstrapInterval{Clusters: len(clusters), Replicates: b}
-	groups, err := groupClusters(clusters)
+	out, groups, err := bs.start(clusters, level)
 	if err != nil {
 		return BootstrapInterval{}, err
 	}
+	b := out.Replicates
 	var ref float64
 	for _, g := range groups {
 		out.Num += g.Num * float64(g.count)
