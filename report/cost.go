@@ -449,25 +449,6 @@ func (r *results) bytesBars() figure {
 	}}
 }
 
-// drawPanels draws plots side by side with the first plot's legend in a
-// column on the right.
-func drawPanels(plots []*plot.Plot, c draw.Canvas) {
-	lg := plots[0].Legend
-	lg.Left, lg.Top = true, true
-	r := lg.Rectangle(c)
-	lw := r.Max.X - r.Min.X + vg.Points(14)
-	for _, p := range plots {
-		p.Legend = plot.NewLegend()
-	}
-	area := draw.Crop(c, 0, -lw, 0, 0)
-	t := draw.Tiles{Cols: len(plots), Rows: 1, PadX: vg.Points(18)}
-	for i, p := range plots {
-		p.Draw(t.At(area, i, 0))
-	}
-	lc := draw.Crop(c, c.Max.X-c.Min.X-lw+vg.Points(8), 0, 0, -vg.Points(24))
-	lg.Draw(lc)
-}
-
 // niceTicks labels a linear axis at about six round values (1, 2, 2.5 or 5
 // times a power of ten), formatted compactly (10k, 1M).
 type niceTicks struct{}

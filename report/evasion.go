@@ -227,6 +227,18 @@ func thornPanel(name, xlabel string, cs []thornCompare, nEach bool) *plot.Plot {
 // drawStacked draws plots one above the other with the first plot's
 // legend in a column on the right.
 func drawStacked(plots []*plot.Plot, c draw.Canvas) {
+	drawTiled(plots, c, draw.Tiles{Cols: 1, Rows: len(plots), PadY: vg.Points(14)})
+}
+
+// drawPanels draws plots side by side with the first plot's legend in a
+// column on the right.
+func drawPanels(plots []*plot.Plot, c draw.Canvas) {
+	drawTiled(plots, c, draw.Tiles{Cols: len(plots), Rows: 1, PadX: vg.Points(18)})
+}
+
+// drawTiled draws plots in tiles, in row-major order, with the first plot's
+// legend in a column on the right.
+func drawTiled(plots []*plot.Plot, c draw.Canvas, t draw.Tiles) {
 	if len(plots) == 0 {
 		return
 	}
@@ -238,9 +250,8 @@ func drawStacked(plots []*plot.Plot, c draw.Canvas) {
 		p.Legend = plot.NewLegend()
 	}
 	area := draw.Crop(c, 0, -lw, 0, 0)
-	t := draw.Tiles{Cols: 1, Rows: len(plots), PadY: vg.Points(14)}
 	for i, p := range plots {
-		p.Draw(t.At(area, 0, i))
+		p.Draw(t.At(area, i%t.Cols, i/t.Cols))
 	}
 	lg.Draw(draw.Crop(c, c.Max.X-c.Min.X-lw+vg.Points(8), 0, 0, -vg.Points(24)))
 }
