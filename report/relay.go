@@ -56,7 +56,7 @@ func deliveryFinding(haveLoad bool, lt tally, haveFaults bool, ft tally, faults 
 	}
 	if haveFaults {
 		scen, _ := scenarioRows(faults)
-		parts = append(parts, fmt.Sprintf("%s fault scenarios (%s) run %s times in all", count(float64(len(scen))), strings.Join(code(scen), ", "), count(float64(ft.runs))))
+		parts = append(parts, fmt.Sprintf("%s messages in %s runs of %s fault scenarios (%s)", count(float64(ft.sent)), count(float64(ft.runs)), count(float64(len(scen))), strings.Join(code(scen), ", ")))
 	}
 	lost, dups, wrong, acked := lt.lost+ft.lost, lt.duplicates+ft.duplicates, lt.wrong+ft.wrong, lt.acknowledged+ft.acknowledged
 	head := fmt.Sprintf("Across %s, the relay", andList(parts))

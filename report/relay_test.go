@@ -42,7 +42,7 @@ func TestRelaySentences(t *testing.T) {
 	faults := faultFixture()
 	lt, ft := loadTally(runs), faultTally(faults)
 	for _, c := range []struct{ name, got, want string }{
-		{"finding", deliveryFinding(true, lt, true, ft, faults), "Across 18,000 messages in 3 load runs and 2 fault scenarios (`kill-mid-traffic`, `corrupt-record`) run 4 times in all, " +
+		{"finding", deliveryFinding(true, lt, true, ft, faults), "Across 18,000 messages in 3 load runs and 1,920 messages in 4 runs of 2 fault scenarios (`kill-mid-traffic`, `corrupt-record`), " +
 			"the relay lost none of the 19,920 messages it acknowledged and delivered none twice or altered; the 2 it did not deliver were damaged on purpose and set aside and reported, as designed."},
 		{"finding-load-only", deliveryFinding(true, lt, false, tally{}, nil), "Across 18,000 messages in 3 load runs, the relay lost none of the 18,000 messages it acknowledged and delivered none twice or altered."},
 		{"load-verdict", loadVerdict(runs, lt), "In all 3 runs every one of the 18,000 messages sent was acknowledged and delivered once, unaltered."},
