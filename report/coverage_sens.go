@@ -34,6 +34,9 @@ func (r *results) writeSensitivity(d *doc) {
 		d.find(s, sensAssumption)
 		d.p("%s", s)
 	}
+	if s := stealthDelivered(r.sens, op); s != "" {
+		d.p("%s", s)
+	}
 	for _, g := range sensGroups(r.sens) {
 		m := g[0]
 		for _, s := range sensSentences(r.sens, m, op) {
@@ -81,6 +84,26 @@ func stealthFinding(rows []schema.SensitivityRow, op float64) string {
 	}
 	return fmt.Sprintf("With the detector at its calibrated threshold, when every offender was stealthy (stealth %s: like a benign parent in every signal the rules read) instead of behaving as its archetype says (stealth %s), the share of harmful items caught %s.",
 		trimFloat(hi, 2), trimFloat(lo, 2), andList(parts))
+}
+
+// stealthDelivered says how many harmful items reached recipients at the
+// lowest and the highest stealth: the rates above are shares of different
+// totals, and a reader comparing them should know it.
+func stealthDelivered(rows []schema.SensitivityRow, op float64) string {
+	g := sensGroups(rows)
+	if len(g) == 0 {
+		return ""
+	}
+	lo, hi, ok := stealthEnds(rows, g[0][0], op)
+	if !ok || lo.Items == hi.Items {
+		return ""
+	}
+	verb := "rose"
+	if hi.Items < lo.Items {
+		verb = "fell"
+	}
+	return fmt.Sprintf("Stealth also changes how much arrives: a stealthy offender harms the minors its parent-like traffic already reaches, in conversations already open, which direct-message settings do not stop, instead of writing to strangers, whose settings often do; so the harmful items delivered %s from %s at stealth %s to %s at stealth %s. Each rate in this section is a share of what was delivered at its own stealth.",
+		verb, count(float64(lo.Items)), trimFloat(lo.Stealth, 2), count(float64(hi.Items)), trimFloat(hi.Stealth, 2))
 }
 
 // sensSentences states, for one mode, how its coverage at the operating
