@@ -48,10 +48,19 @@ func (r *results) coverageLimitations() []string {
 			"false, malicious or unverifiable reports are not modelled.",
 		"**The detector and the text classifier were written with the study in view.** The behaviour rules were written for the stranger and sextortion archetypes at low stealth, so recall on them is an upper bound; " +
 			"the text classifier was written with the workload's templates in view, which the held-out texts show. The detector's threshold was calibrated on its own seeds and settings, apart from the study's.",
-		"**Intervals.** Item rates carry the result files' 95% intervals from a bootstrap over sender accounts (Clopper–Pearson over items where a rate is 0 or 1); with few sender accounts (under about 20) a percentile bootstrap is too narrow. " +
-			"Account rates carry Clopper–Pearson intervals over accounts. Where a file has no interval (messages stopped by direct-message settings, edited images), the report computes Clopper–Pearson and says what it treats as independent; " +
-			"the loss of one design relative to another carries a range from the two intervals' ends, not a paired interval.",
+		r.intervalLimitation(),
 	}
+}
+
+// intervalLimitation says where the intervals come from, and which
+// comparisons between designs have a paired interval and which only a range.
+func (r *results) intervalLimitation() string {
+	s := "**Intervals.** Item rates carry the result files' 95% intervals from a bootstrap over sender accounts (Clopper–Pearson over items where a rate is 0 or 1); with few sender accounts (under about 20) a percentile bootstrap is too narrow. " +
+		"Account rates carry Clopper–Pearson intervals over accounts. Where a file has no interval (messages stopped by direct-message settings, edited images), the report computes Clopper–Pearson and says what it treats as independent; "
+	if len(pooledLosses(r.pooled, schema.BaseVariant)) > 0 {
+		return s + "the loss of all harmful items caught, of one design relative to server-side scanning, has a paired interval (the same offenders resampled for both); the loss for one class of content carries only a range from the two designs' intervals, which is wider."
+	}
+	return s + "the loss of one design relative to another carries a range from the two intervals' ends, not a paired interval."
 }
 
 // populationLimitation says what the population and offender models
