@@ -47,6 +47,7 @@ package report
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -197,18 +198,41 @@ func (r *results) build() ([]block, []figure, error) {
 	if len(body.findings) == 0 {
 		head.p("*No result files were found, so there is nothing to report yet.*")
 	} else {
-		head.p("Each finding gives its number, its 95%% interval where it is a rate, the assumption it rests on, and a link to the section that shows it.")
-		var items []string
-		for _, f := range body.findings {
+		head.p("Each finding gives its number, its 95%% interval where it is a rate, the assumption it rests on, and a link to the section that shows it. They are grouped by that section.")
+		writeFindings(head, body.findings)
+	}
+	return append(head.blocks, body.blocks...), body.figs, nil
+}
+
+// writeFindings lists the findings under a bold label per section, in the
+// order the sections come, so a reader can go straight to one question.
+func writeFindings(d *doc, findings []finding) {
+	for group := range chunkBySection(findings) {
+		d.p("**%s**", group[0].section)
+		d.list(mapStrings(group, func(f finding) string {
 			s := f.text
 			if f.assumption != "" {
 				s += " *Rests on:* " + f.assumption
 			}
-			items = append(items, s+" (["+f.section+"](#"+anchor(f.section)+"))")
-		}
-		head.list(items)
+			return s + " ([" + f.section + "](#" + anchor(f.section) + "))"
+		}))
 	}
-	return append(head.blocks, body.blocks...), body.figs, nil
+}
+
+// chunkBySection yields runs of consecutive findings of one section.
+func chunkBySection(findings []finding) iter.Seq[[]finding] {
+	return func(yield func([]finding) bool) {
+		for start := 0; start < len(findings); {
+			end := start + 1
+			for end < len(findings) && findings[end].section == findings[start].section {
+				end++
+			}
+			if !yield(findings[start:end]) {
+				return
+			}
+			start = end
+		}
+	}
 }
 
 // describeModes names each design plainly with its identifier.

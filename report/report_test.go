@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -244,5 +245,26 @@ func TestEmptyDirectory(t *testing.T) {
 	}
 	if !bytes.Contains(md, []byte("No `manifest.json` was found")) {
 		t.Errorf("REPORT.md does not say that no manifest was found:\n%s", md)
+	}
+}
+
+func TestFindingsGroupedBySection(t *testing.T) {
+	f := func(section string) finding { return finding{text: section, section: section} }
+	tests := []struct {
+		in   []finding
+		want [][]string
+	}{
+		{nil, nil},
+		{[]finding{f("a")}, [][]string{{"a"}}},
+		{[]finding{f("a"), f("a"), f("b"), f("a")}, [][]string{{"a", "a"}, {"b"}, {"a"}}},
+	}
+	for _, tt := range tests {
+		var got [][]string
+		for group := range chunkBySection(tt.in) {
+			got = append(got, mapStrings(group, func(f finding) string { return f.section }))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("chunkBySection(%v) = %v, want %v", tt.in, got, tt.want)
+		}
 	}
 }
