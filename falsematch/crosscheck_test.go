@@ -3,29 +3,11 @@ package falsematch
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"testing"
 
 	"scanlab/clientscan/psi"
+	"scanlab/internal/binomref"
 )
-
-// exactReveal is P[Binomial(n, num/den) > t] in rational arithmetic.
-func exactReveal(n int, num, den int64, t int) float64 {
-	p := big.NewRat(num, den)
-	q := new(big.Rat).Sub(big.NewRat(1, 1), p)
-	odds := new(big.Rat).Quo(p, q)
-	term := new(big.Rat).SetFrac(new(big.Int).Exp(q.Num(), big.NewInt(int64(n)), nil), new(big.Int).Exp(q.Denom(), big.NewInt(int64(n)), nil))
-	sum := new(big.Rat)
-	for k := 0; k <= n; k++ {
-		if k > t {
-			sum.Add(sum, term)
-		}
-		term.Mul(term, big.NewRat(int64(n-k), int64(k+1)))
-		term.Mul(term, odds)
-	}
-	f, _ := sum.Float64()
-	return f
-}
 
 // TestRevealAgreesWithPSI is the cross-check of the threshold arithmetic:
 // the account curve of this package and the PSI code's false-flag
@@ -49,7 +31,7 @@ func TestRevealAgreesWithPSI(t *testing.T) {
 			if got != theirs {
 				t.Fatalf("falsematch %.17g, psi %.17g: the two must be one implementation", got, theirs)
 			}
-			if want := exactReveal(c.n, c.num, c.den, c.t); math.Abs(got-want) > 1e-9*want {
+			if want := binomref.Above(c.n, c.num, c.den, c.t); math.Abs(got-want) > 1e-9*want {
 				t.Fatalf("got %.12g, exact %.12g", got, want)
 			}
 		})
