@@ -286,33 +286,27 @@ func (m visMatrix) eavesdropperSentence() string {
 }
 
 func (m visMatrix) reportedSentence() string {
-	if _, ok := m.get(observe.Provider, observe.ReportedText); !ok {
-		return ""
-	}
-	if who := m.recoveredBy(observe.ReportedText, endpoint); len(who) > 0 {
-		return fmt.Sprintf("Texts a recipient reported were recovered by %s.", andList(who))
-	}
-	return "Texts a recipient reported reached no other party."
+	return m.reachSentence(observe.ReportedText, endpoint, "Texts a recipient reported were recovered by %s.", "Texts a recipient reported reached no other party.")
 }
 
 func (m visMatrix) scannerSentence() string {
-	if _, ok := m.get(observe.Provider, observe.MatchVerdict); !ok {
-		return ""
-	}
-	if who := m.recoveredBy(observe.MatchVerdict, none); len(who) > 0 {
-		return fmt.Sprintf("Scan results (which messages were flagged) reached %s.", andList(who))
-	}
-	return "Scan results (which messages were flagged) reached no party."
+	return m.reachSentence(observe.MatchVerdict, none, "Scan results (which messages were flagged) reached %s.", "Scan results (which messages were flagged) reached no party.")
 }
 
 func (m visMatrix) hashListSentence() string {
-	if _, ok := m.get(observe.Provider, observe.HashList); !ok {
+	return m.reachSentence(observe.HashList, none, "The planted entry of the list of known images reached %s.", "The planted entry of the list of known images reached no party.")
+}
+
+// reachSentence says which parties, other than those skipped, recovered an
+// item the run measured: found names them (one %s), nobody says none did.
+func (m visMatrix) reachSentence(item observe.Item, skip func(observe.Party) bool, found, nobody string) string {
+	if _, ok := m.get(observe.Provider, item); !ok {
 		return ""
 	}
-	if who := m.recoveredBy(observe.HashList, none); len(who) > 0 {
-		return fmt.Sprintf("The planted entry of the list of known images reached %s.", andList(who))
+	if who := m.recoveredBy(item, skip); len(who) > 0 {
+		return fmt.Sprintf(found, andList(who))
 	}
-	return "The planted entry of the list of known images reached no party."
+	return nobody
 }
 
 // breachSentence compares a stolen database with a full server breach.
