@@ -314,3 +314,32 @@ func TestAttemptRates(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressCounts: the content passes report how many of the
+// metadata pass's messages they have taken, rising, never past the total.
+func TestProgressCounts(t *testing.T) {
+	defer func(n int) { progressEvery = n }(progressEvery)
+	progressEvery = 50
+	var calls [][2]int
+	cfg := smallConfig(16)
+	cfg.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	w, err := NewWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := w.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := JudgeAll(meta, []ModeSpec{{Name: "e2ee"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := meta.Events() / progressEvery; len(calls) != want || want == 0 {
+		t.Fatalf("%d calls for %d messages, want %d", len(calls), meta.Events(), want)
+	}
+	for i, c := range calls {
+		if c[0] != (i+1)*progressEvery || c[1] != meta.Events() {
+			t.Errorf("call %d: (%d, %d), want (%d, %d)", i, c[0], c[1], (i+1)*progressEvery, meta.Events())
+		}
+	}
+}

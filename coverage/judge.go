@@ -136,7 +136,12 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 		return nil, err
 	}
 	g := meta.w.gate()
+	progress := meta.w.cfg.Progress
+	done := 0
 	for ev := range events {
+		if done++; progress != nil && done%progressEvery == 0 {
+			progress(done, meta.events)
+		}
 		if !g.admits(&ev) {
 			continue
 		}
@@ -152,6 +157,11 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 	}
 	return out, nil
 }
+
+// progressEvery is how many messages the passes take between calls of
+// Config.Progress (a variable so that a test can see calls on a small
+// workload).
+var progressEvery = 1 << 18
 
 // newPass starts one mode's content pass.
 func newPass(meta *Meta, sp ModeSpec, full bool) (*pass, error) {

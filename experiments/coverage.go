@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"scanlab/behavior"
 	"scanlab/clientscan"
@@ -313,6 +314,7 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 	if cell.apply != nil {
 		cell.apply(&cfg)
 	}
+	cfg.Progress = cellProgress(o, cell.Variant)
 	meta, err := metadataOf(cfg)
 	if err != nil {
 		return nil, err
@@ -353,6 +355,19 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 		}
 	}
 	return files, nil
+}
+
+// cellProgress reports, at most once a minute, how far a cell's content
+// passes have got: a full-scale cell runs for many minutes.
+func cellProgress(o Options, v schema.Variant) func(done, total int) {
+	last := time.Now()
+	return func(done, total int) {
+		if time.Since(last) < time.Minute || total == 0 {
+			return
+		}
+		last = time.Now()
+		o.progress("coverage: %s=%s: %d%% of %d messages judged", v.Sweep, v.Value, 100*done/total, total)
+	}
 }
 
 // textRows scores serverscan's text scanner on the held-out templates and
