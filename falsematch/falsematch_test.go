@@ -215,7 +215,7 @@ func TestProgress(t *testing.T) {
 }
 
 func TestSizes(t *testing.T) {
-	for s, want := range map[Size]int{Quick: 1_000, Default: 5_000, Full: 3_000_000, "": 5_000} {
+	for s, want := range map[Size]int{Quick: 1_000, Default: 10_000, Full: 3_000_000, "": 10_000} {
 		if n, err := s.GeneratedImages(); err != nil || n != want {
 			t.Fatalf("%q: %d, %v", s, n, err)
 		}

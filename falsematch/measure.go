@@ -19,14 +19,14 @@ const (
 )
 
 // The number of benign images each size generates. Drawing and hashing
-// one image costs about 9 ms of CPU, so Default takes about 25 s on two
+// one image costs about 9 ms of CPU, so Default takes about 50 s on two
 // cores and Full about four hours. The rule of three sets what each can
 // show when nothing matches: a one-sided 95% bound of about 3/n on
-// p(image), 3e−3, 6e−4 and 1e−6: only Full reaches the per-image rate
+// p(image), 3e−3, 3e−4 and 1e−6: only Full reaches the per-image rate
 // Apple assumed (one in a million).
 const (
 	QuickImages   = 1_000
-	DefaultImages = 5_000
+	DefaultImages = 10_000
 	FullImages    = 3_000_000
 )
 
