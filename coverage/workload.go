@@ -8,6 +8,7 @@ import (
 	"scanlab"
 	"scanlab/behavior"
 	"scanlab/corpus"
+	"scanlab/e2ee"
 	"scanlab/modes"
 )
 
@@ -93,7 +94,12 @@ func (w *Workload) ModeConfig(c modes.Clientscan) modes.Config {
 			c.Modified[u.ID] = true
 		}
 	}
-	return modes.Config{List: w.pools.List, Labels: w.pools.Labels, Second: w.pools.Second, Clientscan: c}
+	// A content pass reports a message right after delivering it, so a
+	// device needs the opening of only the last message from each peer: a
+	// report window of one keeps a full-scale pass's memory to what it
+	// judges (with the default 32, devices held 32 images per peer).
+	return modes.Config{List: w.pools.List, Labels: w.pools.Labels, Second: w.pools.Second, Clientscan: c,
+		E2EE: e2ee.Options{ReportWindow: 1}}
 }
 
 // Attempt is one harmful message an offender tried to send, with what the
