@@ -291,11 +291,14 @@ func addVLine(p *plot.Plot, x float64, name string, sty draw.LineStyle) {
 	}
 }
 
-// addHLine marks y across the plot's full width.
+// addHLine marks y across the plot's full width; an empty name adds no
+// legend entry.
 func addHLine(p *plot.Plot, y float64, name string, sty draw.LineStyle) {
 	l := &refLine{x: y, style: sty}
 	p.Add(l)
-	p.Legend.Add(name, l)
+	if name != "" {
+		p.Legend.Add(name, l)
+	}
 }
 
 // refLine is a reference line across the data area at one value: it

@@ -341,9 +341,12 @@ func loadPlot(runs []loadRun) figure {
 	panels := []struct {
 		name, unit string
 		get        func(schema.LoadTimingRow) float64
+		goal       float64 // the relay's performance goal on this measure, dotted
 	}{
-		{"Messages delivered per second", "messages per second", func(t schema.LoadTimingRow) float64 { return t.MsgsPerS }},
-		{"p99 delivery latency", "p99 delivery latency (ms)", func(t schema.LoadTimingRow) float64 { return t.P99MS }},
+		{fmt.Sprintf("Messages delivered per second (dotted: the goal, %s)", count(goalRate)), "messages per second",
+			func(t schema.LoadTimingRow) float64 { return t.MsgsPerS }, goalRate},
+		{fmt.Sprintf("p99 delivery latency (dotted: the goal at %s/s offered, %d ms)", count(goalRate/2), goalP99MS), "p99 delivery latency (ms)",
+			func(t schema.LoadTimingRow) float64 { return t.P99MS }, goalP99MS},
 	}
 	return figure{name: "load-throughput", title: title, w: 11 * vg.Inch, h: 5 * vg.Inch, draw: func(c draw.Canvas) {
 		c = drawTitle(c, title)
@@ -366,10 +369,11 @@ func loadPlot(runs []loadRun) figure {
 				p.Add(b)
 				p.Legend.Add(wy.short(), b)
 			}
+			addHLine(p, pn.goal, "", targetLine)
 			p.NominalX(mapStrings(designs, func(m string) string { return strings.Replace(modeName(m), " ", "\n", 1) })...)
 			p.X.Min, p.X.Max = -0.5, float64(len(designs))-0.5
 			p.Y.Min = 0
-			p.Y.Max *= 1.08
+			p.Y.Max = max(p.Y.Max, pn.goal) * 1.08
 			p.Y.Tick.Marker = niceTicks{}
 			plots = append(plots, p)
 		}
