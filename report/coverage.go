@@ -331,7 +331,7 @@ func coverageBars[S comparable](name, title string, classes []corpus.ContentClas
 				ns = append(ns, rt.n)
 			}
 		}
-		ticks[ci] = className(cl) + "\n" + nLabel(ns)
+		ticks[ci] = wrapWords(className(cl), 14) + "\n" + nLabel(ns)
 	}
 	return figure{name: name, title: title, w: 10 * vg.Inch, h: 5.5 * vg.Inch, draw: func(c draw.Canvas) {
 		p := newPlot(title, "content class (n = items; harmless classes show false alarms)", "share of items caught (95% interval)")
@@ -351,7 +351,7 @@ func coverageBars[S comparable](name, title string, classes []corpus.ContentClas
 			p.Legend.Add(label(s), b)
 		}
 		p.NominalX(ticks...)
-		rotateXLabels(p)
+		p.X.Label.Padding = vg.Points(8)
 		p.X.Min, p.X.Max = -0.5, float64(len(classes))-0.5
 		p.Y.Min, p.Y.Max = 0, 1
 		p.Y.Tick.Marker = percentTicks{}

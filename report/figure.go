@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -306,6 +307,38 @@ func (percentTicks) Ticks(min, max float64) []plot.Tick {
 		ticks = append(ticks, t)
 	}
 	return ticks
+}
+
+// wrapWords breaks text into lines of at most width characters where it
+// can, at spaces, so that category labels stand upright without
+// overlapping. A word longer than width keeps its own line; the last line
+// has at least two words when the line above can spare one.
+func wrapWords(text string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	// No word alone on the last line ("image" under "known abuse"): take
+	// the word before it down too.
+	if n := len(lines); n > 1 && !strings.Contains(lines[n-1], " ") {
+		if i := strings.LastIndexByte(lines[n-2], ' '); i > 0 {
+			lines[n-1] = lines[n-2][i+1:] + " " + lines[n-1]
+			lines[n-2] = lines[n-2][:i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // rotateXLabels tilts category labels so that long names do not overlap.

@@ -268,3 +268,23 @@ func TestFindingsGroupedBySection(t *testing.T) {
 		}
 	}
 }
+
+func TestWrapWords(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"", 10, ""},
+		{"known abuse image", 14, "known\nabuse image"},
+		{"adversarially altered known image", 14, "adversarially\naltered\nknown image"},
+		{"ordinary photo", 14, "ordinary photo"},
+		{"a b c", 3, "a\nb c"},
+		{"unbreakablewordhere x", 5, "unbreakablewordhere\nx"},
+	}
+	for _, tt := range tests {
+		if got := wrapWords(tt.in, tt.width); got != tt.want {
+			t.Errorf("wrapWords(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
+}
