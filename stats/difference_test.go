@@ -1,13 +1,9 @@
 package stats
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -19,36 +15,11 @@ type differenceVector struct {
 }
 
 func readDifferenceVectors(t *testing.T) []differenceVector {
-	t.Helper()
-	f, err := os.Open("testdata/differences.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []differenceVector
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		s := sc.Text()
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		f := strings.Split(s, "\t")
-		if len(f) != 9 {
-			t.Fatalf("line %d: %d fields", line, len(f))
-		}
-		var errs []error
-		atoi := func(s string) int { n, err := strconv.Atoi(s); errs = append(errs, err); return n }
-		atof := func(s string) float64 { x, err := strconv.ParseFloat(s, 64); errs = append(errs, err); return x }
-		v := differenceVector{x1: atoi(f[0]), n1: atoi(f[1]), x2: atoi(f[2]), n2: atoi(f[3]),
-			level: atof(f[4]), lo: atof(f[5]), hi: atof(f[6]), tol: atof(f[7]), source: f[8]}
-		if err := errors.Join(errs...); err != nil {
-			t.Fatalf("line %d: %v", line, err)
-		}
-		out = append(out, v)
-	}
-	if len(out) < 5 {
-		t.Fatalf("only %d vectors", len(out))
-	}
+	readVectorFile(t, "differences.tsv", 9, 5, func(r *vectorRow) {
+		out = append(out, differenceVector{x1: r.int(0), n1: r.int(1), x2: r.int(2), n2: r.int(3),
+			level: r.float(4), lo: r.float(5), hi: r.float(6), tol: r.float(7), source: r.fields[8]})
+	})
 	return out
 }
 

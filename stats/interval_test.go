@@ -1,13 +1,9 @@
 package stats
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -20,37 +16,11 @@ type intervalVector struct {
 }
 
 func readVectors(t *testing.T) []intervalVector {
-	t.Helper()
-	f, err := os.Open("testdata/intervals.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []intervalVector
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		s := sc.Text()
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		f := strings.Split(s, "\t")
-		if len(f) != 8 {
-			t.Fatalf("line %d: %d fields", line, len(f))
-		}
-		v := intervalVector{method: Method(f[0]), source: f[7]}
-		var errs []error
-		atoi := func(s string) int { n, err := strconv.Atoi(s); errs = append(errs, err); return n }
-		atof := func(s string) float64 { x, err := strconv.ParseFloat(s, 64); errs = append(errs, err); return x }
-		v.x, v.n, v.level = atoi(f[1]), atoi(f[2]), atof(f[3])
-		v.lo, v.hi, v.tol = atof(f[4]), atof(f[5]), atof(f[6])
-		if err := errors.Join(errs...); err != nil {
-			t.Fatalf("line %d: %v", line, err)
-		}
-		out = append(out, v)
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d vectors", len(out))
-	}
+	readVectorFile(t, "intervals.tsv", 8, 10, func(r *vectorRow) {
+		out = append(out, intervalVector{method: Method(r.fields[0]), x: r.int(1), n: r.int(2), level: r.float(3),
+			lo: r.float(4), hi: r.float(5), tol: r.float(6), source: r.fields[7]})
+	})
 	return out
 }
 
