@@ -26,6 +26,20 @@ func smallConfig(seed uint64) Config {
 		Content: ContentConfig{Images: 6, Attacks: 2, ListExtra: 10, Texts: 60}}
 }
 
+// metadata builds cfg's workload and runs its metadata pass.
+func metadata(t *testing.T, cfg Config) *Meta {
+	t.Helper()
+	w, err := NewWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := w.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return meta
+}
+
 // TestCheapPathAgrees runs the content pass both ways on a small
 // population — every admitted message through the real mode, or only those
 // a content pathway can act on — and requires the same judgments: the same
@@ -152,14 +166,7 @@ func hits(j *Judgment) map[string]map[scanlab.Pathway]bool {
 func TestMetadataCreditsOnlyAfterTheFlag(t *testing.T) {
 	cfg := smallConfig(12)
 	cfg.Thresholds = []float64{3, 4, 5}
-	w, err := NewWorkload(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := w.Metadata()
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta := metadata(t, cfg)
 	for _, mode := range modes.Names {
 		j, err := Judge(meta, mode, modes.Clientscan{Threshold: 2}, false)
 		if err != nil {
@@ -196,14 +203,7 @@ func TestDMDefaults(t *testing.T) {
 	refused := func(d *DMDefaults) (prevented, attempts int) {
 		cfg := smallConfig(13)
 		cfg.DMDefaults = d
-		w, err := NewWorkload(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		meta, err := w.Metadata()
-		if err != nil {
-			t.Fatal(err)
-		}
+		meta := metadata(t, cfg)
 		attempts, prevented = meta.BenignPrevention()
 		return prevented, attempts
 	}
@@ -272,14 +272,7 @@ func TestAttemptRates(t *testing.T) {
 		t.Run("dm="+string(policy), func(t *testing.T) {
 			cfg := smallConfig(15)
 			cfg.DMPolicy = policy
-			w, err := NewWorkload(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			meta, err := w.Metadata()
-			if err != nil {
-				t.Fatal(err)
-			}
+			meta := metadata(t, cfg)
 			j, err := Judge(meta, "serverscan", modes.Clientscan{}, false)
 			if err != nil {
 				t.Fatal(err)
@@ -323,14 +316,7 @@ func TestProgressCounts(t *testing.T) {
 	var calls [][2]int
 	cfg := smallConfig(16)
 	cfg.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
-	w, err := NewWorkload(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := w.Metadata()
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta := metadata(t, cfg)
 	if _, err := JudgeAll(meta, []ModeSpec{{Name: "e2ee"}}, false); err != nil {
 		t.Fatal(err)
 	}
