@@ -2,17 +2,14 @@ package behavior_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"scanlab/behavior"
 	"scanlab/corpus"
+	"scanlab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // TestCalibrationReproduces reruns the calibration procedure and requires
 // the committed threshold and table: the threshold is a result of the
@@ -31,19 +28,7 @@ func TestCalibrationReproduces(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("calibration:\n%s", buf.String())
-	golden := filepath.Join("testdata", "calibration.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("calibration table changed; rerun with -update and review:\n%s", buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "calibration.golden"), buf.Bytes())
 	if c.Threshold != behavior.CalibratedThreshold || behavior.DefaultConfig().Threshold != behavior.CalibratedThreshold {
 		t.Errorf("calibration gives threshold %v; CalibratedThreshold is %v, the default %v",
 			c.Threshold, behavior.CalibratedThreshold, behavior.DefaultConfig().Threshold)

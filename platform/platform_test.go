@@ -1,9 +1,7 @@
 package platform_test
 
 import (
-	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +10,9 @@ import (
 	"testing"
 
 	"scanlab/corpus"
+	"scanlab/internal/golden"
 	"scanlab/platform"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func builtins(t testing.TB) []*platform.Preset {
 	t.Helper()
@@ -123,7 +120,7 @@ func TestVariants(t *testing.T) {
 			fmt.Fprintf(&b, "%s %s=%s\t%s\n", p.Slug, or(v.Field, "baseline"), or(v.Value, "-"), describe(v.Run))
 		}
 	}
-	golden(t, "testdata/variants.golden", b.String())
+	golden.Check(t, "testdata/variants.golden", []byte(b.String()))
 	for _, c := range []struct {
 		slug, mode       string
 		share            float64
@@ -165,48 +162,6 @@ func describe(r platform.Run) string {
 	return fmt.Sprintf("mode=%s encrypted=%g optin=%s paying=%g sealed=%v safety-numbers=%v kt=%v dm=%s/%s report=%s/%s scan-hash=%v scan-text=%v",
 		r.Mode, r.EncryptedShare, or(string(r.OptIn), "-"), r.PayingShare, r.SealedSender, r.SafetyNumbers, r.KeyTransparency,
 		r.DM.Adults, r.DM.Minors, or(string(r.Reports.Clear), "-"), or(string(r.Reports.Encrypted), "-"), r.Scan.Hash, r.Scan.Text)
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n%s", path, diff(string(want), got))
-	}
-}
-
-// diff lists the lines only in want (-) and only in got (+).
-func diff(want, got string) string {
-	lines := func(s string) []string {
-		var out []string
-		sc := bufio.NewScanner(strings.NewReader(s))
-		for sc.Scan() {
-			out = append(out, sc.Text())
-		}
-		return out
-	}
-	w, g := lines(want), lines(got)
-	var b strings.Builder
-	for _, l := range w {
-		if !slices.Contains(g, l) {
-			fmt.Fprintln(&b, "-", l)
-		}
-	}
-	for _, l := range g {
-		if !slices.Contains(w, l) {
-			fmt.Fprintln(&b, "+", l)
-		}
-	}
-	return b.String()
 }
 
 // TestConfigChoices: a run needs exactly one value per undocumented field,

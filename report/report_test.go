@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"image/png"
 	"io/fs"
 	"os"
@@ -10,11 +9,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"scanlab/internal/golden"
+)
 
 // goldenSVGs are the plots whose SVG output is compared byte for byte.
 var goldenSVGs = []string{"visibility-e2ee.svg", "latency-cdf.svg", "coverage-any.svg", "coverage-sensitivity-e2ee.svg", "coverage-psi-threshold.svg",
@@ -89,51 +87,9 @@ func TestGenerateGolden(t *testing.T) {
 // -update.
 func compareGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run go test -update after checking the change):\n%s", name, path, firstDiff(string(got), string(want)))
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
-// firstDiff shows the first line where two texts differ.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + itoa(i+1) + ":\n got: " + clip(gl) + "\nwant: " + clip(wl)
-		}
-	}
-	return "(no difference in lines)"
-}
-
-func clip(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "…"
-	}
-	return s
-}
-
-func itoa(i int) string { return count(float64(i)) }
 
 // TestPlotsAndEmbeds checks that every plot exists as PNG and SVG, that the
 // PNG decodes, and that REPORT.md embeds each PNG and links each SVG.

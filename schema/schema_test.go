@@ -3,7 +3,6 @@ package schema
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io/fs"
 	"math"
 	"os"
@@ -15,10 +14,9 @@ import (
 
 	"scanlab"
 	"scanlab/corpus"
+	"scanlab/internal/golden"
 	"scanlab/observe"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // codec is one file's writer and reader, for tests that cover every file.
 type codec struct {
@@ -165,22 +163,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := readRel(t, first, c.spec.Name())
-			golden := filepath.Join("testdata", "golden", filepath.FromSlash(c.spec.Name()))
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("written file differs from %s:\n got:\n%s\nwant:\n%s", golden, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", filepath.FromSlash(c.spec.Name())), got)
 			if err := c.copy(first, second); err != nil {
 				t.Fatal(err)
 			}

@@ -2,16 +2,13 @@ package textscan_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"scanlab/corpus"
+	"scanlab/internal/golden"
 	"scanlab/textscan"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // TestHeldOutTemplates evaluates the rules and the naive Bayes model (trained
 // on the whole default text workload) on the held-out template set of package
@@ -36,17 +33,5 @@ func TestHeldOutTemplates(t *testing.T) {
 		}
 	}
 	t.Logf("held-out templates (synthetic texts):\n%s", buf.String())
-	golden := filepath.Join("testdata", "heldout.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("held-out figures changed; rerun with -update and quote the new ones:\n%s", buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "heldout.golden"), buf.Bytes())
 }

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"scanlab/internal/golden"
 	"scanlab/perceptual"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of TestHashGolden")
 
 const hashDir = "testdata/hash"
 
@@ -48,20 +46,7 @@ func TestHashGolden(t *testing.T) {
 		t.Run("case="+tt.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(append([]string{"hash"}, tt.args...)...)
 			got := fmt.Sprintf("exit %d\n-- stdout --\n%s-- stderr --\n%s", code, stdout, stderr)
-			golden := testFile(tt.name + ".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("scanlab hash %s:\n%s\nwant:\n%s", strings.Join(tt.args, " "), got, want)
-			}
+			golden.Check(t, testFile(tt.name+".golden"), []byte(got))
 		})
 	}
 }
