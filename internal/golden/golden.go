@@ -14,10 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files with what the tests produce")
 
-// Updating reports whether the test binary runs with -update, for tests
-// that regenerate other committed files (screenshots, fuzz seeds, data).
-func Updating() bool { return *update }
-
 // Check compares got with the file at path. With -update it writes got to
 // path (creating its folder) instead. A difference fails the test showing
 // the first line that differs.
