@@ -350,12 +350,8 @@ func coverageBars[S comparable](name, title string, classes []corpus.ContentClas
 			p.Add(b)
 			p.Legend.Add(label(s), b)
 		}
-		p.NominalX(ticks...)
 		p.X.Label.Padding = vg.Points(8)
-		p.X.Min, p.X.Max = -0.5, float64(len(classes))-0.5
-		p.Y.Min, p.Y.Max = 0, 1
-		p.Y.Tick.Marker = percentTicks{}
-		drawWithLegend(p, c)
+		drawShareBars(p, c, ticks)
 	}}
 }
 

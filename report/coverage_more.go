@@ -193,11 +193,7 @@ func accountBars(acc []schema.AccountsRow, modes []string) figure {
 			p.Add(b)
 			p.Legend.Add(modeName(m), b)
 		}
-		p.NominalX(ticks...)
-		p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
-		p.Y.Min, p.Y.Max = 0, 1
-		p.Y.Tick.Marker = percentTicks{}
-		drawWithLegend(p, c)
+		drawShareBars(p, c, ticks)
 	}}
 }
 
@@ -309,11 +305,7 @@ func policyBars(pol []policyRow) figure {
 		p.Add(bh, bb)
 		p.Legend.Add("harmful messages", bh)
 		p.Legend.Add("harmless messages", bb)
-		p.NominalX(ticks...)
-		p.X.Min, p.X.Max = -0.5, float64(len(pol))-0.5
-		p.Y.Min, p.Y.Max = 0, 1
-		p.Y.Tick.Marker = percentTicks{}
-		drawWithLegend(p, c)
+		drawShareBars(p, c, ticks)
 	}}
 }
 

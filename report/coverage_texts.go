@@ -109,10 +109,6 @@ func textBars(pairs []textPair) figure {
 		p.Add(held, work)
 		p.Legend.Add("held-out phrasings", held)
 		p.Legend.Add("workload's own phrasings", work)
-		p.NominalX(ticks...)
-		p.X.Min, p.X.Max = -0.5, float64(len(pairs))-0.5
-		p.Y.Min, p.Y.Max = 0, 1
-		p.Y.Tick.Marker = percentTicks{}
-		drawWithLegend(p, c)
+		drawShareBars(p, c, ticks)
 	}}
 }

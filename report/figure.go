@@ -341,6 +341,16 @@ func wrapWords(text string, width int) string {
 	return strings.Join(lines, "\n")
 }
 
+// drawShareBars finishes a bar chart of shares: one category per tick, a
+// 0–100% axis, the legend beside it.
+func drawShareBars(p *plot.Plot, c draw.Canvas, ticks []string) {
+	p.NominalX(ticks...)
+	p.X.Min, p.X.Max = -0.5, float64(len(ticks))-0.5
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Tick.Marker = percentTicks{}
+	drawWithLegend(p, c)
+}
+
 // rotateXLabels tilts category labels so that long names do not overlap.
 func rotateXLabels(p *plot.Plot) {
 	p.X.Tick.Label.Rotation = math.Pi / 6

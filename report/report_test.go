@@ -90,7 +90,6 @@ func compareGolden(t *testing.T, name string, got []byte) {
 	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
-
 // TestPlotsAndEmbeds checks that every plot exists as PNG and SVG, that the
 // PNG decodes, and that REPORT.md embeds each PNG and links each SVG.
 func TestPlotsAndEmbeds(t *testing.T) {
