@@ -380,24 +380,34 @@ func textPick(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
 
 // textFill replaces every {slot} in a template by a value of that slot.
 func textFill(r *rand.Rand, t string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(t, '{')
-		if i < 0 {
-			b.WriteString(t)
-			return b.String()
-		}
-		j := strings.IndexByte(t[i:], '}')
-		if j < 0 {
-			panic("corpus: unterminated slot in template " + t)
-		}
-		values, ok := textSlots[t[i+1:i+j]]
+	return expandBraces(r, t, func(slot string) []string {
+		values, ok := textSlots[slot]
 		if !ok {
 			panic("corpus: unknown slot in template " + t)
 		}
-		b.WriteString(t[:i])
-		b.WriteString(textPick(r, values))
-		t = t[i+j+1:]
+		return values
+	})
+}
+
+// expandBraces replaces every "{…}" group of a template by one of the
+// values choices gives for the group's text, drawn uniformly. Templates
+// are constants of this package, checked by tests, so a malformed one is
+// a programmer error and panics.
+func expandBraces(r *rand.Rand, t string, choices func(group string) []string) string {
+	var b strings.Builder
+	for rest := t; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			panic("corpus: unterminated group in template " + t)
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(textPick(r, choices(rest[i+1:i+j])))
+		rest = rest[i+j+1:]
 	}
 }
 

@@ -108,25 +108,10 @@ func HeldOutTexts(cfg HeldOutConfig) ([]TextMessage, error) {
 }
 
 // heldOutFill replaces every "{a|b|…}" group of t by one of its
-// alternatives. The templates are constants of this file; a test parses
-// every one of them, so a malformed template is a programmer error.
+// alternatives. The held-out set shares the parser with the workload's
+// templates, not their words.
 func heldOutFill(r *rand.Rand, t string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(t, '{')
-		if i < 0 {
-			b.WriteString(t)
-			return b.String()
-		}
-		j := strings.IndexByte(t[i:], '}')
-		if j < 0 {
-			panic("corpus: unterminated group in held-out template " + t)
-		}
-		alts := strings.Split(t[i+1:i+j], "|")
-		b.WriteString(t[:i])
-		b.WriteString(alts[r.IntN(len(alts))])
-		t = t[i+j+1:]
-	}
+	return expandBraces(r, t, func(group string) []string { return strings.Split(group, "|") })
 }
 
 // TextExamples converts messages to the labelled examples package textscan
