@@ -81,11 +81,6 @@ type Config struct {
 	// Thresholds are further detector thresholds to credit (sensitivity
 	// curves); the operating point is always included.
 	Thresholds []float64
-	// Progress, if set, is told now and then how many of the workload's
-	// messages the content passes have taken, of how many: a full-scale
-	// pass runs for many minutes. It is not part of the configuration's
-	// identity.
-	Progress func(done, total int) `json:"-"`
 }
 
 // Check refuses a configuration the study could not run or should not

@@ -127,7 +127,7 @@ func TestCheapPathAgrees(t *testing.T) {
 }
 
 func judgeOne(meta *Meta, sp ModeSpec, full bool) (*Judgment, error) {
-	js, err := JudgeAll(meta, []ModeSpec{sp}, full)
+	js, err := JudgeAll(meta, []ModeSpec{sp}, PassOptions{Full: full})
 	if err != nil {
 		return nil, err
 	}
@@ -314,10 +314,9 @@ func TestProgressCounts(t *testing.T) {
 	defer func(n int) { progressEvery = n }(progressEvery)
 	progressEvery = 50
 	var calls [][2]int
-	cfg := smallConfig(16)
-	cfg.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
-	meta := metadata(t, cfg)
-	if _, err := JudgeAll(meta, []ModeSpec{{Name: "e2ee"}}, false); err != nil {
+	meta := metadata(t, smallConfig(16))
+	progress := func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	if _, err := JudgeAll(meta, []ModeSpec{{Name: "e2ee"}}, PassOptions{Progress: progress}); err != nil {
 		t.Fatal(err)
 	}
 	if want := meta.Events() / progressEvery; len(calls) != want || want == 0 {

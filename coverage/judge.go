@@ -74,7 +74,7 @@ type benignHit struct {
 // every admitted message goes through the mode: the reference the cheap path
 // is tested against.
 func Judge(meta *Meta, name string, c modes.Clientscan, full bool) (*Judgment, error) {
-	js, err := JudgeAll(meta, []ModeSpec{{Name: name, Clientscan: c}}, full)
+	js, err := JudgeAll(meta, []ModeSpec{{Name: name, Clientscan: c}}, PassOptions{Full: full})
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +119,23 @@ func (sp ModeSpec) build(w *Workload) (scanlab.Mode, error) {
 	return modes.New(sp.Name, cfg)
 }
 
+// PassOptions say how a content pass runs; they change no result.
+type PassOptions struct {
+	// Full sends every admitted message through the real modes (see
+	// [Judge]).
+	Full bool
+	// Progress, if set, is told now and then how many of the workload's
+	// messages the pass has taken, of how many: a full-scale pass runs for
+	// many minutes.
+	Progress func(done, total int)
+}
+
 // JudgeAll runs [Judge] for several modes in one pass over the workload's
 // messages.
-func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
+func JudgeAll(meta *Meta, specs []ModeSpec, o PassOptions) ([]*Judgment, error) {
 	passes := make([]*pass, len(specs))
 	for i, sp := range specs {
-		p, err := newPass(meta, sp, full)
+		p, err := newPass(meta, sp, o.Full)
 		if err != nil {
 			return nil, err
 		}
@@ -136,11 +147,10 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 		return nil, err
 	}
 	g := meta.w.gate()
-	progress := meta.w.cfg.Progress
 	done := 0
 	for ev := range events {
-		if done++; progress != nil && done%progressEvery == 0 {
-			progress(done, meta.events)
+		if done++; o.Progress != nil && done%progressEvery == 0 {
+			o.Progress(done, meta.events)
 		}
 		if !g.admits(&ev) {
 			continue
@@ -159,7 +169,7 @@ func JudgeAll(meta *Meta, specs []ModeSpec, full bool) ([]*Judgment, error) {
 }
 
 // progressEvery is how many messages the passes take between calls of
-// Config.Progress (a variable so that a test can see calls on a small
+// PassOptions.Progress (a variable so that a test can see calls on a small
 // workload).
 var progressEvery = 1 << 18
 

@@ -314,7 +314,6 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 	if cell.apply != nil {
 		cell.apply(&cfg)
 	}
-	cfg.Progress = cellProgress(o, cell.Variant)
 	meta, err := metadataOf(cfg)
 	if err != nil {
 		return nil, err
@@ -325,7 +324,7 @@ func runCoverageCell(o Options, cell coverageCell) (map[string][][]string, error
 			specs = append(specs, coverage.ModeSpec{Name: name, Clientscan: cell.clients})
 		}
 	}
-	judgments, err := coverage.JudgeAll(meta, specs, false)
+	judgments, err := coverage.JudgeAll(meta, specs, coverage.PassOptions{Progress: cellProgress(o, cell.Variant)})
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func coverageGroup(o Options, cases []platformCase, idx []int, out [][]schema.Pl
 	}
 	st.metadataPasses++
 	specs, which := judgeSpecs(o, cases, idx)
-	js, err := coverage.JudgeAll(meta, specs, false)
+	js, err := coverage.JudgeAll(meta, specs, coverage.PassOptions{})
 	if err != nil {
 		return err
 	}
